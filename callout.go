@@ -1,0 +1,50 @@
+package policy
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
+)
+
+// CalloutResponse is the answer to an HTTPCall.
+type CalloutResponse struct {
+	// Status is the response's status code, or 0 if the call failed: the
+	// proxy reports a timeout, a reset or an unknown cluster as a response
+	// with no headers.
+	Status  int
+	Headers [][2]string
+	Body    []byte
+}
+
+// Header returns the first value of the response header name.
+func (r CalloutResponse) Header(name string) (string, bool) { return lookup(r.Headers, name) }
+
+// HTTPCall sends a request to the upstream cluster and, once the answer
+// arrives (or the call fails or times out), calls done and resumes the chain
+// with its result. The filter returns Pause() after a successful HTTPCall;
+// if HTTPCall returns an error, nothing was sent and done will not run.
+// headers must include :method, :path and :authority.
+func (x *Exchange) HTTPCall(cluster string, headers [][2]string, body []byte, timeout time.Duration,
+	done func(x *Exchange, resp CalloutResponse) Result) error {
+	s, at := x.stream, x.current
+	millis := uint32(timeout / time.Millisecond)
+	_, err := proxywasm.DispatchHttpCall(cluster, headers, body, nil, millis, func(numHeaders, bodySize, _ int) {
+		var resp CalloutResponse
+		if numHeaders > 0 {
+			resp.Headers, _ = proxywasm.GetHttpCallResponseHeaders()
+		}
+		if bodySize > 0 {
+			resp.Body, _ = proxywasm.GetHttpCallResponseBody(0, bodySize)
+		}
+		if v, ok := resp.Header(":status"); ok {
+			resp.Status, _ = strconv.Atoi(v)
+		}
+		var r Result
+		if !s.call(at, func() { r = done(x, resp) }) {
+			r = s.failure(at)
+		}
+		s.resume(r)
+	})
+	return err
+}

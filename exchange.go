@@ -1,0 +1,256 @@
+package policy
+
+import (
+	"encoding/binary"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
+)
+
+// Exchange is one request and its response as the filters of a chain see
+// them. Filters use it instead of calling the proxy themselves: headers are
+// read from the proxy once per phase and cached, mutations are written
+// through to the proxy and to the cache, and request properties are read at
+// most once.
+type Exchange struct {
+	stream *stream
+
+	reqHeaders  [][2]string
+	reqLoaded   bool
+	respHeaders [][2]string
+	respLoaded  bool
+
+	props   map[string]propValue
+	start   time.Time
+	local   *Response
+	scratch []any
+	current int // index in the chain of the filter being called
+}
+
+type propValue struct {
+	value string
+	ok    bool
+}
+
+// RequestHeader returns the first value of the request header name (lower
+// case, as the proxy delivers them).
+func (x *Exchange) RequestHeader(name string) (string, bool) {
+	return lookup(x.RequestHeaders(), name)
+}
+
+// RequestHeaderValues returns every value of the request header name.
+func (x *Exchange) RequestHeaderValues(name string) []string {
+	return lookupAll(x.RequestHeaders(), name)
+}
+
+// RequestHeaders returns all request headers, pseudo-headers included. The
+// slice is the cache: do not modify it.
+func (x *Exchange) RequestHeaders() [][2]string {
+	if !x.reqLoaded {
+		x.reqHeaders, _ = proxywasm.GetHttpRequestHeaders()
+		x.reqLoaded = true
+	}
+	return x.reqHeaders
+}
+
+// SetRequestHeader replaces every value of name with value.
+func (x *Exchange) SetRequestHeader(name, value string) {
+	name = lower(name)
+	if proxywasm.ReplaceHttpRequestHeader(name, value) == nil && x.reqLoaded {
+		x.reqHeaders = set(x.reqHeaders, name, value)
+	}
+}
+
+// AddRequestHeader adds a value to name, keeping the values already there
+// as separate entries.
+func (x *Exchange) AddRequestHeader(name, value string) {
+	name = lower(name)
+	if proxywasm.AddHttpRequestHeader(name, value) == nil && x.reqLoaded {
+		x.reqHeaders = append(x.reqHeaders, [2]string{name, value})
+	}
+}
+
+// RemoveRequestHeader removes every value of name.
+func (x *Exchange) RemoveRequestHeader(name string) {
+	name = lower(name)
+	if proxywasm.RemoveHttpRequestHeader(name) == nil && x.reqLoaded {
+		x.reqHeaders = remove(x.reqHeaders, name)
+	}
+}
+
+// ResponseHeader returns the first value of the response header name.
+func (x *Exchange) ResponseHeader(name string) (string, bool) {
+	return lookup(x.ResponseHeaders(), name)
+}
+
+// ResponseHeaderValues returns every value of the response header name.
+func (x *Exchange) ResponseHeaderValues(name string) []string {
+	return lookupAll(x.ResponseHeaders(), name)
+}
+
+// ResponseHeaders returns all response headers, :status included. The slice
+// is the cache: do not modify it.
+func (x *Exchange) ResponseHeaders() [][2]string {
+	if !x.respLoaded {
+		x.respHeaders, _ = proxywasm.GetHttpResponseHeaders()
+		x.respLoaded = true
+	}
+	return x.respHeaders
+}
+
+// SetResponseHeader replaces every value of name with value.
+func (x *Exchange) SetResponseHeader(name, value string) {
+	name = lower(name)
+	if proxywasm.ReplaceHttpResponseHeader(name, value) == nil && x.respLoaded {
+		x.respHeaders = set(x.respHeaders, name, value)
+	}
+}
+
+// AddResponseHeader adds a value to name as a separate entry.
+func (x *Exchange) AddResponseHeader(name, value string) {
+	name = lower(name)
+	if proxywasm.AddHttpResponseHeader(name, value) == nil && x.respLoaded {
+		x.respHeaders = append(x.respHeaders, [2]string{name, value})
+	}
+}
+
+// RemoveResponseHeader removes every value of name.
+func (x *Exchange) RemoveResponseHeader(name string) {
+	name = lower(name)
+	if proxywasm.RemoveHttpResponseHeader(name) == nil && x.respLoaded {
+		x.respHeaders = remove(x.respHeaders, name)
+	}
+}
+
+// Method is the request method (:method).
+func (x *Exchange) Method() string { v, _ := x.RequestHeader(":method"); return v }
+
+// Path is the request path with its query string (:path).
+func (x *Exchange) Path() string { v, _ := x.RequestHeader(":path"); return v }
+
+// Authority is the request's host (:authority).
+func (x *Exchange) Authority() string { v, _ := x.RequestHeader(":authority"); return v }
+
+// Scheme is the request scheme (:scheme).
+func (x *Exchange) Scheme() string { v, _ := x.RequestHeader(":scheme"); return v }
+
+// RequestID is the request's x-request-id, which Envoy sets on every request.
+func (x *Exchange) RequestID() string { v, _ := x.RequestHeader("x-request-id"); return v }
+
+// SourceAddress is the downstream peer's address with its port, from the
+// proxy's source.address property.
+func (x *Exchange) SourceAddress() string {
+	v, _ := x.Property("source", "address")
+	return v
+}
+
+// SourceIP is SourceAddress without the port.
+func (x *Exchange) SourceIP() string {
+	addr := x.SourceAddress()
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return addr
+}
+
+// RouteName is the name of the route Envoy matched (route_name property),
+// empty if it has none.
+func (x *Exchange) RouteName() string {
+	v, _ := x.Property("route_name")
+	return v
+}
+
+// Property reads a proxy property (an Envoy attribute such as
+// "source","address") once per exchange.
+func (x *Exchange) Property(path ...string) (string, bool) {
+	key := strings.Join(path, "\x00")
+	if v, ok := x.props[key]; ok {
+		return v.value, v.ok
+	}
+	raw, err := proxywasm.GetProperty(path)
+	v := propValue{value: string(raw), ok: err == nil}
+	if x.props == nil {
+		x.props = map[string]propValue{}
+	}
+	x.props[key] = v
+	return v.value, v.ok
+}
+
+// StartTime is when the request arrived: Envoy's request.time attribute, or
+// the plugin's clock when the proxy does not provide it. Time-based filters
+// (rate limits) decide with it, which also lets tests drive time through the
+// request.time property.
+func (x *Exchange) StartTime() time.Time {
+	if x.start.IsZero() {
+		if raw, ok := x.Property("request", "time"); ok && len(raw) == 8 {
+			x.start = time.Unix(0, int64(binary.LittleEndian.Uint64([]byte(raw))))
+		} else {
+			x.start = x.stream.pc.plugin.now()
+		}
+	}
+	return x.start
+}
+
+// EncodeTime encodes t as Envoy encodes the request.time attribute
+// (nanoseconds since the Unix epoch, little-endian), for tests that set it.
+func EncodeTime(t time.Time) []byte {
+	return binary.LittleEndian.AppendUint64(nil, uint64(t.UnixNano()))
+}
+
+// LocalResponse is the local reply sent for this request, if any.
+func (x *Exchange) LocalResponse() *Response { return x.local }
+
+// Scratch returns the calling filter's per-request value (nil at first).
+func (x *Exchange) Scratch() any { return x.scratch[x.current] }
+
+// SetScratch sets the calling filter's per-request value.
+func (x *Exchange) SetScratch(v any) { x.scratch[x.current] = v }
+
+// Resume ends a pause: the chain goes on as if the paused filter had
+// returned r. Calling it when the chain is not paused does nothing.
+func (x *Exchange) Resume(r Result) { x.stream.resume(r) }
+
+func lookup(headers [][2]string, name string) (string, bool) {
+	for _, h := range headers {
+		if h[0] == name {
+			return h[1], true
+		}
+	}
+	return "", false
+}
+
+func lookupAll(headers [][2]string, name string) []string {
+	var out []string
+	for _, h := range headers {
+		if h[0] == name {
+			out = append(out, h[1])
+		}
+	}
+	return out
+}
+
+func set(headers [][2]string, name, value string) [][2]string {
+	return append(remove(headers, name), [2]string{name, value})
+}
+
+func remove(headers [][2]string, name string) [][2]string {
+	out := headers[:0]
+	for _, h := range headers {
+		if h[0] != name {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// lower lower-cases ASCII letters, without allocating when there are none.
+func lower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			return strings.ToLower(s)
+		}
+	}
+	return s
+}

@@ -1,0 +1,102 @@
+package policy
+
+// A Filter is one policy step of a chain. It implements only the phases it
+// needs, each as one of the interfaces below; the chain calls a phase only on
+// the filters that implement it.
+type Filter interface{}
+
+// RequestHeadersFilter runs when the request headers arrive.
+type RequestHeadersFilter interface {
+	OnRequestHeaders(x *Exchange) Result
+}
+
+// RequestBodyFilter runs once the whole request body has arrived; the chain
+// buffers it (within Envoy's buffer limits) so the filter sees all of it.
+type RequestBodyFilter interface {
+	OnRequestBody(x *Exchange, body []byte) Result
+}
+
+// ResponseHeadersFilter runs when the response headers arrive, including
+// those of a local reply another filter sent (x.LocalResponse() is then set).
+type ResponseHeadersFilter interface {
+	OnResponseHeaders(x *Exchange) Result
+}
+
+// ResponseBodyFilter runs once the whole response body has arrived.
+type ResponseBodyFilter interface {
+	OnResponseBody(x *Exchange, body []byte) Result
+}
+
+// StreamDoneFilter runs once when the stream ends, whatever happened to it.
+type StreamDoneFilter interface {
+	OnStreamDone(x *Exchange)
+}
+
+// Action is what a filter decided.
+type Action uint8
+
+const (
+	// ActionContinue passes the request to the next filter.
+	ActionContinue Action = iota
+	// ActionDeny answers the request with the Result's Response; later
+	// request filters do not run.
+	ActionDeny
+	// ActionPause stops the chain until the filter resumes it with
+	// Exchange.Resume, or by returning from an HTTPCall callback.
+	ActionPause
+)
+
+func (a Action) String() string {
+	switch a {
+	case ActionContinue:
+		return "continue"
+	case ActionDeny:
+		return "deny"
+	case ActionPause:
+		return "pause"
+	}
+	return "unknown"
+}
+
+// Result is a filter's verdict for one phase.
+type Result struct {
+	Action   Action
+	Response Response // sent when Action is ActionDeny
+}
+
+// Response is a local reply: the response the proxy sends instead of
+// forwarding the request.
+type Response struct {
+	Status  uint32
+	Headers [][2]string
+	Body    []byte
+	// Reason says why, for the log; it is not sent.
+	Reason string
+}
+
+// Continue lets the request go on to the next filter.
+func Continue() Result { return Result{Action: ActionContinue} }
+
+// Deny answers the request with resp.
+func Deny(resp Response) Result { return Result{Action: ActionDeny, Response: resp} }
+
+// Pause stops the chain until the filter resumes it.
+func Pause() Result { return Result{Action: ActionPause} }
+
+// Mode says whether a filter's denials are enforced.
+type Mode uint8
+
+const (
+	// Enforce sends a denying filter's response.
+	Enforce Mode = iota
+	// Shadow logs and counts a denial but lets the request continue, so a
+	// policy can be tried on live traffic first.
+	Shadow
+)
+
+func (m Mode) String() string {
+	if m == Shadow {
+		return "shadow"
+	}
+	return "enforce"
+}

@@ -1,0 +1,394 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
+	"github.com/tidwall/gjson"
+
+	"github.com/wasmpolicy/policy/internal/conf"
+	"github.com/wasmpolicy/policy/internal/stats"
+)
+
+// Spec is one filter of a chain built in Go. The chain builds it when the
+// plugin starts; an error fails the start.
+type Spec struct {
+	// Kind names the filter type ("ratelimit"); it appears in logs.
+	Kind string
+	// ID names this filter in logs and metrics; the Kind when empty. Two
+	// filters of a chain cannot share an ID.
+	ID string
+	// Mode is Enforce or Shadow.
+	Mode Mode
+	// Build makes the filter.
+	Build func(env *Env) (Filter, error)
+}
+
+// Kind is a filter type a plugin can build from JSON configuration.
+type Kind struct {
+	// Name is the filter's "name" in the plugin configuration.
+	Name string
+	// Build decodes, validates and builds the filter from its "config"
+	// object. Its errors name the offending field's path within config.
+	Build func(config gjson.Result, env *Env) (Filter, error)
+}
+
+// Plugin is a proxy-wasm plugin running one chain of filters. Install it
+// with Serve. It implements the SDK's types.VMContext, so tests can hand it
+// to proxytest.
+type Plugin struct {
+	specs []Spec
+	kinds []Kind
+
+	// FailOpen lets a request continue when a filter panics; by default
+	// (fail closed) it is answered with 500. A "fail_open" key in the plugin
+	// configuration overrides it.
+	FailOpen bool
+	// MetricsPrefix starts the name of every metric the plugin defines
+	// ("policy" when empty); "metrics_prefix" in the configuration
+	// overrides it.
+	MetricsPrefix string
+	// Clock is the time source; time.Now when nil.
+	Clock func() time.Time
+	// SharedData is the proxy-wide store filters keep cross-VM state in;
+	// the proxy's shared data when nil.
+	SharedData SharedData
+}
+
+// Static returns a plugin whose chain is specs, in order: the request phases
+// run specs[0] first, and so do the response phases.
+func Static(specs ...Spec) *Plugin { return &Plugin{specs: specs} }
+
+// Configured returns a plugin whose chain comes from its JSON configuration,
+// which may name any of kinds:
+//
+//	{"filters": [{"name": "ratelimit", "config": {...}}, ...]}
+func Configured(kinds ...Kind) *Plugin { return &Plugin{kinds: kinds} }
+
+// Serve installs p as the plugin of this Wasm module. Call it from an init
+// function of package main: a module built with -buildmode=c-shared never
+// runs main.
+func Serve(p *Plugin) { proxywasm.SetVMContext(p) }
+
+// OnVMStart implements types.VMContext.
+func (p *Plugin) OnVMStart(int) types.OnVMStartStatus { return types.OnVMStartStatusOK }
+
+// NewPluginContext implements types.VMContext.
+func (p *Plugin) NewPluginContext(uint32) types.PluginContext {
+	return &pluginContext{plugin: p}
+}
+
+func (p *Plugin) now() time.Time {
+	if p.Clock != nil {
+		return p.Clock()
+	}
+	return time.Now()
+}
+
+// Env is what a filter gets from its plugin when it is built.
+type Env struct {
+	// ID names the filter in logs and metrics.
+	ID string
+	// Mode is the filter's mode; the chain applies it, filters need not.
+	Mode Mode
+
+	pc *pluginContext
+}
+
+// Now reads the plugin's clock.
+func (e *Env) Now() time.Time { return e.pc.plugin.now() }
+
+// SharedData is the proxy-wide store, shared by every worker VM.
+func (e *Env) SharedData() SharedData {
+	if e.pc.plugin.SharedData != nil {
+		return e.pc.plugin.SharedData
+	}
+	return ProxySharedData{}
+}
+
+// Metrics is the plugin's metric registry.
+func (e *Env) Metrics() *stats.Registry { return e.pc.metrics }
+
+// Counter defines a counter for this filter: name{filter=ID, tags...}.
+func (e *Env) Counter(name string, tags ...stats.Tag) *stats.Counter {
+	return e.pc.metrics.Counter(name, e.tags(tags)...)
+}
+
+// Gauge defines a gauge for this filter: name{filter=ID, tags...}.
+func (e *Env) Gauge(name string, tags ...stats.Tag) *stats.Gauge {
+	return e.pc.metrics.Gauge(name, e.tags(tags)...)
+}
+
+// Histogram defines a histogram for this filter: name{filter=ID, tags...}.
+func (e *Env) Histogram(name string, tags ...stats.Tag) stats.Histogram {
+	return e.pc.metrics.Histogram(name, e.tags(tags)...)
+}
+
+func (e *Env) tags(tags []stats.Tag) []stats.Tag {
+	return append([]stats.Tag{{Key: "filter", Value: e.ID}}, tags...)
+}
+
+// MeasureChainTime asks the chain to time its filters on every request, for
+// Exchange.ChainTime. It costs two clock readings per phase, so only filters
+// that report the time ask for it.
+func (e *Env) MeasureChainTime() { e.pc.measureTime = true }
+
+// pluginContext is one configuration of the plugin: Envoy creates one per
+// plugin configuration and VM.
+type pluginContext struct {
+	types.DefaultPluginContext
+	plugin      *Plugin
+	links       []*link
+	failOpen    bool
+	metrics     *stats.Registry
+	measureTime bool
+	tickers     []TickFilter
+	tickPeriod  time.Duration
+}
+
+// TickFilter is implemented by filters with periodic housekeeping; the chain
+// calls OnTick about once a second.
+type TickFilter interface {
+	OnTick(now time.Time)
+}
+
+// link is a filter in its place in the chain, with the phases it implements
+// resolved once.
+type link struct {
+	id, kind string
+	mode     Mode
+	filter   Filter
+
+	reqHeaders  RequestHeadersFilter
+	reqBody     RequestBodyFilter
+	respHeaders ResponseHeadersFilter
+	respBody    ResponseBodyFilter
+	done        StreamDoneFilter
+
+	seen, allowed, denied, shadowDenied, paused, errs *stats.Counter
+}
+
+func (pc *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
+	data, err := proxywasm.GetPluginConfiguration()
+	if err != nil && !errors.Is(err, types.ErrorStatusNotFound) {
+		proxywasm.LogCriticalf("policy: reading plugin configuration: %v", err)
+		return types.OnPluginStartStatusFailed
+	}
+	if err := pc.configure(data); err != nil {
+		proxywasm.LogCriticalf("policy: invalid plugin configuration: %v", err)
+		return types.OnPluginStartStatusFailed
+	}
+	if pc.tickPeriod > 0 {
+		if err := proxywasm.SetTickPeriodMilliSeconds(uint32(pc.tickPeriod / time.Millisecond)); err != nil {
+			proxywasm.LogWarnf("policy: setting tick period: %v", err)
+		}
+	}
+	return types.OnPluginStartStatusOK
+}
+
+func (pc *pluginContext) OnTick() {
+	now := pc.plugin.now()
+	for _, t := range pc.tickers {
+		t.OnTick(now)
+	}
+	pc.metrics.Flush()
+}
+
+func (pc *pluginContext) OnPluginDone() bool {
+	pc.metrics.Flush()
+	return true
+}
+
+func (pc *pluginContext) NewHttpContext(contextID uint32) types.HttpContext {
+	s := &stream{pc: pc, marks: make([]mark, len(pc.links))}
+	s.x.stream = s
+	s.x.scratch = make([]any, len(pc.links))
+	return s
+}
+
+// configure reads the plugin configuration and builds the chain.
+func (pc *pluginContext) configure(data []byte) error {
+	p := pc.plugin
+	pc.failOpen = p.FailOpen
+	prefix := p.MetricsPrefix
+	if prefix == "" {
+		prefix = "policy"
+	}
+	pc.tickPeriod = time.Second
+
+	var entries []*conf.Object
+	if len(strings.TrimSpace(string(data))) == 0 {
+		if p.specs == nil {
+			return errors.New(`the configuration is empty; it must list the filters to run: {"filters": [{"name": ..., "config": {...}}]}`)
+		}
+	} else {
+		root, err := conf.Parse(data)
+		if err != nil {
+			return err
+		}
+		pc.failOpen = root.Bool("fail_open", pc.failOpen)
+		prefix = root.String("metrics_prefix", prefix)
+		if !stats.Valid(prefix) {
+			root.Fail("metrics_prefix", "must be letters, digits and '_' only, not %q", prefix)
+		}
+		pc.tickPeriod = root.Duration("flush_interval", pc.tickPeriod)
+		if pc.tickPeriod < 10*time.Millisecond {
+			root.Fail("flush_interval", "must be at least 10ms, not %s", pc.tickPeriod)
+		}
+		if p.specs != nil {
+			if root.Has("filters") {
+				root.Fail("filters", "this plugin's chain is built in Go; its configuration takes only fail_open, metrics_prefix and flush_interval")
+			}
+		} else {
+			entries = root.Objects("filters")
+			if entries != nil && len(entries) == 0 || !root.Has("filters") {
+				root.Fail("filters", `must list at least one filter: [{"name": ..., "config": {...}}]`)
+			}
+		}
+		if err := root.Err(); err != nil {
+			return err
+		}
+	}
+	pc.metrics = stats.NewRegistry(prefix)
+
+	specs := p.specs
+	if specs == nil {
+		var err error
+		if specs, err = pc.specsFrom(entries); err != nil {
+			return err
+		}
+	}
+	return pc.build(specs)
+}
+
+// specsFrom turns the "filters" entries into specs.
+func (pc *pluginContext) specsFrom(entries []*conf.Object) ([]Spec, error) {
+	specs := make([]Spec, 0, len(entries))
+	for i, e := range entries {
+		name := e.RequiredString("name")
+		id := e.String("id", "")
+		mode := e.String("mode", "enforce")
+		config := e.Object("config")
+		if err := e.Err(); err != nil {
+			return nil, err
+		}
+		kind, ok := pc.kind(name)
+		if !ok {
+			return nil, conf.Errorf(fmt.Sprintf("filters[%d].name", i), "unknown filter %q; this plugin links in: %s", name, pc.kindNames())
+		}
+		m, err := parseMode(mode)
+		if err != nil {
+			return nil, conf.Errorf(fmt.Sprintf("filters[%d] (%s): mode", i, name), "%v", err)
+		}
+		raw := config.Raw()
+		if !raw.Exists() {
+			raw = gjson.Parse("{}")
+		}
+		build := kind.Build
+		specs = append(specs, Spec{Kind: name, ID: id, Mode: m, Build: func(env *Env) (Filter, error) {
+			f, err := build(raw, env)
+			return f, conf.Within("config", err)
+		}})
+	}
+	return specs, nil
+}
+
+func parseMode(s string) (Mode, error) {
+	switch s {
+	case "enforce":
+		return Enforce, nil
+	case "shadow":
+		return Shadow, nil
+	}
+	return Enforce, fmt.Errorf(`must be "enforce" or "shadow", not %q`, s)
+}
+
+func (pc *pluginContext) kind(name string) (Kind, bool) {
+	for _, k := range pc.plugin.kinds {
+		if k.Name == name {
+			return k, true
+		}
+	}
+	return Kind{}, false
+}
+
+func (pc *pluginContext) kindNames() string {
+	var names []string
+	for _, k := range pc.plugin.kinds {
+		names = append(names, k.Name)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+// build builds every filter and resolves the phases each implements.
+func (pc *pluginContext) build(specs []Spec) error {
+	ids := map[string]int{}
+	for i, s := range specs {
+		where := fmt.Sprintf("filters[%d] (%s)", i, s.Kind)
+		id := s.ID
+		if id == "" {
+			id = s.Kind
+		}
+		if !stats.Valid(id) {
+			return fmt.Errorf("%s: id: must be letters, digits, '_', '-' and '/' only, not %q", where, id)
+		}
+		if j, dup := ids[id]; dup {
+			return fmt.Errorf(`%s: id: %q is already the id of filters[%d]; give one of them a distinct "id"`, where, id, j)
+		}
+		ids[id] = i
+		if s.Build == nil {
+			return fmt.Errorf("%s: the spec has no Build function", where)
+		}
+		env := &Env{ID: id, Mode: s.Mode, pc: pc}
+		f, err := s.Build(env)
+		if err != nil {
+			return fmt.Errorf("%s: %w", where, err)
+		}
+		l := &link{id: id, kind: s.Kind, mode: s.Mode, filter: f}
+		l.reqHeaders, _ = f.(RequestHeadersFilter)
+		l.reqBody, _ = f.(RequestBodyFilter)
+		l.respHeaders, _ = f.(ResponseHeadersFilter)
+		l.respBody, _ = f.(ResponseBodyFilter)
+		l.done, _ = f.(StreamDoneFilter)
+		if t, ok := f.(TickFilter); ok {
+			pc.tickers = append(pc.tickers, t)
+		}
+		tag := stats.Tag{Key: "filter", Value: id}
+		l.seen = pc.metrics.Counter("filter_requests_total", tag)
+		decision := func(d string) *stats.Counter {
+			return pc.metrics.Counter("filter_decisions_total", tag, stats.Tag{Key: "decision", Value: d})
+		}
+		l.allowed, l.denied, l.shadowDenied = decision("allowed"), decision("denied"), decision("shadow_denied")
+		l.paused, l.errs = decision("paused"), decision("error")
+		pc.links = append(pc.links, l)
+	}
+	return nil
+}
+
+// SharedData is a proxy-wide key-value store with compare-and-swap.
+type SharedData interface {
+	// Get returns the value at key and its CAS token. A missing key returns
+	// types.ErrorStatusNotFound.
+	Get(key string) (value []byte, cas uint32, err error)
+	// Set stores value at key if the key's CAS token is still cas (0
+	// stores unconditionally), else returns types.ErrorStatusCasMismatch.
+	Set(key string, value []byte, cas uint32) error
+}
+
+// ProxySharedData is the proxy's shared data (proxy_get_shared_data and
+// proxy_set_shared_data), visible to every VM of the proxy.
+type ProxySharedData struct{}
+
+// Get implements SharedData.
+func (ProxySharedData) Get(key string) ([]byte, uint32, error) { return proxywasm.GetSharedData(key) }
+
+// Set implements SharedData.
+func (ProxySharedData) Set(key string, value []byte, cas uint32) error {
+	return proxywasm.SetSharedData(key, value, cas)
+}

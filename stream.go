@@ -1,0 +1,311 @@
+package policy
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
+)
+
+type phase uint8
+
+const (
+	phaseRequestHeaders phase = iota
+	phaseRequestBody
+	phaseResponseHeaders
+	phaseResponseBody
+)
+
+func (p phase) String() string {
+	return [...]string{"request headers", "request body", "response headers", "response body"}[p]
+}
+
+func (p phase) request() bool { return p <= phaseRequestBody }
+
+// mark is what happened to one filter during one stream; the decision
+// counters are taken from it once, when the stream ends, so nothing is
+// counted twice however often a filter runs.
+type mark struct {
+	seen, denied, shadowDenied, paused, failed bool
+}
+
+// stream runs the chain for one HTTP stream; it is the plugin's
+// types.HttpContext.
+type stream struct {
+	types.DefaultHttpContext
+	pc    *pluginContext
+	x     Exchange
+	marks []mark
+
+	// Where the chain is paused, if it is.
+	paused      bool
+	pausedPhase phase
+	pausedAt    int
+
+	// Bodies are buffered until complete; a body that completed while an
+	// earlier phase was paused runs when that phase resumes.
+	body            []byte
+	reqBodyWaiting  bool
+	respBodyWaiting bool
+
+	chainTime time.Duration
+}
+
+func (s *stream) OnHttpRequestHeaders(int, bool) types.Action {
+	return s.run(phaseRequestHeaders, 0)
+}
+
+func (s *stream) OnHttpRequestBody(size int, endOfStream bool) types.Action {
+	return s.onBody(phaseRequestBody, size, endOfStream)
+}
+
+func (s *stream) OnHttpResponseHeaders(int, bool) types.Action {
+	s.x.respLoaded = false // a local reply replaces the headers read before it
+	return s.run(phaseResponseHeaders, 0)
+}
+
+func (s *stream) OnHttpResponseBody(size int, endOfStream bool) types.Action {
+	return s.onBody(phaseResponseBody, size, endOfStream)
+}
+
+func (s *stream) OnHttpStreamDone() {
+	for i, l := range s.pc.links {
+		if l.done != nil {
+			s.call(i, func() { l.done.OnStreamDone(&s.x) })
+		}
+	}
+	for i, l := range s.pc.links {
+		m := s.marks[i]
+		if !m.seen {
+			continue
+		}
+		l.seen.Inc()
+		switch {
+		case m.denied:
+			l.denied.Inc()
+		case m.shadowDenied:
+			l.shadowDenied.Inc()
+		default:
+			l.allowed.Inc()
+		}
+		if m.paused {
+			l.paused.Inc()
+		}
+		if m.failed {
+			l.errs.Inc()
+		}
+	}
+}
+
+// ChainTime is the time spent in the chain's filters so far. It is measured
+// only when a filter asked for it with Env.MeasureChainTime.
+func (x *Exchange) ChainTime() time.Duration { return x.stream.chainTime }
+
+func (s *stream) onBody(ph phase, size int, endOfStream bool) types.Action {
+	if s.x.local != nil && ph.request() {
+		return types.ActionContinue // a local reply was sent; the request is over
+	}
+	if !s.hasPhase(ph) {
+		return types.ActionContinue
+	}
+	if !endOfStream {
+		return types.ActionPause // buffer until the body is complete
+	}
+	var err error
+	if ph == phaseRequestBody {
+		s.body, err = proxywasm.GetHttpRequestBody(0, size)
+	} else {
+		s.body, err = proxywasm.GetHttpResponseBody(0, size)
+	}
+	if err != nil && size > 0 {
+		proxywasm.LogErrorf("policy: reading %s: %v", ph, err)
+	}
+	if s.paused {
+		// The headers phase is still waiting for a callout.
+		if ph == phaseRequestBody {
+			s.reqBodyWaiting = true
+		} else {
+			s.respBodyWaiting = true
+		}
+		return types.ActionPause
+	}
+	return s.run(ph, 0)
+}
+
+func (s *stream) hasPhase(ph phase) bool {
+	for _, l := range s.pc.links {
+		if l.has(ph) {
+			return true
+		}
+	}
+	return false
+}
+
+func (l *link) has(ph phase) bool {
+	switch ph {
+	case phaseRequestHeaders:
+		return l.reqHeaders != nil
+	case phaseRequestBody:
+		return l.reqBody != nil
+	case phaseResponseHeaders:
+		return l.respHeaders != nil
+	}
+	return l.respBody != nil
+}
+
+// run calls the filters of phase ph from position from on, and tells the
+// proxy whether to go on.
+func (s *stream) run(ph phase, from int) types.Action {
+	if ph.request() && s.x.local != nil {
+		return types.ActionPause
+	}
+	var start time.Time
+	if s.pc.measureTime {
+		start = s.pc.plugin.now()
+	}
+	stop := false
+	for i := from; i < len(s.pc.links) && !stop; i++ {
+		l := s.pc.links[i]
+		if !l.has(ph) {
+			continue
+		}
+		s.marks[i].seen = true
+		stop = s.decide(i, ph, s.invoke(i, ph))
+	}
+	if s.pc.measureTime {
+		s.chainTime += s.pc.plugin.now().Sub(start)
+	}
+	if stop {
+		return types.ActionPause
+	}
+	return types.ActionContinue
+}
+
+// invoke calls filter i's phase ph, turning a panic into a result.
+func (s *stream) invoke(i int, ph phase) (r Result) {
+	l := s.pc.links[i]
+	ok := s.call(i, func() {
+		switch ph {
+		case phaseRequestHeaders:
+			r = l.reqHeaders.OnRequestHeaders(&s.x)
+		case phaseRequestBody:
+			r = l.reqBody.OnRequestBody(&s.x, s.body)
+		case phaseResponseHeaders:
+			r = l.respHeaders.OnResponseHeaders(&s.x)
+		case phaseResponseBody:
+			r = l.respBody.OnResponseBody(&s.x, s.body)
+		}
+	})
+	if !ok {
+		return s.failure(i)
+	}
+	return r
+}
+
+// call runs f as filter i, recovering a panic: it is logged once with the
+// filter's name and counted, and call reports false.
+func (s *stream) call(i int, f func()) (ok bool) {
+	prev := s.x.current
+	s.x.current = i
+	defer func() {
+		s.x.current = prev
+		if v := recover(); v != nil {
+			l := s.pc.links[i]
+			s.marks[i].failed = true
+			proxywasm.LogCriticalf("policy: filter %s (%s) panicked: %v", l.id, l.kind, v)
+			ok = false
+		}
+	}()
+	f()
+	return true
+}
+
+// failure is the result that stands in for a filter that panicked: 500
+// (fail closed) unless the plugin fails open or the filter is in shadow mode.
+func (s *stream) failure(i int) Result {
+	if s.pc.failOpen || s.pc.links[i].mode == Shadow {
+		return Continue()
+	}
+	return Deny(Response{Status: 500, Body: []byte("internal error in policy filter\n"),
+		Reason: fmt.Sprintf("filter %s failed", s.pc.links[i].id)})
+}
+
+// decide applies filter i's result r in phase ph and reports whether the
+// chain stops here.
+func (s *stream) decide(i int, ph phase, r Result) (stop bool) {
+	l := s.pc.links[i]
+	switch r.Action {
+	case ActionPause:
+		s.marks[i].paused = true
+		s.paused, s.pausedPhase, s.pausedAt = true, ph, i
+		return true
+	case ActionDeny:
+		if l.mode == Shadow {
+			s.marks[i].shadowDenied = true
+			proxywasm.LogInfof("policy: filter %s would deny with %d (shadow mode): %s", l.id, r.Response.Status, r.Response.Reason)
+			return false
+		}
+		if s.x.local != nil {
+			// Denying the local reply itself: it is already the answer.
+			proxywasm.LogWarnf("policy: filter %s denied a local reply; ignored", l.id)
+			return false
+		}
+		if ph == phaseResponseBody {
+			proxywasm.LogWarnf("policy: filter %s denied in the response body phase, after the headers were sent; ignored", l.id)
+			return false
+		}
+		s.marks[i].denied = true
+		s.sendLocal(l, r.Response)
+		return true
+	}
+	return false
+}
+
+func (s *stream) sendLocal(l *link, resp Response) {
+	if resp.Status == 0 {
+		resp.Status = 403
+	}
+	proxywasm.LogDebugf("policy: filter %s denied with %d: %s", l.id, resp.Status, resp.Reason)
+	s.x.local = &resp
+	if err := proxywasm.SendHttpResponse(resp.Status, resp.Headers, resp.Body, -1); err != nil {
+		proxywasm.LogErrorf("policy: sending local reply for filter %s: %v", l.id, err)
+	}
+}
+
+// resume continues a paused chain as if the paused filter had returned r.
+func (s *stream) resume(r Result) {
+	if !s.paused {
+		return
+	}
+	s.paused = false
+	ph, at := s.pausedPhase, s.pausedAt
+	if s.decide(at, ph, r) {
+		return // denied, or paused again
+	}
+	if s.run(ph, at+1) == types.ActionPause {
+		return
+	}
+	// The phase is complete; run a body that arrived meanwhile.
+	switch {
+	case ph == phaseRequestHeaders && s.reqBodyWaiting:
+		s.reqBodyWaiting = false
+		if s.run(phaseRequestBody, 0) == types.ActionPause {
+			return
+		}
+	case ph == phaseResponseHeaders && s.respBodyWaiting:
+		s.respBodyWaiting = false
+		if s.run(phaseResponseBody, 0) == types.ActionPause {
+			return
+		}
+	}
+	var err error
+	if ph.request() {
+		err = proxywasm.ResumeHttpRequest()
+	} else {
+		err = proxywasm.ResumeHttpResponse()
+	}
+	if err != nil {
+		proxywasm.LogErrorf("policy: resuming the stream: %v", err)
+	}
+}
