@@ -14,7 +14,6 @@ import (
 // go:wasmexport. Wasm has no 64-bit int or bool in these signatures: Go's int
 // is 64 bits on wasm, so every value crosses the boundary as uint32.
 
-
 func fromBool(b bool) uint32 {
 	if b {
 		return 1
