@@ -168,12 +168,9 @@ func (o *Object) fail(key, format string, args ...any) {
 	}
 }
 
-// Err returns the first error recorded, or else an error for the first
-// unknown key.
+// Err returns an error for the first unknown key (a misspelt key is the
+// likeliest cause of any other error), or else the first error recorded.
 func (o *Object) Err() error {
-	if o.err != nil {
-		return o.err
-	}
 	var unknown []string
 	o.raw.ForEach(func(k, _ gjson.Result) bool {
 		if !o.seen[k.String()] {
@@ -190,7 +187,7 @@ func (o *Object) Err() error {
 		sort.Strings(known)
 		return Errorf(Join(o.path, unknown[0]), "unknown field (known fields: %s)", strings.Join(known, ", "))
 	}
-	return nil
+	return o.err
 }
 
 func (o *Object) get(key string) gjson.Result {

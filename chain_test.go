@@ -1,0 +1,358 @@
+package policy_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
+
+	"github.com/wasmpolicy/policy"
+	"github.com/wasmpolicy/policy/internal/testfilters"
+	"github.com/wasmpolicy/policy/internal/wasmtest"
+)
+
+// The dispatcher's tests run the same cases natively and against
+// build/testchain.wasm, a plugin linking the configurable test filter
+// "step". A step appends its id to the x-trace header; the SDK's emulator
+// joins added values without a separator, so a trace reads "abc" (Envoy
+// would keep three entries).
+
+func nativeChain() types.VMContext { return policy.Configured(testfilters.Kind) }
+
+// start starts a plugin with config on r's VM and fails the test unless it
+// starts.
+func start(t *testing.T, r wasmtest.Runner, config string) (proxytest.HostEmulator, func()) {
+	t.Helper()
+	host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().
+		WithVMContext(r.VM).WithPluginConfiguration([]byte(config)))
+	if host.StartPlugin() != types.OnPluginStartStatusOK {
+		reset()
+		t.Fatalf("plugin did not start: %v", host.GetCriticalLogs())
+	}
+	return host, reset
+}
+
+func chain(steps ...string) string {
+	return `{"filters":[` + strings.Join(steps, ",") + `]}`
+}
+
+func step(id, config string) string {
+	if config == "" {
+		config = "{}"
+	}
+	return `{"name":"step","id":"` + id + `","config":` + config + `}`
+}
+
+var request = [][2]string{{":method", "GET"}, {":path", "/"}, {":authority", "example.com"}}
+
+func header(headers [][2]string, name string) string {
+	for _, h := range headers {
+		if h[0] == name {
+			return h[1]
+		}
+	}
+	return ""
+}
+
+// counter reads a counter after a tick has flushed the plugin's metrics.
+func counter(t *testing.T, host proxytest.HostEmulator, name string) uint64 {
+	t.Helper()
+	v, err := host.GetCounterMetric(name)
+	if err != nil {
+		t.Fatalf("counter %s: %v", name, err)
+	}
+	return v
+}
+
+func decisions(filter, decision string) string {
+	return "filter=.=" + filter + ";.;decision=.=" + decision + ";.;policy_filter_decisions_total"
+}
+
+func seen(filter string) string { return "filter=.=" + filter + ";.;policy_filter_requests_total" }
+
+func TestChainOrderAndDeny(t *testing.T) {
+	wasmtest.Both(t, "testchain", nativeChain, func(t *testing.T, r wasmtest.Runner) {
+		t.Run("filters run in order", func(t *testing.T) {
+			host, reset := start(t, r, chain(step("a", ""), step("b", ""), step("c", "")))
+			defer reset()
+			id := host.InitializeHttpContext()
+			if got := host.CallOnRequestHeaders(id, request, true); got != types.ActionContinue {
+				t.Fatalf("action = %v, want continue", got)
+			}
+			if got := header(host.GetCurrentRequestHeaders(id), "x-trace"); got != "abc" {
+				t.Errorf("x-trace = %q, want abc", got)
+			}
+			if host.GetSentLocalResponse(id) != nil {
+				t.Error("unexpected local response")
+			}
+		})
+		t.Run("the first deny answers and stops the chain", func(t *testing.T) {
+			host, reset := start(t, r, chain(step("a", ""), step("b", `{"action":"deny","status":401}`), step("c", "")))
+			defer reset()
+			id := host.InitializeHttpContext()
+			if got := host.CallOnRequestHeaders(id, request, true); got != types.ActionPause {
+				t.Fatalf("action = %v, want pause after a local reply", got)
+			}
+			if got := header(host.GetCurrentRequestHeaders(id), "x-trace"); got != "ab" {
+				t.Errorf("x-trace = %q, want ab (c must not run)", got)
+			}
+			resp := host.GetSentLocalResponse(id)
+			if resp == nil || resp.StatusCode != 401 || string(resp.Data) != "denied by b" || header(resp.Headers, "x-denied-by") != "b" {
+				t.Fatalf("local response = %+v", resp)
+			}
+		})
+		t.Run("the same kind twice with different configs", func(t *testing.T) {
+			host, reset := start(t, r, chain(step("first", `{"action":"continue"}`), step("second", `{"action":"deny","status":429}`)))
+			defer reset()
+			id := host.InitializeHttpContext()
+			host.CallOnRequestHeaders(id, request, true)
+			if resp := host.GetSentLocalResponse(id); resp == nil || resp.StatusCode != 429 {
+				t.Fatalf("local response = %+v, want 429 from the second step", resp)
+			}
+			if got := header(host.GetCurrentRequestHeaders(id), "x-trace"); got != "firstsecond" {
+				t.Errorf("x-trace = %q", got)
+			}
+		})
+	})
+}
+
+func TestChainPauseResume(t *testing.T) {
+	wasmtest.Both(t, "testchain", nativeChain, func(t *testing.T, r wasmtest.Runner) {
+		cases := []struct {
+			name       string
+			pause      string
+			answer     [][2]string // callout response headers; none = failure
+			wantTrace  string
+			wantStatus uint32 // local reply, 0 = none and the request resumed
+		}{
+			{"resume with continue runs the next filter", `{"action":"pause","resume":"continue"}`, [][2]string{{":status", "200"}}, "abc", 0},
+			{"resume with deny answers", `{"action":"pause","resume":"deny","status":403}`, [][2]string{{":status", "200"}}, "ab", 403},
+			{"a failed callout is answered", `{"action":"pause"}`, nil, "ab", 503},
+			{"a panic in the callback fails closed", `{"action":"pause","resume":"panic"}`, [][2]string{{":status", "200"}}, "ab", 500},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				host, reset := start(t, r, chain(step("a", ""), step("b", c.pause), step("c", "")))
+				defer reset()
+				id := host.InitializeHttpContext()
+				if got := host.CallOnRequestHeaders(id, request, true); got != types.ActionPause {
+					t.Fatalf("action = %v, want pause", got)
+				}
+				if got := header(host.GetCurrentRequestHeaders(id), "x-trace"); got != "ab" {
+					t.Fatalf("x-trace while paused = %q, want ab", got)
+				}
+				callouts := host.GetCalloutAttributesFromContext(id)
+				if len(callouts) != 1 || callouts[0].Upstream != "callout" {
+					t.Fatalf("callouts = %+v", callouts)
+				}
+				host.CallOnHttpCallResponse(callouts[0].CalloutID, c.answer, nil, nil)
+				if got := header(host.GetCurrentRequestHeaders(id), "x-trace"); got != c.wantTrace {
+					t.Errorf("x-trace = %q, want %q", got, c.wantTrace)
+				}
+				resp := host.GetSentLocalResponse(id)
+				if c.wantStatus == 0 {
+					if resp != nil {
+						t.Fatalf("unexpected local response %+v", resp)
+					}
+					if got := host.GetCurrentHttpStreamAction(id); got != types.ActionContinue {
+						t.Errorf("stream action = %v, want continue (resumed)", got)
+					}
+				} else if resp == nil || resp.StatusCode != c.wantStatus {
+					t.Fatalf("local response = %+v, want %d", resp, c.wantStatus)
+				}
+			})
+		}
+		t.Run("a body that arrives while paused runs after the resume", func(t *testing.T) {
+			host, reset := start(t, r, chain(step("a", `{"action":"pause"}`), step("b", `{"phase":"request_body"}`)))
+			defer reset()
+			id := host.InitializeHttpContext()
+			host.CallOnRequestHeaders(id, request, false)
+			if got := host.CallOnRequestBody(id, []byte("part1,"), false); got != types.ActionPause {
+				t.Fatalf("body chunk action = %v, want pause (buffer)", got)
+			}
+			if got := host.CallOnRequestBody(id, []byte("part2"), true); got != types.ActionPause {
+				t.Fatalf("last chunk action = %v, want pause while the headers wait", got)
+			}
+			if got := header(host.GetCurrentRequestHeaders(id), "x-body"); got != "" {
+				t.Fatalf("body filter ran before the resume: %q", got)
+			}
+			host.CallOnHttpCallResponse(host.GetCalloutAttributesFromContext(id)[0].CalloutID, [][2]string{{":status", "200"}}, nil, nil)
+			if got := header(host.GetCurrentRequestHeaders(id), "x-body"); got != "b:part1,part2" {
+				t.Errorf("x-body = %q, want the whole body", got)
+			}
+			if got := host.GetCurrentHttpStreamAction(id); got != types.ActionContinue {
+				t.Errorf("stream action = %v, want continue", got)
+			}
+		})
+	})
+}
+
+func TestChainLocalReplyPassesResponseFiltersOnce(t *testing.T) {
+	wasmtest.Both(t, "testchain", nativeChain, func(t *testing.T, r wasmtest.Runner) {
+		host, reset := start(t, r, chain(step("gate", `{"action":"deny","status":403}`), step("stamp", `{"phase":"response_headers"}`)))
+		defer reset()
+		id := host.InitializeHttpContext()
+		host.CallOnRequestHeaders(id, request, true)
+		resp := host.GetSentLocalResponse(id)
+		if resp == nil {
+			t.Fatal("no local reply")
+		}
+		// Envoy sends the local reply back through the plugin's response phase.
+		host.CallOnResponseHeaders(id, append([][2]string{{":status", "403"}}, resp.Headers...), true)
+		if got := header(host.GetCurrentResponseHeaders(id), "x-trace"); got != "stamp" {
+			t.Errorf("response x-trace = %q, want stamp: response filters must see the local reply", got)
+		}
+		host.CompleteHttpContext(id)
+		host.Tick()
+		for name, want := range map[string]uint64{
+			seen("gate"): 1, decisions("gate", "denied"): 1, decisions("gate", "allowed"): 0,
+			seen("stamp"): 1, decisions("stamp", "allowed"): 1,
+		} {
+			if got := counter(t, host, name); got != want {
+				t.Errorf("%s = %d, want %d", name, got, want)
+			}
+		}
+	})
+}
+
+func TestChainResponseDenyCountsOnce(t *testing.T) {
+	wasmtest.Both(t, "testchain", nativeChain, func(t *testing.T, r wasmtest.Runner) {
+		host, reset := start(t, r, chain(step("check", `{"phase":"response_headers","action":"deny","status":502}`)))
+		defer reset()
+		id := host.InitializeHttpContext()
+		host.CallOnRequestHeaders(id, request, true)
+		if got := host.CallOnResponseHeaders(id, [][2]string{{":status", "200"}}, false); got != types.ActionPause {
+			t.Fatalf("action = %v, want pause", got)
+		}
+		resp := host.GetSentLocalResponse(id)
+		if resp == nil || resp.StatusCode != 502 {
+			t.Fatalf("local response = %+v", resp)
+		}
+		// The local reply comes back through the response phase; the filter
+		// denies it again, which must be ignored and not counted.
+		host.CallOnResponseHeaders(id, [][2]string{{":status", "502"}}, true)
+		host.CompleteHttpContext(id)
+		host.Tick()
+		if got := counter(t, host, decisions("check", "denied")); got != 1 {
+			t.Errorf("denied = %d, want 1", got)
+		}
+		if got := counter(t, host, seen("check")); got != 1 {
+			t.Errorf("requests = %d, want 1", got)
+		}
+	})
+}
+
+func TestChainPanicRecovery(t *testing.T) {
+	wasmtest.Both(t, "testchain", nativeChain, func(t *testing.T, r wasmtest.Runner) {
+		panicky := step("b", `{"action":"panic","if_header":"x-panic"}`)
+		for _, failOpen := range []bool{false, true} {
+			name := "fail closed"
+			config := chain(step("a", ""), panicky, step("c", ""))
+			if failOpen {
+				name = "fail open"
+				config = `{"fail_open":true,` + config[1:]
+			}
+			t.Run(name, func(t *testing.T) {
+				host, reset := start(t, r, config)
+				defer reset()
+				id := host.InitializeHttpContext()
+				host.CallOnRequestHeaders(id, append([][2]string{{"x-panic", "1"}}, request...), true)
+				resp := host.GetSentLocalResponse(id)
+				trace := header(host.GetCurrentRequestHeaders(id), "x-trace")
+				if failOpen {
+					if resp != nil || trace != "abc" {
+						t.Errorf("fail open: local response %+v, trace %q; want none and abc", resp, trace)
+					}
+				} else if resp == nil || resp.StatusCode != 500 || trace != "ab" {
+					t.Errorf("fail closed: local response %+v, trace %q; want 500 and ab", resp, trace)
+				}
+				logs := host.GetCriticalLogs()
+				if len(logs) != 1 || !strings.Contains(logs[0], "filter b (step) panicked") {
+					t.Errorf("critical logs = %q, want one line naming filter b", logs)
+				}
+				host.CompleteHttpContext(id)
+
+				// The VM keeps serving.
+				next := host.InitializeHttpContext()
+				if got := host.CallOnRequestHeaders(next, request, true); got != types.ActionContinue {
+					t.Fatalf("next request: action = %v", got)
+				}
+				if got := header(host.GetCurrentRequestHeaders(next), "x-trace"); got != "abc" {
+					t.Errorf("next request: x-trace = %q, want abc", got)
+				}
+				host.CompleteHttpContext(next)
+				host.Tick()
+				if got := counter(t, host, decisions("b", "error")); got != 1 {
+					t.Errorf("errors counted = %d, want 1", got)
+				}
+			})
+		}
+	})
+}
+
+func TestChainShadowMode(t *testing.T) {
+	wasmtest.Both(t, "testchain", nativeChain, func(t *testing.T, r wasmtest.Runner) {
+		host, reset := start(t, r, chain(step("a", ""),
+			`{"name":"step","id":"b","mode":"shadow","config":{"action":"deny","status":403}}`, step("c", "")))
+		defer reset()
+		id := host.InitializeHttpContext()
+		if got := host.CallOnRequestHeaders(id, request, true); got != types.ActionContinue {
+			t.Fatalf("action = %v, want continue", got)
+		}
+		if resp := host.GetSentLocalResponse(id); resp != nil {
+			t.Fatalf("shadow mode sent %+v", resp)
+		}
+		if got := header(host.GetCurrentRequestHeaders(id), "x-trace"); got != "abc" {
+			t.Errorf("x-trace = %q, want abc", got)
+		}
+		logs := strings.Join(host.GetInfoLogs(), "\n")
+		if !strings.Contains(logs, "filter b would deny with 403 (shadow mode)") {
+			t.Errorf("info logs = %q", logs)
+		}
+		host.CompleteHttpContext(id)
+		host.Tick()
+		if got := counter(t, host, decisions("b", "shadow_denied")); got != 1 {
+			t.Errorf("shadow_denied = %d, want 1", got)
+		}
+		if got := counter(t, host, decisions("b", "denied")); got != 0 {
+			t.Errorf("denied = %d, want 0", got)
+		}
+	})
+}
+
+func TestConfigErrors(t *testing.T) {
+	cases := []struct{ name, config, want string }{
+		{"empty configuration", ``, `the configuration is empty; it must list the filters to run`},
+		{"malformed JSON", `{"filters": [}`, `malformed JSON at offset 13`},
+		{"no filters", `{"filters": []}`, `filters: must list at least one filter`},
+		{"filters of the wrong type", `{"filters": "step"}`, `filters: must be an array of objects, not a string`},
+		{"unknown top-level key", `{"filter": []}`, `filter: unknown field (known fields: fail_open, filters, flush_interval, metrics_prefix)`},
+		{"unknown filter", chain(step("a", ""), `{"name":"nope"}`), `filters[1].name: unknown filter "nope"; this plugin links in: step`},
+		{"missing name", `{"filters":[{"config":{}}]}`, `filters[0].name: is required`},
+		{"unknown key in an entry", `{"filters":[{"name":"step","confg":{}}]}`, `filters[0].confg: unknown field (known fields: config, id, mode, name)`},
+		{"unknown key in a filter config", chain(step("a", `{"acton":"deny"}`)), `filters[0] (step): config.acton: unknown field (known fields: action, if_header, phase, resume, status)`},
+		{"wrong type", chain(step("a", ""), step("b", `{"status":"403"}`)), `filters[1] (step): config.status: must be a number, not a string`},
+		{"out of range", chain(step("a", `{"status":700}`)), `filters[0] (step): config.status: must be between 200 and 599, not 700`},
+		{"bad mode", `{"filters":[{"name":"step","mode":"dry"}]}`, `filters[0] (step): mode: must be "enforce" or "shadow", not "dry"`},
+		{"same id twice", `{"filters":[{"name":"step"},{"name":"step"}]}`, `filters[1] (step): id: "step" is already the id of filters[0]; give one of them a distinct "id"`},
+		{"bad fail_open", `{"fail_open":"yes","filters":[{"name":"step"}]}`, `fail_open: must be true or false, not a string`},
+	}
+	wasmtest.Both(t, "testchain", nativeChain, func(t *testing.T, r wasmtest.Runner) {
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().
+					WithVMContext(r.VM).WithPluginConfiguration([]byte(c.config)))
+				defer reset()
+				if host.StartPlugin() != types.OnPluginStartStatusFailed {
+					t.Fatal("plugin started")
+				}
+				logs := host.GetCriticalLogs()
+				want := "policy: invalid plugin configuration: " + c.want
+				if len(logs) != 1 || !strings.HasPrefix(logs[0], want) {
+					t.Errorf("critical logs = %q\nwant one line starting %q", logs, want)
+				}
+			})
+		}
+	})
+}

@@ -1,0 +1,119 @@
+// Package testfilters provides a configurable filter for testing the
+// dispatcher: natively, and compiled into the testchain plugin.
+package testfilters
+
+import (
+	"time"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/wasmpolicy/policy"
+	"github.com/wasmpolicy/policy/internal/conf"
+)
+
+// Step records its id in the x-trace request header (request phases) or
+// response header (response phases), then does what its config says:
+//
+//	{"phase": "request_headers", "action": "continue|deny|pause|panic",
+//	 "status": 403, "resume": "continue|deny|panic", "if_header": "x-name"}
+//
+// With if_header, the action applies only to requests carrying that header;
+// others continue.
+//
+// "pause" calls the cluster "callout" and resumes with "resume" when it
+// answers (a failed call denies with 503).
+type Step struct {
+	id             string
+	phase          string
+	action, resume string
+	status         uint32
+	ifHeader       string
+}
+
+// Kind builds Steps from JSON.
+var Kind = policy.Kind{Name: "step", Build: func(config gjson.Result, env *policy.Env) (policy.Filter, error) {
+	o := conf.New("", config)
+	s := &Step{
+		id:       env.ID,
+		phase:    o.String("phase", "request_headers"),
+		action:   o.String("action", "continue"),
+		resume:   o.String("resume", "continue"),
+		status:   uint32(o.Int("status", 403)),
+		ifHeader: o.String("if_header", ""),
+	}
+	if s.status < 200 || s.status > 599 {
+		o.Fail("status", "must be between 200 and 599, not %d", s.status)
+	}
+	if err := o.Err(); err != nil {
+		return nil, err
+	}
+	switch s.phase {
+	case "request_headers", "request_body":
+		return &requestStep{s}, nil
+	case "response_headers", "response_body":
+		return &responseStep{s}, nil
+	}
+	return nil, conf.Errorf("phase", "unknown phase %q", s.phase)
+}}
+
+func (s *Step) act(x *policy.Exchange, action string) policy.Result {
+	if s.ifHeader != "" {
+		if _, ok := x.RequestHeader(s.ifHeader); !ok {
+			return policy.Continue()
+		}
+	}
+	switch action {
+	case "deny":
+		return policy.Deny(policy.Response{Status: s.status, Body: []byte("denied by " + s.id), Headers: [][2]string{{"x-denied-by", s.id}}, Reason: "configured to deny"})
+	case "panic":
+		panic("step " + s.id + " panics as configured")
+	case "pause":
+		err := x.HTTPCall("callout", [][2]string{{":method", "GET"}, {":path", "/" + s.id}, {":authority", "callout"}}, nil, time.Second,
+			func(x *policy.Exchange, resp policy.CalloutResponse) policy.Result {
+				if resp.Status == 0 {
+					return policy.Deny(policy.Response{Status: 503, Reason: "callout failed"})
+				}
+				return s.act(x, s.resume)
+			})
+		if err != nil {
+			return policy.Deny(policy.Response{Status: 500, Reason: err.Error()})
+		}
+		return policy.Pause()
+	}
+	return policy.Continue()
+}
+
+type requestStep struct{ *Step }
+
+func (s *requestStep) OnRequestHeaders(x *policy.Exchange) policy.Result {
+	if s.phase != "request_headers" {
+		return policy.Continue()
+	}
+	x.AddRequestHeader("x-trace", s.id)
+	return s.act(x, s.action)
+}
+
+func (s *requestStep) OnRequestBody(x *policy.Exchange, body []byte) policy.Result {
+	if s.phase != "request_body" {
+		return policy.Continue()
+	}
+	x.AddRequestHeader("x-body", s.id+":"+string(body))
+	return s.act(x, s.action)
+}
+
+type responseStep struct{ *Step }
+
+func (s *responseStep) OnResponseHeaders(x *policy.Exchange) policy.Result {
+	if s.phase != "response_headers" {
+		return policy.Continue()
+	}
+	x.AddResponseHeader("x-trace", s.id)
+	return s.act(x, s.action)
+}
+
+func (s *responseStep) OnResponseBody(x *policy.Exchange, body []byte) policy.Result {
+	if s.phase != "response_body" {
+		return policy.Continue()
+	}
+	return s.act(x, s.action)
+}
