@@ -356,3 +356,45 @@ func TestConfigErrors(t *testing.T) {
 		}
 	})
 }
+
+func TestStaticChain(t *testing.T) {
+	native := func() types.VMContext { return testfilters.Static() }
+	wasmtest.Both(t, "teststatic", native, func(t *testing.T, r wasmtest.Runner) {
+		t.Run("no configuration needed", func(t *testing.T) {
+			host, reset := start(t, r, "")
+			defer reset()
+			id := host.InitializeHttpContext()
+			host.CallOnRequestHeaders(id, append([][2]string{{"x-deny", "1"}}, request...), true)
+			resp := host.GetSentLocalResponse(id)
+			if resp == nil || resp.StatusCode != 403 {
+				t.Fatalf("local response = %+v", resp)
+			}
+			host.CallOnResponseHeaders(id, [][2]string{{":status", "403"}}, true)
+			if got := header(host.GetCurrentResponseHeaders(id), "x-stamp"); got != "stamp" {
+				t.Errorf("x-stamp = %q", got)
+			}
+		})
+		t.Run("top-level options only", func(t *testing.T) {
+			host, reset := start(t, r, `{"fail_open": true, "metrics_prefix": "edge"}`)
+			defer reset()
+			id := host.InitializeHttpContext()
+			host.CallOnRequestHeaders(id, request, true)
+			host.CompleteHttpContext(id)
+			host.Tick()
+			if got := counter(t, host, "filter=.=gate;.;edge_filter_requests_total"); got != 1 {
+				t.Errorf("requests = %d", got)
+			}
+		})
+		t.Run("a chain built in Go takes no filters from the configuration", func(t *testing.T) {
+			host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().
+				WithVMContext(r.VM).WithPluginConfiguration([]byte(chain(step("a", "")))))
+			defer reset()
+			if host.StartPlugin() != types.OnPluginStartStatusFailed {
+				t.Fatal("plugin started")
+			}
+			if logs := host.GetCriticalLogs(); len(logs) != 1 || !strings.Contains(logs[0], "filters: this plugin's chain is built in Go") {
+				t.Errorf("critical logs = %q", logs)
+			}
+		})
+	})
+}

@@ -117,3 +117,30 @@ func (s *responseStep) OnResponseBody(x *policy.Exchange, body []byte) policy.Re
 	}
 	return s.act(x, s.action)
 }
+
+// Static is a chain built in Go: a step that denies requests carrying
+// x-deny, then one that stamps responses with x-stamp.
+func Static() *policy.Plugin {
+	return policy.Static(
+		policy.Use("gate", gate{}),
+		policy.Spec{Kind: "stamp", ID: "stamp", Build: func(env *policy.Env) (policy.Filter, error) {
+			return stamp{id: env.ID}, nil
+		}},
+	)
+}
+
+type gate struct{}
+
+func (gate) OnRequestHeaders(x *policy.Exchange) policy.Result {
+	if _, ok := x.RequestHeader("x-deny"); ok {
+		return policy.Deny(policy.Response{Status: 403, Body: []byte("gate closed\n")})
+	}
+	return policy.Continue()
+}
+
+type stamp struct{ id string }
+
+func (s stamp) OnResponseHeaders(x *policy.Exchange) policy.Result {
+	x.SetResponseHeader("x-stamp", s.id)
+	return policy.Continue()
+}

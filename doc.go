@@ -1,0 +1,73 @@
+// Package policy runs a chain of HTTP policy filters inside one proxy-wasm
+// plugin for Envoy and Istio.
+//
+// The filters live in their own packages (ratelimit, headerauth,
+// headermutate, authz, metrics) and know nothing of each other. This package
+// is the dispatcher: the only code that implements the SDK's VMContext,
+// PluginContext and HttpContext. It reads the plugin configuration, builds
+// the chain once when the plugin starts, and for every request calls each
+// filter's phases in order with a per-request Exchange.
+//
+// # Composing a plugin
+//
+// A plugin is a main package whose init function calls Serve (a module built
+// with -buildmode=c-shared never runs main). Build the chain in Go:
+//
+//	func init() {
+//		policy.Serve(policy.Static(
+//			ratelimit.Filter(ratelimit.Config{RequestsPerUnit: 2, Unit: "second"}),
+//			headermutate.Filter(headermutate.Config{...}),
+//		))
+//	}
+//
+// or let the plugin configuration (Istio's pluginConfig) choose among the
+// filter kinds the plugin links in:
+//
+//	func init() {
+//		policy.Serve(policy.Configured(ratelimit.Kind, headerauth.Kind, headermutate.Kind))
+//	}
+//
+// with a configuration such as
+//
+//	{"filters": [
+//	  {"name": "ratelimit", "config": {"requests_per_unit": 2, "unit": "second"}},
+//	  {"name": "headerauth", "mode": "shadow", "config": {...}}
+//	]}
+//
+// Each entry has a "name" (the filter kind), an optional "id" (its name in
+// logs and metrics; required to tell apart two filters of one kind), an
+// optional "mode" ("enforce", the default, or "shadow") and its "config".
+// The top level also takes "fail_open" (bool), "metrics_prefix" (default
+// "policy") and "flush_interval" (how often metrics reach the proxy,
+// default "1s"). Any error (malformed JSON, an unknown filter or key, a
+// missing field, a wrong type, a value out of range) fails the plugin start
+// with one log line naming where and why, e.g.
+//
+//	policy: invalid plugin configuration: filters[1] (headerauth): config.values: must be a non-empty array of strings
+//
+// and Envoy keeps the previous configuration.
+//
+// # How a chain runs
+//
+// The request phases call the filters in chain order; so do the response
+// phases. A filter returns Continue, Deny (with a local response) or Pause:
+//
+//   - The first Deny sends its response; later request filters do not run.
+//     Envoy then passes the local reply through the plugin's response phase,
+//     so response filters see it (Exchange.LocalResponse is set) and, for
+//     instance, add their headers to it.
+//   - Pause stops the chain until the filter resumes it, typically when an
+//     HTTPCall answers; the chain then goes on with the next filter. A body
+//     that arrives meanwhile is held and passed on after the resume.
+//   - A filter in shadow mode never denies: its denial is logged and counted
+//     and the request continues.
+//   - A panic in a filter is recovered, logged once with the filter's name
+//     and counted; the request gets 500 (fail closed, the default) or
+//     continues (fail open). The VM keeps serving. (Upstream Go builds only:
+//     TinyGo cannot recover from a panic.)
+//
+// For every filter the chain counts requests and decisions:
+// policy_filter_requests_total and policy_filter_decisions_total with
+// decision allowed, denied, shadow_denied, paused or error. See the metrics
+// package for how the tags become Prometheus labels.
+package policy

@@ -1,0 +1,91 @@
+package policy_test
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
+	"github.com/tidwall/gjson"
+
+	"github.com/wasmpolicy/policy"
+)
+
+// adminOnly denies every path under /admin unless x-role is admin.
+type adminOnly struct{ role string }
+
+func (f adminOnly) OnRequestHeaders(x *policy.Exchange) policy.Result {
+	if role, _ := x.RequestHeader("x-role"); strings.HasPrefix(x.Path(), "/admin") && role != f.role {
+		return policy.Deny(policy.Response{Status: 403, Body: []byte("admins only\n"), Reason: "not an admin"})
+	}
+	return policy.Continue()
+}
+
+// stamp adds a header to every response, local replies included.
+type stamp struct{}
+
+func (stamp) OnResponseHeaders(x *policy.Exchange) policy.Result {
+	x.SetResponseHeader("x-served-by", "policy")
+	return policy.Continue()
+}
+
+// send runs one request through a plugin in the SDK's host emulator, as
+// Envoy would, and prints the status and the stamped header.
+func send(plugin *policy.Plugin, config string, headers [][2]string) {
+	host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().
+		WithVMContext(plugin).WithPluginConfiguration([]byte(config)))
+	defer reset()
+	if !host.StartPlugin() {
+		fmt.Println(host.GetCriticalLogs())
+		return
+	}
+	id := host.InitializeHttpContext()
+	host.CallOnRequestHeaders(id, headers, true)
+	status := "200"
+	if local := host.GetSentLocalResponse(id); local != nil {
+		status = fmt.Sprint(local.StatusCode)
+	}
+	host.CallOnResponseHeaders(id, [][2]string{{":status", status}}, true)
+	for _, h := range host.GetCurrentResponseHeaders(id) {
+		if h[0] == "x-served-by" {
+			fmt.Println(status, h[1])
+		}
+	}
+}
+
+// A chain built in Go. In a plugin's main package:
+//
+//	func init() { policy.Serve(plugin) }
+func Example_static() {
+	plugin := policy.Static(
+		policy.Use("adminonly", adminOnly{role: "admin"}),
+		policy.Use("stamp", stamp{}),
+	)
+	send(plugin, "", [][2]string{{":method", "GET"}, {":path", "/admin/users"}})
+	send(plugin, "", [][2]string{{":method", "GET"}, {":path", "/admin/users"}, {"x-role", "admin"}})
+	// Output:
+	// 403 policy
+	// 200 policy
+}
+
+// A chain chosen by the plugin configuration among the kinds the plugin
+// links in. In a plugin's main package:
+//
+//	func init() { policy.Serve(policy.Configured(adminOnlyKind, stampKind)) }
+func Example_configured() {
+	adminOnlyKind := policy.Kind{Name: "adminonly", Build: func(config gjson.Result, env *policy.Env) (policy.Filter, error) {
+		return adminOnly{role: config.Get("role").String()}, nil
+	}}
+	stampKind := policy.Kind{Name: "stamp", Build: func(gjson.Result, *policy.Env) (policy.Filter, error) {
+		return stamp{}, nil
+	}}
+	plugin := policy.Configured(adminOnlyKind, stampKind)
+	config := `{"filters": [
+		{"name": "adminonly", "config": {"role": "root"}},
+		{"name": "stamp"}
+	]}`
+	send(plugin, config, [][2]string{{":method", "GET"}, {":path", "/admin"}, {"x-role", "admin"}})
+	send(plugin, config, [][2]string{{":method", "GET"}, {":path", "/admin"}, {"x-role", "root"}})
+	// Output:
+	// 403 policy
+	// 200 policy
+}
