@@ -1,0 +1,345 @@
+package headerauth
+
+import (
+	"strings"
+
+	"github.com/wasmpolicy/policy"
+	"github.com/wasmpolicy/policy/internal/conf"
+)
+
+// compiled is a validated Config, in the form requests are checked with.
+type compiled struct {
+	rule       *check
+	paths      []string // bypass: exact paths
+	prefixes   []string // bypass: path prefixes
+	methods    []string // bypass: upper-case methods
+	deny       policy.Response
+	strip      []string // headers removed from requests let through
+	identities []string // headers only the filter may set
+}
+
+const defaultBody = "access denied\n"
+
+// compile validates cfg and precomputes what the checks need. Its errors
+// name the JSON path of the offending field.
+func compile(cfg Config) (*compiled, error) {
+	b := &builder{checked: map[string]string{}}
+	rule, err := b.rule("", cfg.Rule)
+	if err != nil {
+		return nil, err
+	}
+	// A header the client can send cannot also be the filter's word on who
+	// the client is.
+	for _, id := range b.ids {
+		if at, ok := b.checked[id.header]; ok {
+			return nil, conf.Errorf(conf.Join(id.path, "identity_header"),
+				"%q is also a header the client sends (checked at %s); use a header of its own", id.header, describe(at))
+		}
+	}
+	c := &compiled{rule: rule, strip: b.strip}
+	for _, id := range b.ids {
+		c.identities = appendNew(c.identities, id.header)
+	}
+	if err := c.compileBypass(cfg.Bypass); err != nil {
+		return nil, err
+	}
+	if c.deny, err = compileDeny(cfg.Deny); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// builder collects what the rules of a configuration declare.
+type builder struct {
+	checked map[string]string // header -> path of a rule that checks it
+	strip   []string
+	ids     []struct{ header, path string }
+}
+
+func (b *builder) rule(path string, r Rule) (*check, error) {
+	at := func(field string) string { return conf.Join(path, field) }
+	group := r.AllOf != nil || r.AnyOf != nil
+	switch {
+	case r.AllOf != nil && r.AnyOf != nil:
+		return nil, conf.Errorf(at("any_of"), "cannot be combined with all_of in one rule; nest one group inside the other")
+	case group && r.Header != "":
+		return nil, conf.Errorf(at("header"), "cannot be combined with a group (all_of, any_of); put the header rule inside the group")
+	case group && headerField(r) != "":
+		return nil, conf.Errorf(at(headerField(r)), "applies to a header rule, not to a group (all_of, any_of)")
+	case r.AllOf != nil:
+		return b.group(path, "all_of", opAll, r.AllOf)
+	case r.AnyOf != nil:
+		return b.group(path, "any_of", opAny, r.AnyOf)
+	case r.Header == "" && headerField(r) != "":
+		return nil, conf.Errorf(at("header"), "is required")
+	case r.Header == "":
+		return nil, conf.Errorf(path, `must have a rule: "header" (one header rule), or "all_of" or "any_of" (a group of rules)`)
+	}
+	return b.header(path, r)
+}
+
+func (b *builder) group(path, key string, o op, rules []Rule) (*check, error) {
+	if len(rules) == 0 {
+		return nil, conf.Errorf(conf.Join(path, key), "must list at least one rule")
+	}
+	c := &check{path: path, op: o}
+	for i, r := range rules {
+		child, err := b.rule(conf.Join(path, key+conf.Index(i)), r)
+		if err != nil {
+			return nil, err
+		}
+		c.children = append(c.children, child)
+	}
+	return c, nil
+}
+
+func (b *builder) header(path string, r Rule) (*check, error) {
+	at := func(field string) string { return conf.Join(path, field) }
+	name := strings.ToLower(r.Header)
+	if !validName(name, true) {
+		return nil, conf.Errorf(at("header"), "%q is not a valid header name", r.Header)
+	}
+	c := &check{path: path, header: name, op: opPresent}
+	if _, seen := b.checked[name]; !seen {
+		b.checked[name] = path
+	}
+	var err error
+	switch {
+	case r.Absent:
+		r.Absent = false
+		if f := headerField(r); f != "" {
+			return nil, conf.Errorf(at(f), "cannot be combined with absent")
+		}
+		c.op = opAbsent
+		return c, nil
+	case r.Values != nil && r.Keys != nil:
+		return nil, conf.Errorf(at("keys"), "cannot be combined with values")
+	case r.Values != nil:
+		err = c.setValues(at, r)
+	case r.Keys != nil:
+		err = c.setKeys(at, r)
+	case r.Secret:
+		return nil, conf.Errorf(at("secret"), "needs values: it makes them secret")
+	case r.IgnoreCase:
+		return nil, conf.Errorf(at("ignore_case"), "needs values: it is how they are compared")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if r.Strip {
+		if name[0] == ':' {
+			return nil, conf.Errorf(at("strip"), "cannot remove the pseudo-header %q", name)
+		}
+		b.strip = appendNew(b.strip, name)
+	}
+	if r.IdentityHeader != "" {
+		id := strings.ToLower(r.IdentityHeader)
+		switch {
+		case r.Keys == nil:
+			return nil, conf.Errorf(at("identity_header"), "needs keys: it carries the name of the key that matched")
+		case !validName(id, false):
+			return nil, conf.Errorf(at("identity_header"), "%q is not a valid header name", r.IdentityHeader)
+		}
+		c.identity = id
+		b.ids = append(b.ids, struct{ header, path string }{id, path})
+	}
+	return c, nil
+}
+
+func (c *check) setValues(at func(string) string, r Rule) error {
+	if len(r.Values) == 0 {
+		return conf.Errorf(at("values"), "must list at least one value; leave it out to accept any value")
+	}
+	for i, v := range r.Values {
+		if v == "" {
+			return conf.Errorf(at("values"+conf.Index(i)), "must not be empty")
+		}
+	}
+	if !r.Secret {
+		c.op, c.values, c.fold = opValues, r.Values, r.IgnoreCase
+		return nil
+	}
+	if r.IgnoreCase {
+		return conf.Errorf(at("ignore_case"), "cannot be combined with secret: secrets are compared exactly")
+	}
+	c.op, c.secrets = opSecrets, r.Values
+	return nil
+}
+
+func (c *check) setKeys(at func(string) string, r Rule) error {
+	if len(r.Keys) == 0 {
+		return conf.Errorf(at("keys"), "must name at least one key")
+	}
+	if r.IgnoreCase {
+		return conf.Errorf(at("ignore_case"), "cannot be combined with keys: keys are compared exactly")
+	}
+	c.op = opKeys
+	for _, k := range r.Keys {
+		where := conf.Join(at("keys"), k.Name)
+		switch {
+		case k.Name == "":
+			return conf.Errorf(at("keys"), "a key's name must not be empty")
+		case !validValue(k.Name):
+			return conf.Errorf(at("keys"), "the key name %q must be printable: it is sent in a header", k.Name)
+		case k.Value == "":
+			return conf.Errorf(where, "must not be empty")
+		}
+		for i, other := range c.names {
+			switch {
+			case other == k.Name:
+				return conf.Errorf(where, "is named twice")
+			case c.secrets[i] == k.Value:
+				return conf.Errorf(where, "is the same key as %s", conf.Join(at("keys"), other))
+			}
+		}
+		c.names = append(c.names, k.Name)
+		c.secrets = append(c.secrets, k.Value)
+	}
+	return nil
+}
+
+// headerField names the first field of r that only a header rule takes
+// (other than header itself), or returns "".
+func headerField(r Rule) string {
+	switch {
+	case r.Values != nil:
+		return "values"
+	case r.Keys != nil:
+		return "keys"
+	case r.Absent:
+		return "absent"
+	case r.IgnoreCase:
+		return "ignore_case"
+	case r.Secret:
+		return "secret"
+	case r.Strip:
+		return "strip"
+	case r.IdentityHeader != "":
+		return "identity_header"
+	}
+	return ""
+}
+
+func (c *compiled) compileBypass(b Bypass) error {
+	for i, p := range b.Paths {
+		if !validBypassPath(p) {
+			return conf.Errorf("bypass.paths"+conf.Index(i), "must be a path in normal form starting with '/', without a query, not %q", p)
+		}
+	}
+	for i, p := range b.PathPrefixes {
+		if !validBypassPath(p) {
+			return conf.Errorf("bypass.path_prefixes"+conf.Index(i), "must be a path in normal form starting with '/', without a query, not %q", p)
+		}
+	}
+	for i, m := range b.Methods {
+		if !validName(m, false) {
+			return conf.Errorf("bypass.methods"+conf.Index(i), "%q is not a valid method", m)
+		}
+		c.methods = append(c.methods, strings.ToUpper(m))
+	}
+	c.paths, c.prefixes = b.Paths, b.PathPrefixes
+	return nil
+}
+
+func compileDeny(d DenyResponse) (policy.Response, error) {
+	resp := policy.Response{Status: 403, Body: []byte(d.Body)}
+	if d.Status != 0 {
+		if d.Status < 400 || d.Status > 599 {
+			return resp, conf.Errorf("deny.status", "must be between 400 and 599, not %d", d.Status)
+		}
+		resp.Status = uint32(d.Status)
+	}
+	if d.Body == "" {
+		resp.Body = []byte(defaultBody)
+	}
+	hasChallenge := false
+	for _, h := range d.Headers {
+		name := strings.ToLower(h[0])
+		switch {
+		case !validName(name, false):
+			return resp, conf.Errorf("deny.headers", "%q is not a valid header name", h[0])
+		case !validValue(h[1]):
+			return resp, conf.Errorf(conf.Join("deny.headers", h[0]), "must be printable, without line breaks")
+		}
+		hasChallenge = hasChallenge || name == "www-authenticate"
+		resp.Headers = append(resp.Headers, [2]string{name, h[1]})
+	}
+	switch {
+	case d.WWWAuthenticate != "" && resp.Status != 401:
+		return resp, conf.Errorf("deny.www_authenticate", "is only sent with status 401, not %d", resp.Status)
+	case d.WWWAuthenticate != "" && hasChallenge:
+		return resp, conf.Errorf("deny.www_authenticate", "cannot be combined with a www-authenticate entry in deny.headers")
+	case !validValue(d.WWWAuthenticate):
+		return resp, conf.Errorf("deny.www_authenticate", "must be printable, without line breaks")
+	case d.WWWAuthenticate != "":
+		resp.Headers = append(resp.Headers, [2]string{"www-authenticate", d.WWWAuthenticate})
+	case resp.Status == 401 && !hasChallenge:
+		resp.Headers = append(resp.Headers, [2]string{"www-authenticate", `ApiKey realm="api"`})
+	}
+	return resp, nil
+}
+
+// validName reports whether s is a lower-case HTTP header name (RFC 9110
+// token characters), or a pseudo-header such as ":authority" if pseudo.
+func validName(s string, pseudo bool) bool {
+	if pseudo && len(s) > 1 && s[0] == ':' {
+		s = s[1:]
+	}
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// validValue reports whether s can be sent as a header value: no control
+// characters other than tab.
+func validValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// validBypassPath reports whether p is an absolute path in normal form: a
+// request path that is not in normal form never bypasses, so neither may
+// a configured one.
+func validBypassPath(p string) bool {
+	return strings.HasPrefix(p, "/") && !strings.ContainsAny(p, "?#") && normal(p)
+}
+
+// normal reports whether the path p has no empty, "." or ".." segment and
+// no percent-encoding or backslash, which proxies and backends may decode
+// or merge differently.
+func normal(p string) bool {
+	return !strings.ContainsAny(p, `%\`) && !strings.Contains(p, "//") &&
+		!strings.Contains(p, "/./") && !strings.Contains(p, "/../") &&
+		!strings.HasSuffix(p, "/.") && !strings.HasSuffix(p, "/..")
+}
+
+func appendNew(list []string, s string) []string {
+	for _, have := range list {
+		if have == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+// describe names the rule at path for a message.
+func describe(path string) string {
+	if path == "" {
+		return "the top-level rule"
+	}
+	return path
+}

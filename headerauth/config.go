@@ -1,0 +1,167 @@
+package headerauth
+
+import (
+	"github.com/tidwall/gjson"
+
+	"github.com/wasmpolicy/policy/internal/conf"
+)
+
+// Config is the configuration of one header check. In JSON the fields of
+// Rule sit at the top level of the filter's "config" object, beside
+// "bypass" and "deny":
+//
+//	{"header": "allow", "values": ["true"], "deny": {"status": 403, "body": "no\n"}}
+type Config struct {
+	// Rule is the check every request must pass: one header rule, or a
+	// group of rules (AllOf, AnyOf). It is required.
+	Rule Rule
+	// Bypass lists requests that skip the check ("bypass").
+	Bypass Bypass
+	// Deny is the response sent to requests that fail it ("deny").
+	Deny DenyResponse
+}
+
+// Rule is one condition on the request headers: a header rule (Header set)
+// or a group (AllOf or AnyOf set), never both.
+//
+// A header rule with neither Values nor Keys requires the header to be
+// present, with any value. If the header appears more than once, every
+// occurrence must pass (as in Envoy's RBAC, which joins repeated values and
+// so rejects a mixed set); a key must be sent exactly once.
+type Rule struct {
+	// Header is the header to check ("header"). Names match
+	// case-insensitively; pseudo-headers such as ":authority" may be used.
+	Header string
+	// Values are the values the header may have ("values"); each must be
+	// non-empty. nil means any value.
+	Values []string
+	// Keys are named secret keys ("keys", an object from name to key): the
+	// header must carry exactly one of them. Keys are compared in constant
+	// time and never logged; the matched key's name can be forwarded in
+	// IdentityHeader. Keys and Values cannot be combined.
+	Keys []Key
+	// Absent inverts the rule: the header must not be present ("absent").
+	// It takes no other field.
+	Absent bool
+	// IgnoreCase compares Values ignoring letter case ("ignore_case").
+	// Names always match ignoring case; secrets never do.
+	IgnoreCase bool
+	// Secret treats Values as secrets ("secret"): compared in constant time
+	// and never logged. Keys are always secret.
+	Secret bool
+	// Strip removes the header before the request goes upstream ("strip"),
+	// so credentials do not reach the backend. It applies to every request
+	// the filter lets through, bypassed ones included.
+	Strip bool
+	// IdentityHeader, with Keys, is set to the name of the matched key
+	// ("identity_header"). Any copy the client sent is removed from every
+	// request, so the backend can trust it; it is overwritten, never
+	// appended to.
+	IdentityHeader string
+
+	// AllOf passes when every rule in it passes ("all_of").
+	AllOf []Rule
+	// AnyOf passes when at least one rule in it passes ("any_of"); the
+	// first that passes sets the identity headers.
+	AnyOf []Rule
+}
+
+// Key is a named secret, such as an API key.
+type Key struct {
+	// Name identifies the key's holder; it is what IdentityHeader carries
+	// and may appear in logs.
+	Name string
+	// Value is the secret the client sends; it never appears in logs.
+	Value string
+}
+
+// Bypass selects requests that skip the check. A path that is not in
+// normal form (with "//", "." or ".." segments, '%' or '\') never bypasses,
+// so an encoded or dotted path cannot sneak past a prefix.
+type Bypass struct {
+	// Paths are exact request paths, without the query ("paths"), such as
+	// "/healthz".
+	Paths []string
+	// PathPrefixes are path prefixes ("path_prefixes"). "/public/" matches
+	// "/public/a" but not "/publicity".
+	PathPrefixes []string
+	// Methods are request methods ("methods"), such as "OPTIONS" for CORS
+	// preflight requests. They are upper-cased and matched exactly.
+	Methods []string
+}
+
+// DenyResponse is the local reply to a request that fails the check.
+type DenyResponse struct {
+	// Status is the HTTP status, 400 to 599 ("status"). Zero means 403.
+	Status int
+	// Body is the response body ("body"); "access denied\n" when empty.
+	Body string
+	// Headers are extra response headers ("headers", an object).
+	Headers [][2]string
+	// WWWAuthenticate is the www-authenticate header of a 401 response
+	// ("www_authenticate"); `ApiKey realm="api"` when empty. Only a 401
+	// carries it.
+	WWWAuthenticate string
+}
+
+// ParseConfig decodes a JSON filter configuration. It rejects unknown
+// fields and wrong types, naming the path; New checks the values.
+func ParseConfig(config gjson.Result) (Config, error) {
+	o := conf.New("", config)
+	cfg := Config{Rule: decodeRule(o)}
+	b := o.Object("bypass")
+	cfg.Bypass = Bypass{Paths: b.Strings("paths"), PathPrefixes: b.Strings("path_prefixes"), Methods: b.Strings("methods")}
+	o.Check(b.Err())
+	d := o.Object("deny")
+	cfg.Deny = DenyResponse{
+		Status:          int(d.Int("status", 403)),
+		Body:            d.String("body", ""),
+		Headers:         d.StringMap("headers"),
+		WWWAuthenticate: d.String("www_authenticate", ""),
+	}
+	if cfg.Deny.Status == 0 {
+		d.Fail("status", "must be between 400 and 599, not 0")
+	}
+	o.Check(d.Err())
+	return cfg, o.Err()
+}
+
+// decodeRule reads the rule fields of o.
+func decodeRule(o *conf.Object) Rule {
+	r := Rule{
+		Header:         o.String("header", ""),
+		Values:         o.Strings("values"),
+		Absent:         o.Bool("absent", false),
+		IgnoreCase:     o.Bool("ignore_case", false),
+		Secret:         o.Bool("secret", false),
+		Strip:          o.Bool("strip", false),
+		IdentityHeader: o.String("identity_header", ""),
+		AllOf:          decodeRules(o, "all_of"),
+		AnyOf:          decodeRules(o, "any_of"),
+	}
+	if r.Header == "" && o.Has("header") {
+		o.Fail("header", "must not be empty")
+	}
+	if keys := o.StringMap("keys"); keys != nil {
+		r.Keys = make([]Key, len(keys))
+		for i, kv := range keys {
+			r.Keys[i] = Key{Name: kv[0], Value: kv[1]}
+		}
+	}
+	return r
+}
+
+// decodeRules reads the array of rules at key: nil if absent, empty (not
+// nil) if the array is.
+func decodeRules(o *conf.Object, key string) []Rule {
+	objs := o.Objects(key)
+	if objs == nil {
+		return nil
+	}
+	rules := make([]Rule, len(objs))
+	for i, e := range objs {
+		rules[i] = decodeRule(e)
+		o.Check(e.Err())
+	}
+	return rules
+}

@@ -1,0 +1,160 @@
+// Package headerauth admits a request only if its headers pass a rule: a
+// header must be present, must carry one of a list of values or secret keys,
+// or must be absent, and rules combine with all_of and any_of. Requests that
+// fail get a local reply (403 by default). Listed paths and methods (health
+// checks, CORS preflight) skip the check.
+//
+// Secret values and keys are compared in constant time and never logged: a
+// denial's log line names the rule and the header that failed, never a
+// value. Checked headers can be stripped before the request goes upstream,
+// and the name of a matched key can be forwarded in an identity header that
+// the filter always overwrites, so a client cannot forge it.
+//
+// In JSON (the plugin configuration), the filter is named "headerauth":
+//
+//	{"name": "headerauth", "config": {
+//	  "header": "x-api-key", "keys": {"billing": "…", "search": "…"},
+//	  "strip": true, "identity_header": "x-consumer",
+//	  "bypass": {"paths": ["/healthz"], "methods": ["OPTIONS"]},
+//	  "deny": {"status": 401, "body": "a valid x-api-key is required\n"}}}
+//
+// In Go: policy.Static(headerauth.Filter(headerauth.Config{...})).
+//
+// The chain counts its decisions (filter_decisions_total with decision
+// allowed, denied or shadow_denied); the filter adds
+// headerauth_bypassed_total for requests that skipped the check.
+package headerauth
+
+import (
+	"strings"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/wasmpolicy/policy"
+	"github.com/wasmpolicy/policy/internal/stats"
+)
+
+// Kind builds the filter from its JSON configuration (see ParseConfig).
+var Kind = policy.Kind{Name: "headerauth", Build: func(config gjson.Result, env *policy.Env) (policy.Filter, error) {
+	cfg, err := ParseConfig(config)
+	if err != nil {
+		return nil, err
+	}
+	a, err := New(cfg, env)
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}}
+
+// Filter returns cfg as a filter of a chain built in Go. Set the spec's ID
+// and Mode to name it or to run it in shadow mode.
+func Filter(cfg Config) policy.Spec {
+	return policy.Spec{Kind: Kind.Name, Build: func(env *policy.Env) (policy.Filter, error) {
+		a, err := New(cfg, env)
+		if err != nil {
+			return nil, err
+		}
+		return a, nil
+	}}
+}
+
+// Auth is the header check. Build it with New (or through Kind or Filter);
+// it is immutable afterwards, so one Auth serves every request.
+type Auth struct {
+	c        *compiled
+	bypassed *stats.Counter
+}
+
+// New validates cfg and builds the filter; env is the one the chain passes
+// to a spec's Build. Errors name the JSON path of the offending field.
+func New(cfg Config, env *policy.Env) (*Auth, error) {
+	c, err := compile(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Auth{c: c, bypassed: env.Counter("headerauth_bypassed_total")}, nil
+}
+
+// OnRequestHeaders checks the request. Whatever the outcome, it strips the
+// headers marked strip and removes identity headers the client sent; a
+// request that passes then gets the identities of the keys it matched.
+// (Stripping a denied request matters in shadow mode, where it goes on.)
+func (a *Auth) OnRequestHeaders(x *policy.Exchange) policy.Result {
+	if a.c.bypass(x.Method(), x.Path()) {
+		a.bypassed.Inc()
+		a.forward(x, nil)
+		return policy.Continue()
+	}
+	var grants []grant
+	if reason := a.c.rule.eval(x.RequestHeaders(), &grants); reason != "" {
+		a.forward(x, nil)
+		resp := a.c.deny
+		resp.Reason = reason
+		return policy.Deny(resp)
+	}
+	a.forward(x, grants)
+	return policy.Continue()
+}
+
+// forward prepares the request for the upstream: stripped headers go, and
+// each identity header is set from grants or else removed.
+func (a *Auth) forward(x *policy.Exchange, grants []grant) {
+	for _, h := range a.c.strip {
+		if present(x, h) {
+			x.RemoveRequestHeader(h)
+		}
+	}
+	for _, h := range a.c.identities {
+		if name, ok := granted(grants, h); ok {
+			x.SetRequestHeader(h, name) // replaces every copy the client sent
+		} else if present(x, h) {
+			x.RemoveRequestHeader(h)
+		}
+	}
+}
+
+func present(x *policy.Exchange, name string) bool {
+	for _, h := range x.RequestHeaders() {
+		if sameName(h[0], name) {
+			return true
+		}
+	}
+	return false
+}
+
+// granted returns the name the first matched key gives header.
+func granted(grants []grant, header string) (string, bool) {
+	for _, g := range grants {
+		if g.header == header {
+			return g.name, true
+		}
+	}
+	return "", false
+}
+
+// bypass reports whether a request with method and path (query included)
+// skips the check.
+func (c *compiled) bypass(method, path string) bool {
+	for _, m := range c.methods {
+		if method == m {
+			return true
+		}
+	}
+	if len(c.paths) == 0 && len(c.prefixes) == 0 {
+		return false
+	}
+	if i := strings.IndexAny(path, "?#"); i >= 0 {
+		path = path[:i]
+	}
+	matched := false
+	for _, p := range c.paths {
+		matched = matched || path == p
+	}
+	for _, p := range c.prefixes {
+		matched = matched || strings.HasPrefix(path, p)
+	}
+	return matched && normal(path)
+}
+
+var _ policy.RequestHeadersFilter = (*Auth)(nil)
