@@ -2,7 +2,6 @@ package policy
 
 import (
 	"encoding/binary"
-	"net"
 	"strings"
 	"time"
 
@@ -146,13 +145,23 @@ func (x *Exchange) SourceAddress() string {
 	return v
 }
 
-// SourceIP is SourceAddress without the port.
-func (x *Exchange) SourceIP() string {
-	addr := x.SourceAddress()
-	if host, _, err := net.SplitHostPort(addr); err == nil {
-		return host
+// SourceIP is SourceAddress without the port: "10.0.0.1:5000" gives
+// "10.0.0.1", "[2001:db8::1]:443" gives "2001:db8::1".
+func (x *Exchange) SourceIP() string { return hostOf(x.SourceAddress()) }
+
+// hostOf strips the port from host:port and the brackets from [ipv6]:port.
+// An address without a port is returned as it is.
+func hostOf(addr string) string {
+	if strings.HasPrefix(addr, "[") {
+		if end := strings.IndexByte(addr, ']'); end > 0 {
+			return addr[1:end]
+		}
+		return addr
 	}
-	return addr
+	if i := strings.LastIndexByte(addr, ':'); i >= 0 && strings.IndexByte(addr, ':') == i {
+		return addr[:i]
+	}
+	return addr // no port, or a bare IPv6 address
 }
 
 // RouteName is the name of the route Envoy matched (route_name property),
