@@ -1,0 +1,191 @@
+package headerauth_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
+
+	"github.com/wasmpolicy/policy/internal/wasmtest"
+)
+
+// Filter configurations the cases share.
+const (
+	// seed is the managed-mesh tutorial's check.
+	seed = `{"header": "allow", "values": ["true"], "deny": {"body": "denied\n", "headers": {"x-denied-by": "headerauth"}}}`
+	// apiKeys forwards the caller's name instead of its key.
+	apiKeys = `{"header": "x-api-key", "keys": {"alice": "k-alice-0001", "bob": "k-bob-0002"},
+		"strip": true, "identity_header": "x-consumer",
+		"bypass": {"paths": ["/healthz"]},
+		"deny": {"status": 401, "body": "key required\n", "www_authenticate": "ApiKey realm=\"shop\""}}`
+	bypass = `{"header": "allow", "values": ["true"],
+		"bypass": {"paths": ["/healthz"], "path_prefixes": ["/public/"], "methods": ["OPTIONS"]}}`
+)
+
+type request struct {
+	method, path string // GET / when empty
+	headers      [][2]string
+}
+
+type authCase struct {
+	name   string
+	config string // the filter's config object
+	mode   string // "" (enforce) or "shadow"
+	req    request
+
+	status      uint32 // the local reply's status; 0: the request goes upstream
+	body        string
+	respHeaders [][2]string // each must be in the local reply
+
+	upstream    [][2]string // each header's values upstream must be exactly these
+	notUpstream []string    // headers that must not reach the upstream
+
+	decision string // allowed, denied or shadow_denied
+	bypassed bool
+	log      string // a substring some log line must contain
+}
+
+func TestRequests(t *testing.T) {
+	cases := []authCase{
+		{name: "no header", config: seed, status: 403, body: "denied\n",
+			respHeaders: [][2]string{{"x-denied-by", "headerauth"}}, decision: "denied",
+			log: `filter headerauth denied with 403: header "allow" is missing`},
+		{name: "wrong value", config: seed, req: request{headers: [][2]string{{"allow", "false"}}},
+			status: 403, body: "denied\n", decision: "denied",
+			log: `header "allow" has a value that is not allowed`},
+		{name: "right value", config: seed, req: request{headers: [][2]string{{"allow", "true"}}},
+			upstream: [][2]string{{"allow", "true"}}, decision: "allowed"},
+		{name: "mixed-case header name in the request", config: seed,
+			req: request{headers: [][2]string{{"Allow", "true"}}}, decision: "allowed"},
+		{name: "mixed-case header name in the config", config: `{"header": "X-Allow", "values": ["true"]}`,
+			req: request{headers: [][2]string{{"x-allow", "true"}}}, decision: "allowed"},
+		{name: "values match exactly by default", config: seed,
+			req: request{headers: [][2]string{{"allow", "TRUE"}}}, status: 403, decision: "denied"},
+		{name: "values ignore case on request", config: `{"header": "allow", "values": ["true"], "ignore_case": true}`,
+			req: request{headers: [][2]string{{"allow", "TRUE"}}}, decision: "allowed"},
+		{name: "any of several values", config: `{"header": "allow", "values": ["true", "yes"]}`,
+			req: request{headers: [][2]string{{"allow", "yes"}}}, decision: "allowed"},
+		{name: "repeated header, every value allowed", config: `{"header": "allow", "values": ["true", "yes"]}`,
+			req: request{headers: [][2]string{{"allow", "yes"}, {"allow", "true"}}}, decision: "allowed"},
+		{name: "repeated header, one value not allowed", config: seed,
+			req: request{headers: [][2]string{{"allow", "true"}, {"allow", "false"}}}, status: 403, decision: "denied"},
+		{name: "comma-joined values are one value", config: seed,
+			req: request{headers: [][2]string{{"allow", "true,true"}}}, status: 403, decision: "denied"},
+		{name: "presence rule", config: `{"header": "x-user"}`,
+			req: request{headers: [][2]string{{"x-user", "anything"}}}, decision: "allowed"},
+		{name: "absent rule", config: `{"header": "x-internal", "absent": true}`,
+			req: request{headers: [][2]string{{"x-internal", "1"}}}, status: 403, decision: "denied",
+			log: `header "x-internal" must be absent`},
+		{name: "all_of names the failing rule", config: `{"all_of": [{"header": "allow", "values": ["true"]}, {"header": "x-tenant", "values": ["a", "b"]}]}`,
+			req: request{headers: [][2]string{{"allow", "true"}, {"x-tenant", "c"}}}, status: 403, decision: "denied",
+			log: `all_of[1]: header "x-tenant" has a value that is not allowed`},
+		{name: "any_of passes on its second rule", config: `{"any_of": [{"header": "allow", "values": ["true"]}, {"header": "x-internal"}]}`,
+			req: request{headers: [][2]string{{"x-internal", "1"}}}, decision: "allowed"},
+
+		{name: "bypass path", config: bypass, req: request{path: "/healthz"}, decision: "allowed", bypassed: true},
+		{name: "bypass path ignores the query", config: bypass, req: request{path: "/healthz?verbose=1"}, decision: "allowed", bypassed: true},
+		{name: "bypass path prefix", config: bypass, req: request{path: "/public/logo.png"}, decision: "allowed", bypassed: true},
+		{name: "a prefix is not a word prefix", config: bypass, req: request{path: "/publicity"}, status: 403, decision: "denied"},
+		{name: "exact path only", config: bypass, req: request{path: "/healthz/more"}, status: 403, decision: "denied"},
+		{name: "dot segments never bypass", config: bypass, req: request{path: "/public/../admin"}, status: 403, decision: "denied"},
+		{name: "encoded paths never bypass", config: bypass, req: request{path: "/public/%2e%2e/admin"}, status: 403, decision: "denied"},
+		{name: "bypass method", config: bypass, req: request{method: "OPTIONS", path: "/orders"}, decision: "allowed", bypassed: true},
+
+		{name: "valid key: stripped, identity set", config: apiKeys,
+			req:      request{headers: [][2]string{{"x-api-key", "k-bob-0002"}}},
+			upstream: [][2]string{{"x-consumer", "bob"}}, notUpstream: []string{"x-api-key"}, decision: "allowed"},
+		{name: "forged identity is overwritten", config: apiKeys,
+			req:      request{headers: [][2]string{{"x-consumer", "admin"}, {"x-api-key", "k-alice-0001"}}},
+			upstream: [][2]string{{"x-consumer", "alice"}}, notUpstream: []string{"x-api-key"}, decision: "allowed"},
+		{name: "forged identity is removed from bypassed requests", config: apiKeys,
+			req:         request{path: "/healthz", headers: [][2]string{{"x-consumer", "admin"}, {"x-api-key", "k-alice-0001"}}},
+			notUpstream: []string{"x-consumer", "x-api-key"}, decision: "allowed", bypassed: true},
+		{name: "wrong key: 401 with a challenge", config: apiKeys,
+			req:    request{headers: [][2]string{{"x-api-key", "k-alice-0002"}}},
+			status: 401, body: "key required\n", respHeaders: [][2]string{{"www-authenticate", `ApiKey realm="shop"`}},
+			decision: "denied", log: `header "x-api-key" does not carry a valid key`},
+		{name: "a key sent twice", config: apiKeys,
+			req:    request{headers: [][2]string{{"x-api-key", "k-alice-0001"}, {"x-api-key", "k-bob-0002"}}},
+			status: 401, decision: "denied", log: `header "x-api-key" is sent 2 times`},
+		{name: "secret values", config: `{"header": "x-token", "values": ["t-1", "t-2"], "secret": true}`,
+			req: request{headers: [][2]string{{"x-token", "t-2"}}}, upstream: [][2]string{{"x-token", "t-2"}}, decision: "allowed"},
+
+		{name: "shadow mode lets a denial through", config: seed, mode: "shadow",
+			decision: "shadow_denied", log: `would deny with 403 (shadow mode): header "allow" is missing`},
+		{name: "shadow mode still strips and removes forged identities", config: apiKeys, mode: "shadow",
+			req:         request{headers: [][2]string{{"x-consumer", "admin"}, {"x-api-key", "wrong"}}},
+			notUpstream: []string{"x-consumer", "x-api-key"}, decision: "shadow_denied"},
+		{name: "shadow mode allows what passes", config: apiKeys, mode: "shadow",
+			req:      request{headers: [][2]string{{"x-api-key", "k-bob-0002"}}},
+			upstream: [][2]string{{"x-consumer", "bob"}}, decision: "allowed"},
+	}
+	wasmtest.Both(t, image, native, func(t *testing.T, r wasmtest.Runner) {
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) { c.run(t, r) })
+		}
+	})
+}
+
+func (c authCase) run(t *testing.T, r wasmtest.Runner) {
+	host, reset := start(t, r, pluginConfig(c.config, c.mode))
+	defer reset()
+	method, path := c.req.method, c.req.path
+	if method == "" {
+		method = "GET"
+	}
+	if path == "" {
+		path = "/"
+	}
+	e := send(host, method, path, c.req.headers)
+
+	switch {
+	case c.status == 0 && e.local != nil:
+		t.Fatalf("got local reply %d %q, want the request to go upstream", e.local.StatusCode, e.local.Data)
+	case c.status == 0 && e.action != types.ActionContinue:
+		t.Fatalf("action = %v, want continue", e.action)
+	case c.status != 0 && e.local == nil:
+		t.Fatalf("the request went upstream, want local reply %d", c.status)
+	case c.status != 0:
+		if e.local.StatusCode != c.status {
+			t.Errorf("status = %d, want %d", e.local.StatusCode, c.status)
+		}
+		if c.body != "" && string(e.local.Data) != c.body {
+			t.Errorf("body = %q, want %q", e.local.Data, c.body)
+		}
+		for _, h := range c.respHeaders {
+			if got := values(e.local.Headers, h[0]); !slices.Equal(got, []string{h[1]}) {
+				t.Errorf("reply header %s = %q, want [%q]", h[0], got, h[1])
+			}
+		}
+	}
+	for _, h := range c.upstream {
+		if got := values(e.upstream, h[0]); !slices.Equal(got, []string{h[1]}) {
+			t.Errorf("upstream header %s = %q, want [%q]", h[0], got, h[1])
+		}
+	}
+	for _, name := range c.notUpstream {
+		if got := values(e.upstream, name); got != nil {
+			t.Errorf("upstream header %s = %q, want it removed", name, got)
+		}
+	}
+
+	for _, d := range []string{"allowed", "denied", "shadow_denied"} {
+		want := uint64(0)
+		if d == c.decision {
+			want = 1
+		}
+		if got := counter(t, host, decisions(d)); got != want {
+			t.Errorf("decision %s counted %d times, want %d", d, got, want)
+		}
+	}
+	wantBypassed := uint64(0)
+	if c.bypassed {
+		wantBypassed = 1
+	}
+	if got := counter(t, host, bypassedTotal); got != wantBypassed {
+		t.Errorf("bypassed counted %d times, want %d", got, wantBypassed)
+	}
+	if c.log != "" && !anyContains(allLogs(host), c.log) {
+		t.Errorf("no log line contains %q; logs: %q", c.log, allLogs(host))
+	}
+}
