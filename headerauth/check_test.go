@@ -1,0 +1,118 @@
+package headerauth
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestEval(t *testing.T) {
+	const keys = `{"any_of": [
+		{"header": "x-api-key", "keys": {"alice": "k-1", "bob": "k-22"}, "identity_header": "x-consumer"},
+		{"all_of": [{"header": "x-internal", "values": ["yes"]}, {"header": "x-debug", "absent": true}]}]}`
+	cases := []struct {
+		config  string
+		headers [][2]string
+		reason  string // "" for a pass
+		grants  []grant
+	}{
+		{keys, [][2]string{{"x-api-key", "k-22"}}, "", []grant{{"x-consumer", "bob"}}},
+		{keys, [][2]string{{"X-API-KEY", "k-1"}}, "", []grant{{"x-consumer", "alice"}}},
+		{keys, [][2]string{{"x-internal", "yes"}}, "", nil},
+		{keys, [][2]string{{"x-api-key", "k-2"}, {"x-internal", "yes"}, {"x-debug", "1"}},
+			`no rule matched (any_of[0]: header "x-api-key" does not carry a valid key; ` +
+				`any_of[1].all_of[1]: header "x-debug" must be absent)`, nil},
+		{keys, nil, `no rule matched (any_of[0]: header "x-api-key" is missing; any_of[1].all_of[0]: header "x-internal" is missing)`, nil},
+		// A Kelvin sign folds to "k" in Unicode, but no proxy treats the
+		// names as one header.
+		{`{"header": "x-key"}`, [][2]string{{"x-\u212aey", "1"}}, `header "x-key" is missing`, nil},
+		{`{"header": "allow", "values": ["Straße"], "ignore_case": true}`, [][2]string{{"allow", "STRASSE"}},
+			`header "allow" has a value that is not allowed`, nil},
+		{`{"header": "allow", "values": ["Straße"], "ignore_case": true}`, [][2]string{{"allow", "straße"}}, "", nil},
+		{`{"header": ":authority", "values": ["example.com"]}`, [][2]string{{":authority", "example.com"}}, "", nil},
+	}
+	for _, c := range cases {
+		comp, err := decode(c.config)
+		if err != nil {
+			t.Fatalf("%s: %v", c.config, err)
+		}
+		var grants []grant
+		reason := comp.rule.eval(c.headers, &grants)
+		if reason != c.reason || len(grants) != len(c.grants) || len(grants) > 0 && grants[0] != c.grants[0] {
+			t.Errorf("%s with %q:\n got %q %v\nwant %q %v", c.config, c.headers, reason, grants, c.reason, c.grants)
+		}
+	}
+}
+
+func TestEqual(t *testing.T) {
+	for _, c := range []struct {
+		got, want string
+		eq        int
+	}{
+		{"k-1", "k-1", 1},
+		{"k-1", "k-2", 0},
+		{"k-1k-1", "k-1", 0}, // a repetition of want is not want
+		{"k-", "k-1", 0},
+		{"", "k-1", 0},
+		{"K-1", "k-1", 0},
+	} {
+		if got := equal(c.got, c.want); got != c.eq {
+			t.Errorf("equal(%q, %q) = %d, want %d", c.got, c.want, got, c.eq)
+		}
+	}
+}
+
+func TestBypass(t *testing.T) {
+	comp, err := decode(`{"header": "a", "bypass": {"paths": ["/healthz", "/"], "path_prefixes": ["/static/"], "methods": ["options"]}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		method, path string
+		want         bool
+	}{
+		{"GET", "/healthz", true},
+		{"GET", "/healthz?x=1", true},
+		{"GET", "/", true},
+		{"GET", "/?a", true},
+		{"GET", "/healthz/", false},
+		{"GET", "/static/a/b.css", true},
+		{"GET", "/static", false},
+		{"GET", "/static/../admin", false},
+		{"GET", "/static/./a", false},
+		{"GET", "/static//a", false},
+		{"GET", "/static/..", false},
+		{"GET", "/static/%2e%2e/admin", false},
+		{"GET", `/static/..\admin`, false},
+		{"OPTIONS", "/anything", true},
+		{"options", "/anything", false}, // methods are case-sensitive on the wire
+		{"GET", "", false},
+	} {
+		if got := comp.bypass(c.method, c.path); got != c.want {
+			t.Errorf("bypass(%s %s) = %v, want %v", c.method, c.path, got, c.want)
+		}
+	}
+}
+
+// TestReasonsNeverCarryValues checks every reason eval can give for a
+// request whose header values are all one marker.
+func TestReasonsNeverCarryValues(t *testing.T) {
+	const marker = "v-9f8e7d"
+	for _, config := range []string{
+		`{"header": "h", "values": ["a"]}`,
+		`{"header": "h", "values": ["a"], "secret": true}`,
+		`{"header": "h", "keys": {"n": "a"}}`,
+		`{"header": "h", "absent": true}`,
+		`{"any_of": [{"header": "h", "keys": {"n": "a"}}, {"header": "h", "values": ["b"], "ignore_case": true}]}`,
+	} {
+		comp, err := decode(config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, headers := range [][][2]string{{{"h", marker}}, {{"h", marker}, {"h", marker}}} {
+			reason := comp.rule.eval(headers, new([]grant))
+			if reason == "" || strings.Contains(reason, marker) {
+				t.Errorf("%s: reason %q: want a denial that does not quote the value", config, reason)
+			}
+		}
+	}
+}

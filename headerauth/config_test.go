@@ -1,0 +1,60 @@
+package headerauth_test
+
+import (
+	"testing"
+
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
+
+	"github.com/wasmpolicy/policy/internal/wasmtest"
+)
+
+// TestConfigErrors checks that a bad configuration fails the plugin start
+// with one critical line naming the field's path and the reason.
+func TestConfigErrors(t *testing.T) {
+	const prefix = "policy: invalid plugin configuration: filters[0] (headerauth): "
+	cases := []struct {
+		name, plugin, want string
+	}{
+		{"no config at all", `{"filters": [{"name": "headerauth"}]}`,
+			`config: must have a rule: "header" (one header rule), or "all_of" or "any_of" (a group of rules)`},
+		{"no rule", string(pluginConfig(`{"deny": {"status": 401}}`, "")),
+			`config: must have a rule`},
+		{"empty group", string(pluginConfig(`{"all_of": []}`, "")),
+			`config.all_of: must list at least one rule`},
+		{"empty header name", string(pluginConfig(`{"header": "", "values": ["true"]}`, "")),
+			`config.header: must not be empty`},
+		{"empty header name in a group", string(pluginConfig(`{"any_of": [{"header": "a"}, {"header": ""}]}`, "")),
+			`config.any_of[1].header: must not be empty`},
+		{"invalid header name", string(pluginConfig(`{"header": "x api"}`, "")),
+			`config.header: "x api" is not a valid header name`},
+		{"status below 400", string(pluginConfig(`{"header": "allow", "deny": {"status": 302}}`, "")),
+			`config.deny.status: must be between 400 and 599, not 302`},
+		{"status above 599", string(pluginConfig(`{"header": "allow", "deny": {"status": 600}}`, "")),
+			`config.deny.status: must be between 400 and 599, not 600`},
+		{"status zero", string(pluginConfig(`{"header": "allow", "deny": {"status": 0}}`, "")),
+			`config.deny.status: must be between 400 and 599, not 0`},
+		{"status that would wrap", string(pluginConfig(`{"header": "allow", "deny": {"status": 4294967699}}`, "")),
+			`config.deny.status: must be between 400 and 599, not 4294967699`},
+		{"unknown field", string(pluginConfig(`{"header": "allow", "value": ["true"]}`, "")),
+			`config.value: unknown field`},
+		{"wrong type", string(pluginConfig(`{"header": "allow", "values": "true"}`, "")),
+			`config.values: must be an array of strings, not a string`},
+	}
+	wasmtest.Both(t, image, native, func(t *testing.T, r wasmtest.Runner) {
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().
+					WithVMContext(r.VM).WithPluginConfiguration([]byte(c.plugin)))
+				defer reset()
+				if s := host.StartPlugin(); s != types.OnPluginStartStatusFailed {
+					t.Fatalf("start status = %v, want failed", s)
+				}
+				logs := host.GetCriticalLogs()
+				if len(logs) != 1 || !anyContains(logs, prefix+c.want) {
+					t.Errorf("critical logs = %q, want one line starting %q", logs, prefix+c.want)
+				}
+			})
+		}
+	})
+}
