@@ -1,0 +1,212 @@
+package authz
+
+import (
+	"strconv"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/wasmpolicy/policy"
+	"github.com/wasmpolicy/policy/internal/conf"
+	"github.com/wasmpolicy/policy/internal/stats"
+)
+
+// Kind builds the declarative filter from the plugin configuration, for
+// policy.Configured:
+//
+//	{"name": "authz", "config": {"rules": [...], "default": "deny"}}
+var Kind = policy.Kind{Name: kindName, Build: func(config gjson.Result, env *policy.Env) (policy.Filter, error) {
+	cfg, err := ParseConfig(config)
+	if err != nil {
+		return nil, err
+	}
+	return New(cfg, env)
+}}
+
+// Filter returns a chain step, for policy.Static, that authorizes requests
+// with cfg. An invalid cfg fails the plugin's start.
+func Filter(cfg Config) policy.Spec {
+	return policy.Spec{Kind: kindName, Build: func(env *policy.Env) (policy.Filter, error) {
+		return New(cfg, env)
+	}}
+}
+
+// Authorizer is the declarative filter: it tries its rules in order on the
+// request headers, and the first that matches decides; when none does, the
+// default action decides. Deciding "remote" pauses the request until the
+// authorization service answers.
+type Authorizer struct {
+	rules  []rule
+	def    Action
+	deny   policy.Response
+	remote *remote // nil without a Remote
+}
+
+// rule is a compiled Rule.
+type rule struct {
+	name   string
+	action Action
+	when   []matcher
+	hits   *stats.Counter
+}
+
+// New validates cfg, compiles its matchers and defines the filter's metrics
+// in env. Its errors name the offending field by its JSON path:
+// `rules[1].match.source_ips[0]: must be an IP address ...`.
+func New(cfg Config, env *policy.Env) (*Authorizer, error) {
+	a, err := compile(cfg)
+	if err != nil {
+		return nil, err
+	}
+	for i := range a.rules {
+		a.rules[i].hits = env.Counter("authz_rule_matches_total", stats.Tag{Key: "rule", Value: a.rules[i].name})
+	}
+	if a.remote != nil {
+		a.remote.instrument(env)
+	}
+	return a, nil
+}
+
+// compile is New without metrics.
+func compile(cfg Config) (*Authorizer, error) {
+	a := &Authorizer{def: cfg.Default}
+	names := map[string]int{}
+	for i, r := range cfg.Rules {
+		at := "rules" + conf.Index(i)
+		c := rule{name: r.Name, action: r.Action}
+		if c.name == "" {
+			c.name = strconv.Itoa(i)
+		} else if !stats.Valid(c.name) {
+			return nil, conf.Errorf(at+".name", "must be letters, digits, '_', '-' and '/' only (it names a metric), not %q", c.name)
+		}
+		if j, dup := names[c.name]; dup {
+			return nil, conf.Errorf(at+".name", "%q is already the name of rules[%d]", c.name, j)
+		}
+		names[c.name] = i
+		if err := checkAction(r.Action, cfg.Remote != nil); err != nil {
+			return nil, conf.Within(at+".action", err)
+		}
+		when, err := compileMatch(r.Match)
+		if err != nil {
+			return nil, conf.Within(at+".match", err)
+		}
+		c.when = when
+		a.rules = append(a.rules, c)
+	}
+	switch {
+	case a.def != "":
+		if err := checkAction(a.def, cfg.Remote != nil); err != nil {
+			return nil, conf.Within("default", err)
+		}
+	case cfg.Remote != nil:
+		a.def = ActionRemote
+	case len(cfg.Rules) == 0:
+		return nil, conf.Errorf("rules", `must list at least one rule, or set "default" ("allow" or "deny") or a "remote" service`)
+	default:
+		a.def = ActionDeny
+	}
+	deny, err := compileDeny(cfg.DenyResponse)
+	if err != nil {
+		return nil, conf.Within("deny_response", err)
+	}
+	a.deny = deny
+	if cfg.Remote != nil {
+		if a.remote, err = compileRemote(*cfg.Remote, deny); err != nil {
+			return nil, conf.Within("remote", err)
+		}
+	}
+	return a, nil
+}
+
+func checkAction(a Action, haveRemote bool) error {
+	switch a {
+	case ActionAllow, ActionDeny:
+		return nil
+	case ActionRemote:
+		if haveRemote {
+			return nil
+		}
+		return conf.Errorf("", `"remote" needs a "remote" service to ask`)
+	case "":
+		return conf.Errorf("", "is required")
+	}
+	return conf.Errorf("", `must be "allow", "deny" or "remote", not %q`, string(a))
+}
+
+func compileDeny(d DenyResponse) (policy.Response, error) {
+	r := policy.Response{Status: d.Status, Body: []byte(d.Body), Headers: d.Headers}
+	if r.Status == 0 {
+		r.Status = 403
+	}
+	if err := checkStatus("status", r.Status); err != nil {
+		return r, err
+	}
+	if d.Body == "" {
+		r.Body = []byte(defaultDenyBody)
+	}
+	for _, h := range d.Headers {
+		if err := checkHeaderName("headers", h[0]); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}
+
+// checkHeaderName checks a header name the filter sends or copies; key is
+// the field it comes from.
+func checkHeaderName(key, name string) error {
+	if !isToken(name) {
+		return conf.Errorf(key, "%q is not a header name", name)
+	}
+	return nil
+}
+
+func checkStatus(key string, s uint32) error {
+	if s < 200 || s > 599 {
+		return conf.Errorf(key, "must be an HTTP status code (200-599), not %d", s)
+	}
+	return nil
+}
+
+// OnRequestHeaders decides the request.
+func (a *Authorizer) OnRequestHeaders(x *policy.Exchange) policy.Result {
+	if a.remote != nil {
+		a.remote.strip(x)
+	}
+	action, i := a.decide(&view{req: x})
+	reason := "no rule matched; the default is " + string(action)
+	if i >= 0 {
+		a.rules[i].hits.Inc()
+		reason = "rule " + a.rules[i].name + " says " + string(action)
+	}
+	switch action {
+	case ActionAllow:
+		return policy.Continue()
+	case ActionRemote:
+		return a.remote.check(x)
+	}
+	deny := a.deny
+	deny.Reason = reason
+	return policy.Deny(deny)
+}
+
+// decide returns the action for the request and the index of the rule that
+// chose it, -1 for the default.
+func (a *Authorizer) decide(v *view) (Action, int) {
+	for i := range a.rules {
+		if matchAll(a.rules[i].when, v) {
+			return a.rules[i].action, i
+		}
+	}
+	return a.def, -1
+}
+
+func matchAll(when []matcher, v *view) bool {
+	for _, m := range when {
+		if !m.match(v) {
+			return false
+		}
+	}
+	return true
+}
+
+var _ policy.RequestHeadersFilter = (*Authorizer)(nil)

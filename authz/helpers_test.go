@@ -1,0 +1,164 @@
+package authz_test
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
+
+	"github.com/wasmpolicy/policy"
+	"github.com/wasmpolicy/policy/authz"
+	"github.com/wasmpolicy/policy/internal/stats"
+	"github.com/wasmpolicy/policy/internal/wasmtest"
+)
+
+// The declarative and remote tests run natively and against the example
+// image, build/authz.wasm, which links only authz.Kind; the Go API tests run
+// against build/authzfunc.wasm.
+const image = "authz"
+
+func native() types.VMContext { return policy.Configured(authz.Kind) }
+
+// pluginConfig wraps an authz "config" object into a plugin configuration
+// running it in mode ("" for enforce).
+func pluginConfig(config, mode string) string {
+	if mode == "" {
+		mode = "enforce"
+	}
+	return `{"filters": [{"name": "authz", "mode": "` + mode + `", "config": ` + config + `}]}`
+}
+
+// start makes an emulator running config on r's VM and fails the test
+// unless the plugin starts.
+func start(t *testing.T, r wasmtest.Runner, config string) (proxytest.HostEmulator, func()) {
+	t.Helper()
+	host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().
+		WithVMContext(r.VM).WithPluginConfiguration([]byte(config)))
+	if s := host.StartPlugin(); s != types.OnPluginStartStatusOK {
+		reset()
+		t.Fatalf("plugin did not start (%v): %q", s, host.GetCriticalLogs())
+	}
+	return host, reset
+}
+
+// req is one request. source, when set, is the proxy's source.address.
+type req struct {
+	method, path, host string
+	headers            [][2]string
+	source             string
+}
+
+// headers is the request's header list, pseudo-headers first.
+func (q req) all() [][2]string {
+	method, path, host := q.method, q.path, q.host
+	if method == "" {
+		method = "GET"
+	}
+	if path == "" {
+		path = "/"
+	}
+	if host == "" {
+		host = "example.com"
+	}
+	return append([][2]string{{":method", method}, {":path", path}, {":authority", host}}, q.headers...)
+}
+
+// begin sends q's headers on a new stream and returns its id and the
+// action the plugin returned.
+func begin(t *testing.T, host proxytest.HostEmulator, q req) (uint32, types.Action) {
+	t.Helper()
+	if q.source != "" {
+		if err := host.SetProperty([]string{"source", "address"}, []byte(q.source)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id := host.InitializeHttpContext()
+	return id, host.CallOnRequestHeaders(id, q.all(), true)
+}
+
+// outcome is what became of a finished request.
+type outcome struct {
+	local    *proxytest.LocalHttpResponse // the reply sent, nil if allowed
+	upstream [][2]string                  // the request headers after the chain
+}
+
+// finish checks that the stream was resumed or answered, never left
+// paused, then completes it.
+func finish(t *testing.T, host proxytest.HostEmulator, id uint32) outcome {
+	t.Helper()
+	o := outcome{local: host.GetSentLocalResponse(id), upstream: host.GetCurrentRequestHeaders(id)}
+	if o.local == nil && host.GetCurrentHttpStreamAction(id) != types.ActionContinue {
+		t.Fatalf("the request was left paused: neither resumed nor answered")
+	}
+	host.CompleteHttpContext(id)
+	return o
+}
+
+// send runs q to the end; the filter must decide without a callout.
+func send(t *testing.T, host proxytest.HostEmulator, q req) outcome {
+	t.Helper()
+	id, action := begin(t, host, q)
+	if n := len(host.GetCalloutAttributesFromContext(id)); n != 0 || action == types.ActionPause && host.GetSentLocalResponse(id) == nil {
+		t.Fatalf("the request paused (action %v, %d callouts); want a decision on the headers", action, n)
+	}
+	return finish(t, host, id)
+}
+
+// status is the local reply's status, 0 if the request was allowed.
+func (o outcome) status() uint32 {
+	if o.local == nil {
+		return 0
+	}
+	return o.local.StatusCode
+}
+
+// counter reads a counter of the plugin (prefix "policy") after a tick has
+// flushed the metrics.
+func counter(t *testing.T, host proxytest.HostEmulator, name string, tags ...stats.Tag) uint64 {
+	t.Helper()
+	host.Tick()
+	full := stats.Name("policy_"+name, tags...)
+	v, err := host.GetCounterMetric(full)
+	if err != nil {
+		t.Fatalf("counter %s: %v", full, err)
+	}
+	return v
+}
+
+func tag(key, value string) stats.Tag { return stats.Tag{Key: key, Value: value} }
+
+// decisions reads filter_decisions_total of filter id for decision.
+func decisions(t *testing.T, host proxytest.HostEmulator, id, decision string) uint64 {
+	t.Helper()
+	return counter(t, host, "filter_decisions_total", tag("filter", id), tag("decision", decision))
+}
+
+func values(headers [][2]string, name string) []string {
+	var out []string
+	for _, h := range headers {
+		if h[0] == name {
+			out = append(out, h[1])
+		}
+	}
+	return out
+}
+
+func anyContains(lines []string, sub string) bool {
+	for _, l := range lines {
+		if strings.Contains(l, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// jwt makes an unsigned-looking token whose payload is the JSON text
+// payload; the filter does not check signatures.
+func jwt(payload string) string {
+	enc := base64.RawURLEncoding.EncodeToString
+	return enc([]byte(`{"alg":"RS256","typ":"JWT"}`)) + "." + enc([]byte(payload)) + ".c2lnbmF0dXJl"
+}
+
+func bearer(token string) [2]string { return [2]string{"authorization", "Bearer " + token} }

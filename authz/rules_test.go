@@ -1,0 +1,245 @@
+package authz_test
+
+import (
+	"testing"
+
+	"github.com/wasmpolicy/policy/internal/wasmtest"
+)
+
+// check is one request of a rules case and the status it must get: 0 for
+// allowed (sent upstream), else the local reply's status.
+type check struct {
+	name string
+	req  req
+	want uint32
+}
+
+// allowRule is a config with one allow rule matching match and a default
+// deny.
+func allowRule(match string) string {
+	return `{"rules": [{"action": "allow", "match": ` + match + `}], "default": "deny"}`
+}
+
+func TestRules(t *testing.T) {
+	admin := jwt(`{"sub": "alice", "role": "admin", "groups": ["ops", "dev"], "level": 3, "realm_access": {"roles": ["admin"]}}`)
+	user := jwt(`{"sub": "bob", "role": "user", "groups": ["dev"], "level": 1}`)
+	cases := []struct {
+		name   string
+		config string
+		checks []check
+	}{
+		{"methods", allowRule(`{"methods": ["GET", "HEAD"]}`), []check{
+			{"GET", req{method: "GET"}, 0},
+			{"HEAD", req{method: "HEAD"}, 0},
+			{"POST", req{method: "POST"}, 403},
+			{"methods are case-sensitive", req{method: "get"}, 403},
+		}},
+		{"path exact", allowRule(`{"path": {"exact": "/healthz"}}`), []check{
+			{"exact", req{path: "/healthz"}, 0},
+			{"query ignored", req{path: "/healthz?full=1"}, 0},
+			{"trailing slash", req{path: "/healthz/"}, 403},
+			{"longer", req{path: "/healthzz"}, 403},
+		}},
+		{"path prefix", allowRule(`{"path": {"prefix": "/api/"}}`), []check{
+			{"below", req{path: "/api/users/7"}, 0},
+			{"the prefix itself", req{path: "/api/"}, 0},
+			{"without slash", req{path: "/api"}, 403},
+			{"other", req{path: "/apis/x"}, 403},
+			{"prefix in query only", req{path: "/x?next=/api/"}, 403},
+		}},
+		{"path glob one segment", allowRule(`{"path": {"glob": "/status/*"}}`), []check{
+			{"one segment", req{path: "/status/418"}, 0},
+			{"query ignored", req{path: "/status/418?delay=1"}, 0},
+			{"no segment", req{path: "/status"}, 403},
+			{"empty segment", req{path: "/status/"}, 403},
+			{"two segments", req{path: "/status/418/x"}, 403},
+			{"other parent", req{path: "/statuses/418"}, 403},
+		}},
+		{"path glob inner segment", allowRule(`{"path": {"glob": "/v1/*/items"}}`), []check{
+			{"one segment", req{path: "/v1/carts/items"}, 0},
+			{"two segments", req{path: "/v1/a/b/items"}, 403},
+			{"missing tail", req{path: "/v1/carts"}, 403},
+		}},
+		{"path glob rest", allowRule(`{"path": {"glob": "/admin/**"}}`), []check{
+			{"the root", req{path: "/admin"}, 0},
+			{"trailing slash", req{path: "/admin/"}, 0},
+			{"deep", req{path: "/admin/users/7"}, 0},
+			{"longer name", req{path: "/administrator"}, 403},
+		}},
+		{"hosts", allowRule(`{"hosts": ["api.example.com", "*.internal.example"]}`), []check{
+			{"exact", req{host: "api.example.com"}, 0},
+			{"case and port ignored", req{host: "API.Example.com:8443"}, 0},
+			{"subdomain", req{host: "db.internal.example"}, 0},
+			{"deeper subdomain", req{host: "a.b.internal.example:80"}, 0},
+			{"wildcard's own domain", req{host: "internal.example"}, 403},
+			{"other", req{host: "web.example.com"}, 403},
+		}},
+		{"headers all must hold", allowRule(`{"headers": [
+				{"name": "X-Role", "equals": "admin"},
+				{"name": "authorization", "prefix": "Bearer "},
+				{"name": "x-debug", "absent": true},
+				{"name": "x-tenant", "present": true}]}`), []check{
+			{"all hold", req{headers: [][2]string{{"x-role", "admin"}, {"authorization", "Bearer t"}, {"x-tenant", "a"}}}, 0},
+			{"equals one of several values", req{headers: [][2]string{{"x-role", "user"}, {"x-role", "admin"}, {"authorization", "Bearer t"}, {"x-tenant", "a"}}}, 0},
+			{"present with empty value", req{headers: [][2]string{{"x-role", "admin"}, {"authorization", "Bearer t"}, {"x-tenant", ""}}}, 0},
+			{"equals is case-sensitive", req{headers: [][2]string{{"x-role", "Admin"}, {"authorization", "Bearer t"}, {"x-tenant", "a"}}}, 403},
+			{"prefix fails", req{headers: [][2]string{{"x-role", "admin"}, {"authorization", "Basic dTpw"}, {"x-tenant", "a"}}}, 403},
+			{"absent fails", req{headers: [][2]string{{"x-role", "admin"}, {"authorization", "Bearer t"}, {"x-tenant", "a"}, {"x-debug", "1"}}}, 403},
+			{"present fails", req{headers: [][2]string{{"x-role", "admin"}, {"authorization", "Bearer t"}}}, 403},
+			{"no headers", req{}, 403},
+		}},
+		{"source ips", allowRule(`{"source_ips": ["10.0.0.0/8", "192.0.2.7", "2001:db8::/32"]}`), []check{
+			{"unparseable source", req{source: "pipe"}, 403},
+			{"in range", req{source: "10.1.2.3:50000"}, 0},
+			{"single address", req{source: "192.0.2.7:1234"}, 0},
+			{"next address", req{source: "192.0.2.8:1234"}, 403},
+			{"outside", req{source: "11.0.0.1:1"}, 403},
+			{"IPv6 in range", req{source: "[2001:db8::1]:443"}, 0},
+			{"IPv6 outside", req{source: "[2001:db9::1]:443"}, 403},
+			{"IPv4-mapped IPv6", req{source: "[::ffff:10.9.9.9]:80"}, 0},
+			{"without port", req{source: "10.0.0.1"}, 0},
+		}},
+		{"jwt claims", allowRule(`{"claims": [{"path": "role", "equals": "admin"}, {"path": "sub", "present": true}]}`), []check{
+			{"well-formed, matching", req{headers: [][2]string{bearer(admin)}}, 0},
+			{"scheme is case-insensitive", req{headers: [][2]string{{"authorization", "bearer " + admin}}}, 0},
+			{"well-formed, other role", req{headers: [][2]string{bearer(user)}}, 403},
+			{"claim missing", req{headers: [][2]string{bearer(jwt(`{"role": "admin"}`))}}, 403},
+			{"no token", req{}, 403},
+			{"basic credentials", req{headers: [][2]string{{"authorization", "Basic YWxpY2U6cHc="}}}, 403},
+			{"two parts", req{headers: [][2]string{bearer("eyJhbGciOiJub25lIn0.eyJyb2xlIjoiYWRtaW4ifQ")}}, 403},
+			{"payload not base64url", req{headers: [][2]string{bearer("eyJhbGciOiJub25lIn0.!!!.c2ln")}}, 403},
+			{"payload not JSON", req{headers: [][2]string{bearer(jwt(`role=admin`))}}, 403},
+			{"payload not an object", req{headers: [][2]string{bearer(jwt(`["admin"]`))}}, 403},
+			{"payload truncated JSON", req{headers: [][2]string{bearer(jwt(`{"role": "admin", "sub": "x"`))}}, 403},
+		}},
+		{"jwt array, number and nested claims", allowRule(`{"claims": [
+				{"path": "groups", "equals": "ops"},
+				{"path": "level", "equals": "3"},
+				{"path": "realm_access.roles", "equals": "admin"}]}`), []check{
+			{"member of all", req{headers: [][2]string{bearer(admin)}}, 0},
+			{"not a member", req{headers: [][2]string{bearer(user)}}, 403},
+		}},
+		{"malformed token matches no deny rule", `{"rules": [
+				{"action": "deny", "match": {"claims": [{"path": "banned", "present": true}]}}],
+				"default": "allow"}`, []check{
+			{"banned", req{headers: [][2]string{bearer(jwt(`{"banned": true}`))}}, 403},
+			{"not banned", req{headers: [][2]string{bearer(user)}}, 0},
+			{"malformed", req{headers: [][2]string{bearer("not.a.jwt")}}, 0},
+		}},
+		{"conditions of a rule all hold", allowRule(`{"methods": ["GET"], "path": {"prefix": "/public/"}, "hosts": ["example.com"]}`), []check{
+			{"all", req{method: "GET", path: "/public/a"}, 0},
+			{"wrong method", req{method: "PUT", path: "/public/a"}, 403},
+			{"wrong path", req{method: "GET", path: "/private/a"}, 403},
+			{"wrong host", req{method: "GET", path: "/public/a", host: "other.example"}, 403},
+		}},
+		{"first match wins", `{"rules": [
+				{"name": "no-admin", "action": "deny", "match": {"path": {"prefix": "/admin/"}}},
+				{"name": "reads", "action": "allow", "match": {"methods": ["GET"]}}],
+				"default": "deny"}`, []check{
+			{"first rule", req{path: "/admin/x"}, 403},
+			{"second rule", req{path: "/x"}, 0},
+			{"default", req{method: "POST", path: "/x"}, 403},
+		}},
+		{"first match wins, reversed", `{"rules": [
+				{"name": "reads", "action": "allow", "match": {"methods": ["GET"]}},
+				{"name": "no-admin", "action": "deny", "match": {"path": {"prefix": "/admin/"}}}],
+				"default": "allow"}`, []check{
+			{"first rule", req{path: "/admin/x"}, 0},
+			{"second rule", req{method: "POST", path: "/admin/x"}, 403},
+			{"default", req{method: "POST", path: "/x"}, 0},
+		}},
+		{"default allow", `{"default": "allow"}`, []check{
+			{"anything", req{method: "DELETE", path: "/x"}, 0},
+		}},
+		{"default deny", `{"default": "deny"}`, []check{
+			{"anything", req{path: "/"}, 403},
+		}},
+		{"default is deny when rules are given", `{"rules": [{"action": "allow", "match": {"path": {"exact": "/ok"}}}]}`, []check{
+			{"rule", req{path: "/ok"}, 0},
+			{"no rule", req{path: "/other"}, 403},
+		}},
+		{"empty match matches everything", `{"rules": [{"action": "deny", "match": {}}, {"action": "allow"}], "default": "allow"}`, []check{
+			{"anything", req{path: "/x"}, 403},
+		}},
+	}
+	wasmtest.Both(t, image, native, func(t *testing.T, r wasmtest.Runner) {
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				host, reset := start(t, r, pluginConfig(c.config, ""))
+				defer reset()
+				for _, ch := range c.checks {
+					if got := send(t, host, ch.req).status(); got != ch.want {
+						t.Errorf("%s: status %d, want %d (0 = allowed)", ch.name, got, ch.want)
+					}
+				}
+			})
+		}
+	})
+}
+
+func TestDenyResponse(t *testing.T) {
+	wasmtest.Both(t, image, native, func(t *testing.T, r wasmtest.Runner) {
+		t.Run("default reply", func(t *testing.T) {
+			host, reset := start(t, r, pluginConfig(`{"default": "deny"}`, ""))
+			defer reset()
+			o := send(t, host, req{})
+			if o.status() != 403 || string(o.local.Data) != "access denied\n" {
+				t.Errorf("reply %d %q, want 403 %q", o.status(), o.local.Data, "access denied\n")
+			}
+		})
+		t.Run("configured reply", func(t *testing.T) {
+			host, reset := start(t, r, pluginConfig(`{"default": "deny", "deny_response": {
+				"status": 401, "body": "sign in first\n", "headers": {"www-authenticate": "Bearer realm=\"shop\""}}}`, ""))
+			defer reset()
+			o := send(t, host, req{})
+			if o.status() != 401 || string(o.local.Data) != "sign in first\n" {
+				t.Fatalf("reply %d %q, want 401 %q", o.status(), o.local.Data, "sign in first\n")
+			}
+			if got := values(o.local.Headers, "www-authenticate"); len(got) != 1 || got[0] != `Bearer realm="shop"` {
+				t.Errorf("www-authenticate = %q", got)
+			}
+		})
+	})
+}
+
+func TestShadowAndMetrics(t *testing.T) {
+	config := `{"rules": [
+		{"name": "health", "action": "allow", "match": {"path": {"exact": "/healthz"}}},
+		{"name": "admin", "action": "deny", "match": {"path": {"glob": "/admin/**"}}}],
+		"default": "deny"}`
+	wasmtest.Both(t, image, native, func(t *testing.T, r wasmtest.Runner) {
+		for _, mode := range []string{"enforce", "shadow"} {
+			t.Run(mode, func(t *testing.T) {
+				host, reset := start(t, r, pluginConfig(config, mode))
+				defer reset()
+				for _, p := range []string{"/healthz", "/healthz", "/admin/x", "/other"} {
+					o := send(t, host, req{path: p})
+					wantDenied := p != "/healthz" && mode == "enforce"
+					if (o.local != nil) != wantDenied {
+						t.Errorf("%s: reply %v, want denied=%v", p, o.local, wantDenied)
+					}
+				}
+				denied, shadowDenied := uint64(2), uint64(0)
+				if mode == "shadow" {
+					denied, shadowDenied = 0, 2
+					if !anyContains(host.GetInfoLogs(), "would deny with 403 (shadow mode): rule admin says deny") {
+						t.Errorf("no shadow log line naming the rule: %q", host.GetInfoLogs())
+					}
+				}
+				for _, c := range []struct {
+					decision string
+					want     uint64
+				}{{"allowed", 2}, {"denied", denied}, {"shadow_denied", shadowDenied}} {
+					if got := decisions(t, host, "authz", c.decision); got != c.want {
+						t.Errorf("decisions{%s} = %d, want %d", c.decision, got, c.want)
+					}
+				}
+				for rule, want := range map[string]uint64{"health": 2, "admin": 1} {
+					if got := counter(t, host, "authz_rule_matches_total", tag("filter", "authz"), tag("rule", rule)); got != want {
+						t.Errorf("rule_matches{rule=%s} = %d, want %d", rule, got, want)
+					}
+				}
+			})
+		}
+	})
+}
