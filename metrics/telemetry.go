@@ -1,0 +1,78 @@
+package metrics
+
+import (
+	"time"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/wasmpolicy/policy"
+)
+
+// Kind is the "metrics" filter for JSON configuration:
+//
+//	{"name": "metrics", "config": {"chain_time": true}}
+var Kind = policy.Kind{Name: "metrics", Build: func(config gjson.Result, env *policy.Env) (policy.Filter, error) {
+	c, err := ParseConfig(config)
+	if err != nil {
+		return nil, err
+	}
+	return New(c, env), nil
+}}
+
+// Spec is the "metrics" filter for a chain built in Go.
+func Spec(c Config) policy.Spec {
+	return policy.Spec{Kind: "metrics", Build: func(env *policy.Env) (policy.Filter, error) {
+		return New(c, env), nil
+	}}
+}
+
+// Telemetry counts every request once, when its stream ends, by method and
+// response code class; counts the requests the chain answered with a local
+// reply; and records how long each request spent in the chain. Its position
+// in the chain does not matter: it only runs when the stream is done.
+//
+// Every metric is defined when the filter is built (10 methods × 6 classes,
+// 6 local reply classes, one histogram), so no request, whatever its method,
+// path or headers, adds a metric.
+type Telemetry struct {
+	requests  [len(methods)][len(classes)]*Counter
+	local     [len(classes)]*Counter
+	chainTime Histogram
+	timed     bool
+}
+
+// New builds the filter and defines its metrics in env's registry.
+func New(c Config, env *policy.Env) *Telemetry {
+	t := &Telemetry{timed: c.ChainTime}
+	for m, method := range methods {
+		for k, class := range classes {
+			t.requests[m][k] = env.Counter("requests_total", Tag{Key: KeyMethod, Value: method}, Tag{Key: KeyCodeClass, Value: class})
+		}
+	}
+	for k, class := range classes {
+		t.local[k] = env.Counter("local_replies_total", Tag{Key: KeyCodeClass, Value: class})
+	}
+	if c.ChainTime {
+		env.MeasureChainTime()
+		t.chainTime = env.Histogram("chain_time_microseconds")
+	}
+	return t
+}
+
+// OnStreamDone implements policy.StreamDoneFilter.
+func (t *Telemetry) OnStreamDone(x *policy.Exchange) {
+	var class int
+	if r := x.LocalResponse(); r != nil {
+		class = classIndex(int(r.Status))
+		t.local[class].Inc()
+	} else {
+		status, _ := x.ResponseHeader(":status")
+		class = classIndex(statusOf(status))
+	}
+	t.requests[methodIndex(x.Method())][class].Inc()
+	if t.timed {
+		t.chainTime.Record(uint64(x.ChainTime() / time.Microsecond))
+	}
+}
+
+var _ policy.StreamDoneFilter = (*Telemetry)(nil)
