@@ -44,7 +44,7 @@ func TestCountersAfterTraffic(t *testing.T) {
 				requests("PATCH", "5xx"): 1, requests("CONNECT", "1xx"): 1, requests("OPTIONS", "3xx"): 1,
 				requests("other", "2xx"): 2, requests("HEAD", "none"): 1, requests("TRACE", "none"): 1,
 				requests("PUT", "2xx"): 1,
-				seen("a"): 11, decided("a", "allowed"): 11, seen("b"): 11, decided("b", "allowed"): 11,
+				seen("a"):              11, decided("a", "allowed"): 11, seen("b"): 11, decided("b", "allowed"): 11,
 			},
 			runs: 2,
 		},
@@ -103,7 +103,7 @@ func TestCountersAfterTraffic(t *testing.T) {
 			script: []request{{method: "PUT", status: "200"}},
 			want: map[string]uint64{
 				requests("PUT", "2xx"): 1,
-				seen("a"): 1, decided("a", "allowed"): 1, decided("a", "error"): 1,
+				seen("a"):              1, decided("a", "allowed"): 1, decided("a", "error"): 1,
 				seen("b"): 1, decided("b", "allowed"): 1,
 			},
 			runs: 2,
