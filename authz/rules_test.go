@@ -162,7 +162,36 @@ func TestRules(t *testing.T) {
 			{"anything", req{path: "/x"}, 403},
 		}},
 	}
+	replies := []struct {
+		name, config string
+		status       uint32
+		body         string
+		header       [2]string // one header the reply carries, if set
+	}{
+		{"default deny response", `{"default": "deny"}`, 403, "access denied\n", [2]string{}},
+		{"configured deny response", `{"default": "deny", "deny_response": {
+			"status": 401, "body": "sign in first\n", "headers": {"www-authenticate": "Bearer realm=\"shop\""}}}`,
+			401, "sign in first\n", [2]string{"www-authenticate", `Bearer realm="shop"`}},
+	}
 	wasmtest.Both(t, image, native, func(t *testing.T, r wasmtest.Runner) {
+		for _, c := range replies {
+			t.Run(c.name, func(t *testing.T) {
+				host, reset := start(t, r, pluginConfig(c.config, ""))
+				defer reset()
+				o := send(t, host, req{})
+				if o.status() != c.status {
+					t.Fatalf("status %d, want %d", o.status(), c.status)
+				}
+				if string(o.local.Data) != c.body {
+					t.Errorf("reply body %q, want %q", o.local.Data, c.body)
+				}
+				if h := c.header; h[0] != "" {
+					if got := values(o.local.Headers, h[0]); len(got) != 1 || got[0] != h[1] {
+						t.Errorf("reply header %s = %q, want %q", h[0], got, h[1])
+					}
+				}
+			})
+		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				host, reset := start(t, r, pluginConfig(c.config, ""))
@@ -174,31 +203,6 @@ func TestRules(t *testing.T) {
 				}
 			})
 		}
-	})
-}
-
-func TestDenyResponse(t *testing.T) {
-	wasmtest.Both(t, image, native, func(t *testing.T, r wasmtest.Runner) {
-		t.Run("default reply", func(t *testing.T) {
-			host, reset := start(t, r, pluginConfig(`{"default": "deny"}`, ""))
-			defer reset()
-			o := send(t, host, req{})
-			if o.status() != 403 || string(o.local.Data) != "access denied\n" {
-				t.Errorf("reply %d %q, want 403 %q", o.status(), o.local.Data, "access denied\n")
-			}
-		})
-		t.Run("configured reply", func(t *testing.T) {
-			host, reset := start(t, r, pluginConfig(`{"default": "deny", "deny_response": {
-				"status": 401, "body": "sign in first\n", "headers": {"www-authenticate": "Bearer realm=\"shop\""}}}`, ""))
-			defer reset()
-			o := send(t, host, req{})
-			if o.status() != 401 || string(o.local.Data) != "sign in first\n" {
-				t.Fatalf("reply %d %q, want 401 %q", o.status(), o.local.Data, "sign in first\n")
-			}
-			if got := values(o.local.Headers, "www-authenticate"); len(got) != 1 || got[0] != `Bearer realm="shop"` {
-				t.Errorf("www-authenticate = %q", got)
-			}
-		})
 	})
 }
 

@@ -1,0 +1,278 @@
+package authz_test
+
+import (
+	"testing"
+
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
+
+	"github.com/wasmpolicy/policy/internal/wasmtest"
+)
+
+// remoteConfig is an authz config asking the service "ext-authz" for every
+// request, with extra members added to its "remote" object and the config
+// members rules added at the top.
+func remoteConfig(extra, rules string) string {
+	if extra != "" {
+		extra = ", " + extra
+	}
+	if rules != "" {
+		rules += ", "
+	}
+	return `{` + rules + `"remote": {"cluster": "ext-authz", "path_prefix": "/check",
+		"request_headers": ["x-user", "Cookie"],
+		"upstream_headers": ["x-auth-user", "x-auth-groups"],
+		"client_headers": ["www-authenticate", "location"]` + extra + `}}`
+}
+
+// clientRequest carries headers the service must see, one it must not, and
+// forged copies of the headers only the service may set.
+var clientRequest = req{method: "POST", path: "/orders?id=1", host: "shop.example.com", headers: [][2]string{
+	{"authorization", "Bearer t0k"}, {"x-user", "u1"}, {"cookie", "session=1"}, {"x-secret", "s"},
+	{"x-auth-user", "mallory"}, {"x-auth-groups", "admins"},
+}}
+
+// reply is the service's answer; no headers means the call failed or timed
+// out, as the proxy reports it.
+type reply struct {
+	headers [][2]string
+	body    string
+}
+
+func TestRemote(t *testing.T) {
+	cases := []struct {
+		name, config, mode string
+		reply              reply
+
+		status      uint32 // 0: allowed upstream
+		body        string
+		client      [][2]string // headers the reply must carry
+		notClient   []string    // headers it must not carry
+		upstream    [][2]string // request headers the upstream must get
+		notUpstream []string    // request headers it must not get
+		result      string      // authz_remote_checks_total result
+		errReason   string      // authz_remote_errors_total reason, if any
+		failOpen    bool
+		decision    string // filter_decisions_total decision
+		log         string // a warning that must be logged
+	}{
+		{name: "allow copies upstream headers",
+			reply:    reply{headers: [][2]string{{":status", "200"}, {"x-auth-user", "alice"}, {"x-other", "1"}}},
+			upstream: [][2]string{{"x-auth-user", "alice"}, {"x-secret", "s"}}, notUpstream: []string{"x-auth-groups", "x-other"},
+			result: "allowed", decision: "allowed"},
+		{name: "allow with 204 and several upstream headers",
+			reply:    reply{headers: [][2]string{{":status", "204"}, {"x-auth-user", "alice"}, {"x-auth-groups", "ops"}}},
+			upstream: [][2]string{{"x-auth-user", "alice"}, {"x-auth-groups", "ops"}},
+			result:   "allowed", decision: "allowed"},
+		{name: "deny with headers and body",
+			reply: reply{headers: [][2]string{{":status", "401"}, {"www-authenticate", `Bearer realm="shop"`}, {"x-internal", "trace"}, {"x-auth-user", "alice"}},
+				body: "token expired\n"},
+			status: 401, body: "token expired\n", client: [][2]string{{"www-authenticate", `Bearer realm="shop"`}},
+			notClient: []string{"x-internal", "x-auth-user"}, result: "denied", decision: "denied"},
+		{name: "deny with a redirect",
+			reply:  reply{headers: [][2]string{{":status", "302"}, {"location", "https://login.example.com/"}}},
+			status: 302, client: [][2]string{{"location", "https://login.example.com/"}}, result: "denied", decision: "denied"},
+		{name: "service error status denies with it",
+			reply:  reply{headers: [][2]string{{":status", "500"}}, body: "oops"},
+			status: 500, body: "oops", result: "denied", decision: "denied"},
+		{name: "timeout or connection failure fails closed",
+			reply:  reply{},
+			status: 403, body: "access denied\n", result: "error", errReason: "unavailable", decision: "denied",
+			log: `authz: filter authz: authorization service "ext-authz": no answer within 200ms (timeout, connection failure or reset); request denied with 403 (fail closed)`},
+		{name: "failure with status_on_error", config: remoteConfig(`"status_on_error": 503, "timeout": "1s"`, ""),
+			reply:  reply{},
+			status: 503, result: "error", errReason: "unavailable", decision: "denied", log: "no answer within 1s"},
+		{name: "answer without a status is malformed",
+			reply:  reply{headers: [][2]string{{"content-type", "text/plain"}}, body: "ok"},
+			status: 403, result: "error", errReason: "malformed", decision: "denied", log: `malformed answer: status ""`},
+		{name: "answer with a bad status is malformed",
+			reply:  reply{headers: [][2]string{{":status", "2OO"}}},
+			status: 403, result: "error", errReason: "malformed", decision: "denied", log: `malformed answer: status "2OO"`},
+		{name: "informational status is malformed",
+			reply:  reply{headers: [][2]string{{":status", "100"}}},
+			status: 403, result: "error", errReason: "malformed", decision: "denied"},
+		{name: "fail open on failure", config: remoteConfig(`"fail_open": true`, ""),
+			reply:       reply{},
+			notUpstream: []string{"x-auth-user", "x-auth-groups"},
+			result:      "error", errReason: "unavailable", failOpen: true, decision: "allowed",
+			log: "request allowed (fail_open)"},
+		{name: "fail open on malformed answer", config: remoteConfig(`"fail_open": true`, ""),
+			reply:       reply{headers: [][2]string{{":status", "abc"}, {"x-auth-user", "alice"}}},
+			notUpstream: []string{"x-auth-user"},
+			result:      "error", errReason: "malformed", failOpen: true, decision: "allowed"},
+		{name: "shadow mode lets a denied request through", mode: "shadow",
+			reply:  reply{headers: [][2]string{{":status", "403"}}},
+			result: "denied", decision: "shadow_denied"},
+		{name: "shadow mode lets a failed check through", mode: "shadow",
+			reply:  reply{},
+			result: "error", errReason: "unavailable", decision: "shadow_denied"},
+		{name: "rules ask the service for what they do not decide",
+			config: remoteConfig("", `"rules": [{"action": "allow", "match": {"path": {"exact": "/healthz"}}}]`),
+			reply:  reply{headers: [][2]string{{":status", "403"}}},
+			status: 403, result: "denied", decision: "denied"},
+	}
+	wasmtest.Both(t, image, native, func(t *testing.T, r wasmtest.Runner) {
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				config := c.config
+				if config == "" {
+					config = remoteConfig("", "")
+				}
+				host, reset := start(t, r, pluginConfig(config, c.mode))
+				defer reset()
+
+				id, action := begin(t, host, clientRequest)
+				if action != types.ActionPause || host.GetSentLocalResponse(id) != nil {
+					t.Fatalf("action %v with reply %v; want the request paused for the check", action, host.GetSentLocalResponse(id))
+				}
+				calls := host.GetCalloutAttributesFromContext(id)
+				if len(calls) != 1 {
+					t.Fatalf("%d check requests, want 1", len(calls))
+				}
+				call := calls[0]
+				if call.Upstream != "ext-authz" || len(call.Body) != 0 {
+					t.Errorf("check request to %q with body %q; want ext-authz, no body", call.Upstream, call.Body)
+				}
+				for _, h := range [][2]string{{":method", "POST"}, {":path", "/check/orders?id=1"}, {":authority", "shop.example.com"},
+					{"authorization", "Bearer t0k"}, {"x-user", "u1"}, {"cookie", "session=1"}} {
+					if got := values(call.Headers, h[0]); len(got) != 1 || got[0] != h[1] {
+						t.Errorf("check request header %s = %q, want %q", h[0], got, h[1])
+					}
+				}
+				for _, name := range []string{"x-secret", "x-auth-user", "x-auth-groups"} {
+					if got := values(call.Headers, name); got != nil {
+						t.Errorf("check request carries %s: %q", name, got)
+					}
+				}
+
+				host.CallOnHttpCallResponse(call.CalloutID, c.reply.headers, nil, []byte(c.reply.body))
+				o := finish(t, host, id)
+
+				if o.status() != c.status {
+					t.Fatalf("status %d, want %d (0 = allowed upstream)", o.status(), c.status)
+				}
+				if o.local != nil {
+					if c.body != "" && string(o.local.Data) != c.body {
+						t.Errorf("reply body %q, want %q", o.local.Data, c.body)
+					}
+					for _, h := range c.client {
+						if got := values(o.local.Headers, h[0]); len(got) != 1 || got[0] != h[1] {
+							t.Errorf("reply header %s = %q, want %q", h[0], got, h[1])
+						}
+					}
+					for _, name := range c.notClient {
+						if got := values(o.local.Headers, name); got != nil {
+							t.Errorf("reply carries %s: %q", name, got)
+						}
+					}
+				}
+				for _, h := range c.upstream {
+					if got := values(o.upstream, h[0]); len(got) != 1 || got[0] != h[1] {
+						t.Errorf("upstream header %s = %q, want %q", h[0], got, h[1])
+					}
+				}
+				for _, name := range c.notUpstream {
+					if got := values(o.upstream, name); got != nil {
+						t.Errorf("upstream gets %s: %q", name, got)
+					}
+				}
+
+				filter := tag("filter", "authz")
+				for _, result := range []string{"allowed", "denied", "error"} {
+					want := uint64(0)
+					if result == c.result {
+						want = 1
+					}
+					if got := counter(t, host, "authz_remote_checks_total", filter, tag("result", result)); got != want {
+						t.Errorf("remote_checks{result=%s} = %d, want %d", result, got, want)
+					}
+				}
+				for _, reason := range []string{"unavailable", "malformed", "dispatch"} {
+					want := uint64(0)
+					if reason == c.errReason {
+						want = 1
+					}
+					if got := counter(t, host, "authz_remote_errors_total", filter, tag("reason", reason)); got != want {
+						t.Errorf("remote_errors{reason=%s} = %d, want %d", reason, got, want)
+					}
+				}
+				wantOpen := uint64(0)
+				if c.failOpen {
+					wantOpen = 1
+				}
+				if got := counter(t, host, "authz_remote_fail_open_total", filter); got != wantOpen {
+					t.Errorf("remote_fail_open = %d, want %d", got, wantOpen)
+				}
+				if got := decisions(t, host, "authz", c.decision); got != 1 {
+					t.Errorf("decisions{%s} = %d, want 1", c.decision, got)
+				}
+				if c.log != "" && !anyContains(host.GetWarnLogs(), c.log) {
+					t.Errorf("no warning containing %q in %q", c.log, host.GetWarnLogs())
+				}
+				if c.errReason == "" && len(host.GetWarnLogs()) != 0 {
+					t.Errorf("warnings without an error: %q", host.GetWarnLogs())
+				}
+			})
+		}
+	})
+}
+
+// TestRemoteWithRules shows that rules decide without a callout when they
+// can, and that every one of several paused requests is resumed.
+func TestRemoteWithRules(t *testing.T) {
+	config := remoteConfig(`"fail_open": false`, `"rules": [
+		{"name": "health", "action": "allow", "match": {"path": {"exact": "/healthz"}}},
+		{"name": "blocked", "action": "deny", "match": {"path": {"prefix": "/blocked/"}}},
+		{"name": "api", "action": "remote", "match": {"path": {"prefix": "/api/"}}}],
+		"default": "allow"`)
+	wasmtest.Both(t, image, native, func(t *testing.T, r wasmtest.Runner) {
+		host, reset := start(t, r, pluginConfig(config, ""))
+		defer reset()
+
+		if o := send(t, host, req{path: "/healthz", headers: [][2]string{{"x-auth-user", "mallory"}}}); o.status() != 0 || values(o.upstream, "x-auth-user") != nil {
+			t.Errorf("/healthz: status %d, x-auth-user %q; want allowed without the forged header", o.status(), values(o.upstream, "x-auth-user"))
+		}
+		if o := send(t, host, req{path: "/blocked/x"}); o.status() != 403 {
+			t.Errorf("/blocked/x: status %d, want 403", o.status())
+		}
+		if o := send(t, host, req{path: "/other"}); o.status() != 0 {
+			t.Errorf("/other: status %d, want allowed by default", o.status())
+		}
+
+		// Three API requests wait at once; the service answers them out of
+		// order, one with a failure.
+		answers := []reply{
+			{headers: [][2]string{{":status", "200"}, {"x-auth-user", "a"}}},
+			{headers: [][2]string{{":status", "403"}}},
+			{},
+		}
+		want := []uint32{0, 403, 403}
+		ids := make([]uint32, len(answers))
+		for i := range answers {
+			var action types.Action
+			ids[i], action = begin(t, host, req{path: "/api/" + string(rune('a'+i))})
+			if action != types.ActionPause {
+				t.Fatalf("request %d: action %v, want paused", i, action)
+			}
+		}
+		for _, i := range []int{2, 0, 1} {
+			calls := host.GetCalloutAttributesFromContext(ids[i])
+			if len(calls) != 1 {
+				t.Fatalf("request %d: %d check requests, want 1", i, len(calls))
+			}
+			if got := values(calls[0].Headers, ":path"); len(got) != 1 || got[0] != "/check/api/"+string(rune('a'+i)) {
+				t.Errorf("request %d: check path %q", i, got)
+			}
+			host.CallOnHttpCallResponse(calls[0].CalloutID, answers[i].headers, nil, nil)
+		}
+		for i, id := range ids {
+			if o := finish(t, host, id); o.status() != want[i] {
+				t.Errorf("request %d: status %d, want %d", i, o.status(), want[i])
+			}
+		}
+		for rule, n := range map[string]uint64{"health": 1, "blocked": 1, "api": 3} {
+			if got := counter(t, host, "authz_rule_matches_total", tag("filter", "authz"), tag("rule", rule)); got != n {
+				t.Errorf("rule_matches{rule=%s} = %d, want %d", rule, got, n)
+			}
+		}
+	})
+}
