@@ -1,0 +1,159 @@
+// Command wasmimage packages compiled plugins as OCI images that Istio's
+// agent pulls, pushes them, and pulls them back. See package oci for the
+// image format.
+//
+//	wasmimage build [-out DIR] [-tag TAG] FILE.wasm...
+//	    writes DIR/NAME (default build/oci/NAME) as an OCI image layout for
+//	    each FILE.wasm, NAME being the file's base name without .wasm, and
+//	    prints "NAME DIGEST". The image is reproducible: its times are the
+//	    Unix epoch, or $SOURCE_DATE_EPOCH when set.
+//	wasmimage push [-tag TAG] REGISTRY LAYOUT...
+//	    pushes each layout as REGISTRY/NAME:TAG (TAG defaults to the tag the
+//	    layout was built with) and prints the pushed reference by digest.
+//	    Credentials come from the Docker configuration, as for docker push.
+//	wasmimage fetch REF FILE
+//	    pulls REF the way Istio's agent does and writes the module to FILE.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wasmpolicy/policy/internal/oci"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "wasmimage:", err)
+		os.Exit(2)
+	}
+}
+
+const usage = `usage:
+  wasmimage build [-out DIR] [-tag TAG] FILE.wasm...
+  wasmimage push [-tag TAG] REGISTRY LAYOUT...
+  wasmimage fetch REF FILE`
+
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return errors.New(usage)
+	}
+	switch args[0] {
+	case "build":
+		return build(args[1:], stdout)
+	case "push":
+		return push(ctx, args[1:], stdout)
+	case "fetch":
+		return fetch(ctx, args[1:], stdout)
+	}
+	return fmt.Errorf("unknown command %q\n%s", args[0], usage)
+}
+
+func build(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("build", flag.ContinueOnError)
+	out := fs.String("out", filepath.Join("build", "oci"), "directory to write the image layouts in")
+	tag := fs.String("tag", "latest", "tag recorded in each layout")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return errors.New("build: no .wasm files given\n" + usage)
+	}
+	created, err := sourceDateEpoch()
+	if err != nil {
+		return err
+	}
+	for _, file := range fs.Args() {
+		name := strings.TrimSuffix(filepath.Base(file), ".wasm")
+		wasm, err := os.ReadFile(file)
+		if err != nil {
+			return err
+		}
+		img, err := oci.Image(wasm, oci.Options{
+			Created:     created,
+			Annotations: map[string]string{"org.opencontainers.image.title": name},
+		})
+		if err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		if err := oci.WriteLayout(filepath.Join(*out, name), img, *tag); err != nil {
+			return err
+		}
+		digest, err := img.Digest()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, name, digest)
+	}
+	return nil
+}
+
+// sourceDateEpoch reads the reproducible-builds convention SOURCE_DATE_EPOCH
+// (seconds since the Unix epoch); the zero time, meaning the epoch itself,
+// when it is unset.
+func sourceDateEpoch() (time.Time, error) {
+	s := os.Getenv("SOURCE_DATE_EPOCH")
+	if s == "" {
+		return time.Time{}, nil
+	}
+	sec, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || sec < 0 {
+		return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH=%q: want seconds since the Unix epoch", s)
+	}
+	return time.Unix(sec, 0), nil
+}
+
+func push(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("push", flag.ContinueOnError)
+	tag := fs.String("tag", "", "tag to push as (default: the layout's tag)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() < 2 {
+		return errors.New("push: want a registry and at least one layout\n" + usage)
+	}
+	registry := strings.TrimSuffix(strings.TrimPrefix(fs.Arg(0), "oci://"), "/")
+	for _, dir := range fs.Args()[1:] {
+		img, layoutTag, err := oci.ReadLayout(dir)
+		if err != nil {
+			return err
+		}
+		t := *tag
+		if t == "" {
+			t = layoutTag
+		}
+		ref := registry + "/" + filepath.Base(filepath.Clean(dir)) + ":" + t
+		pushed, err := oci.Push(ctx, img, ref)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, pushed)
+	}
+	return nil
+}
+
+func fetch(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) != 2 {
+		return errors.New("fetch: want a reference and a file\n" + usage)
+	}
+	wasm, digest, err := oci.Fetch(ctx, strings.TrimPrefix(args[0], "oci://"))
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(args[1], wasm, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, args[1], digest)
+	return nil
+}
