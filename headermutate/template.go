@@ -78,8 +78,9 @@ func parseTemplate(s string) (template, error) {
 // with '%') and returns it with its length.
 func parsePlaceholder(s string) (part, int, error) {
 	if strings.HasPrefix(s, reqPrefix) {
-		end := strings.Index(s, ")%")
-		if end < 0 {
+		// ')' cannot appear in a header name, so the first one closes.
+		end := strings.IndexByte(s, ')')
+		if end < 0 || !strings.HasPrefix(s[end:], ")%") {
 			return part{}, 0, errors.New(`%REQ( must be closed by )%, as in %REQ(x-user)%`)
 		}
 		name := lowerASCII(s[len(reqPrefix):end])

@@ -1,0 +1,97 @@
+package headermutate_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
+
+	"github.com/wasmpolicy/policy"
+	"github.com/wasmpolicy/policy/headermutate"
+	"github.com/wasmpolicy/policy/internal/wasmtest"
+)
+
+// Each invalid configuration fails the plugin start with one critical log
+// line naming the field and the reason. The cases run against the example
+// image, the one platform teams configure.
+var invalidConfigs = []struct {
+	name, config string
+	want         string // the log line after "filters[0] (headermutate): config"
+}{
+	// Names.
+	{"CR in a name", `{"request": {"set": {"x-a\r": "v"}}}`,
+		`.request.set: header name "x-a\r" must not contain CR, LF or NUL`},
+	{"LF in a name", `{"response": {"remove": ["x-a\nb"]}}`,
+		`.response.remove[0]: header name "x-a\nb" must not contain CR, LF or NUL`},
+	{"NUL in a name", `{"request": {"headers": [{"name": "x-a\u0000", "value": "v"}]}}`,
+		`.request.headers[0].name: header name "x-a\x00" must not contain CR, LF or NUL`},
+	{"':' inside a name", `{"request": {"add": {"x:a": "v"}}}`,
+		`.request.add: header name "x:a" must not contain ':'`},
+	{"a pseudo-header the request cannot set", `{"request": {"set": {":status": "200"}}}`,
+		`.request.set: header name ":status": the only pseudo-headers that can be rewritten here are :authority, :method, :path, :scheme`},
+	{"a pseudo-header the response cannot set", `{"response": {"set": {":path": "/"}}}`,
+		`.response.set: header name ":path": the only pseudo-headers that can be rewritten here are :status`},
+	{"adding a pseudo-header", `{"request": {"add": {":path": "/x"}}}`,
+		`.request.add: pseudo-header ":path" has exactly one value: it can be set (OVERWRITE_IF_EXISTS_OR_ADD, OVERWRITE_IF_EXISTS) but not added or removed`},
+	{"removing a pseudo-header", `{"request": {"remove": [":authority"]}}`,
+		`.request.remove[0]: pseudo-header ":authority" has exactly one value: it can be set (OVERWRITE_IF_EXISTS_OR_ADD, OVERWRITE_IF_EXISTS) but not added or removed`},
+	{"an empty name", `{"request": {"set": {"": "v"}}}`,
+		`.request.set: header name must not be empty`},
+	{"a headers entry without a name", `{"request": {"headers": [{"value": "v"}]}}`,
+		`.request.headers[0].name: is required`},
+	{"an invalid name in the shorthand", `{"name": "x:y", "value": "v"}`,
+		`.name: header name "x:y" must not contain ':'`},
+
+	// Values.
+	{"CR LF in a value", `{"response": {"set": {"x-a": "v\r\nx-injected: 1"}}}`,
+		`.response.set.x-a: must not contain CR, LF or NUL: "v\r\nx-injected: 1"`},
+	{"LF in the shorthand's value", `{"name": "hello", "value": "wor\nld"}`,
+		`.value: must not contain CR, LF or NUL: "wor\nld"`},
+	{"NUL in a value", `{"request": {"headers": [{"name": "x-a", "value": "a\u0000b"}]}}`,
+		`.request.headers[0].value: must not contain CR, LF or NUL: "a\x00b"`},
+	{"a status that is not a code", `{"response": {"set": {":status": "%REQ(x-code)%"}}}`,
+		`.response.set.:status: must be a literal three-digit status code from 100 to 599, not "%REQ(x-code)%"`},
+
+	// Templates.
+	{"an unknown placeholder", `{"request": {"set": {"x-a": "from %HOST%"}}}`,
+		`.request.set.x-a: at offset 5: unknown placeholder "%HOST%"; known: %REQ(header)%, %DOWNSTREAM_REMOTE_ADDRESS%, %DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%, %ROUTE_NAME%, %REQUEST_ID%; write %% for a literal '%'`},
+	{"a lone percent sign", `{"request": {"add": {"x-a": "50% off"}}}`,
+		`.request.add.x-a: at offset 2: '%' starts a placeholder that never ends; write %% for a literal '%'`},
+	{"an unclosed %REQ(", `{"request": {"set": {"x-a": "%REQ(x-user"}}}`,
+		`.request.set.x-a: at offset 0: %REQ( must be closed by )%, as in %REQ(x-user)%`},
+	{"%REQ()% without a name", `{"request": {"set": {"x-a": "user %REQ()%"}}}`,
+		`.request.set.x-a: at offset 5: %REQ(...)% needs a header name without CR, LF or NUL, not ""`},
+
+	// Structure.
+	{"no operations", `{}`,
+		`: has no operations: give "request" or "response" operations (remove, set, add, headers), or the shorthand {"name": ..., "value": ...}`},
+	{"an unknown append action", `{"request": {"headers": [{"name": "x-a", "value": "v", "append_action": "APPEND"}]}}`,
+		`.request.headers[0].append_action: must be one of APPEND_IF_EXISTS_OR_ADD, ADD_IF_ABSENT, OVERWRITE_IF_EXISTS_OR_ADD, OVERWRITE_IF_EXISTS, not "APPEND"`},
+	{"an unknown operation", `{"request": {"sett": {"x-a": "v"}}}`,
+		`.request.sett: unknown field (known fields: add, headers, remove, set)`},
+	{"the shorthand mixed with operations", `{"name": "hello", "value": "world", "request": {}}`,
+		`.request: unknown field (known fields: name, value)`},
+	{"set is not an object", `{"response": {"set": ["who-am-i"]}}`,
+		`.response.set: must be an object of strings, not an array`},
+}
+
+func TestInvalidConfigFailsStart(t *testing.T) {
+	native := func() types.VMContext { return policy.Configured(headermutate.Kind) }
+	wasmtest.Both(t, "headermutate", native, func(t *testing.T, r wasmtest.Runner) {
+		for _, c := range invalidConfigs {
+			t.Run(c.name, func(t *testing.T) {
+				host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().
+					WithVMContext(r.VM).WithPluginConfiguration([]byte(chain(filter("headermutate", "", c.config)))))
+				defer reset()
+				if got := host.StartPlugin(); got != types.OnPluginStartStatusFailed {
+					t.Fatalf("start = %v, want failed", got)
+				}
+				want := "policy: invalid plugin configuration: filters[0] (headermutate): config" + c.want
+				if got := strings.Join(host.GetCriticalLogs(), "\n"); got != want {
+					t.Errorf("critical log:\n got  %s\n want %s", got, want)
+				}
+			})
+		}
+	})
+}
