@@ -107,6 +107,9 @@ func send(t *testing.T, r wasmtest.Runner, host proxytest.HostEmulator, rq reque
 		host.CallOnResponseHeaders(id, [][2]string{{":status", rq.status}}, true)
 	}
 	host.CompleteHttpContext(id)
+	if r.Wasm != nil {
+		r.Wasm.Delete(id) // as Envoy does after the stream; the emulator does not
+	}
 }
 
 // Full names, with the default prefix.

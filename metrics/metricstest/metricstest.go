@@ -19,10 +19,12 @@ import (
 // Extract does to the stat name what Envoy does before its Prometheus
 // output: it searches each regex of tags in the whole name (regexes see the
 // original name, not what earlier ones left), takes the second capture group
-// (the first if there is no second) as the tag's value, removes the first capture
-// group from the name, then drops the custom namespace. It returns the
-// metric name and the labels in the order of tags. Go's regexp is RE2, which
-// Envoy also uses for tag extraction.
+// (the first if there is no second) as the tag's value, removes the first
+// capture group from the name, then drops the custom namespace. It returns
+// the metric name and the labels in the order of tags; if what is left is
+// not a valid metric name (a tag no regex took), it returns them with an
+// error. Go's regexp is RE2; the regexes the metrics package generates use
+// only syntax that RE2 and the ECMAScript grammar of std::regex read alike.
 func Extract(statName string, tags []metrics.StatsTag) (name string, labels []metrics.Tag, err error) {
 	var cut [][2]int
 	for _, t := range tags {
@@ -51,8 +53,8 @@ func Extract(statName string, tags []metrics.StatsTag) (name string, labels []me
 		}
 	}
 	name = strings.TrimPrefix(b.String(), metrics.Namespace+".")
-	if name == "" || !metrics.ValidName(name) {
-		return "", nil, fmt.Errorf("%q leaves %q, which is not a Prometheus metric name", statName, name)
+	if !metrics.ValidName(name) {
+		return name, labels, fmt.Errorf("%q leaves %q, which is not a Prometheus metric name", statName, name)
 	}
 	return name, labels, nil
 }
