@@ -77,9 +77,8 @@ type Match struct {
 	SourceIPs []string
 	// Claims ("claims") are conditions on the payload of the JWT in the
 	// request's "authorization: Bearer" header, all of which must hold. A
-	// missing or malformed token matches no claim condition, not even one
-	// that only asks for absence of a value. The signature is NOT checked:
-	// see the package documentation.
+	// missing or malformed token matches no claim condition. The token's
+	// signature is NOT checked: see the package documentation.
 	Claims []ClaimMatch
 }
 

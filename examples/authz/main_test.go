@@ -1,0 +1,59 @@
+package main
+
+import (
+	"os"
+	"testing"
+
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
+
+	"github.com/wasmpolicy/policy"
+	"github.com/wasmpolicy/policy/authz"
+	"github.com/wasmpolicy/policy/internal/wasmtest"
+)
+
+// TestReadmeExchange runs the exchange shown in README.md with config.json,
+// natively and as build/authz.wasm.
+func TestReadmeExchange(t *testing.T) {
+	config, err := os.ReadFile("config.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		method, path string
+		headers      [][2]string
+		status       uint32 // 0: forwarded upstream
+	}{
+		{"GET", "/status/200", nil, 0},
+		{"GET", "/status/418?x=1", nil, 0},
+		{"POST", "/status/200", nil, 403},
+		{"GET", "/status/200/extra", nil, 403},
+		{"GET", "/admin", nil, 403},
+		{"GET", "/admin/users", [][2]string{{"x-role", "user"}}, 403},
+		{"GET", "/admin", [][2]string{{"x-role", "admin"}}, 0},
+		{"DELETE", "/admin/users/7", [][2]string{{"x-role", "admin"}}, 0},
+		{"GET", "/administrator", [][2]string{{"x-role", "admin"}}, 403},
+		{"GET", "/", nil, 403},
+	}
+	native := func() types.VMContext { return policy.Configured(authz.Kind) }
+	wasmtest.Both(t, "authz", native, func(t *testing.T, r wasmtest.Runner) {
+		host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().WithVMContext(r.VM).WithPluginConfiguration(config))
+		defer reset()
+		if s := host.StartPlugin(); s != types.OnPluginStartStatusOK {
+			t.Fatalf("plugin did not start (%v): %q", s, host.GetCriticalLogs())
+		}
+		for _, c := range cases {
+			id := host.InitializeHttpContext()
+			headers := append([][2]string{{":method", c.method}, {":path", c.path}, {":authority", "example.com"}}, c.headers...)
+			action := host.CallOnRequestHeaders(id, headers, true)
+			local := host.GetSentLocalResponse(id)
+			switch {
+			case c.status == 0 && (action != types.ActionContinue || local != nil):
+				t.Errorf("%s %s %v: action %v, reply %v; want forwarded", c.method, c.path, c.headers, action, local)
+			case c.status != 0 && (local == nil || local.StatusCode != c.status || string(local.Data) != "access denied\n"):
+				t.Errorf("%s %s %v: reply %v; want %d \"access denied\\n\"", c.method, c.path, c.headers, local, c.status)
+			}
+			host.CompleteHttpContext(id)
+		}
+	})
+}
