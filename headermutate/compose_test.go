@@ -13,10 +13,10 @@ import (
 // goConfig and jsonConfig are the same filter, written in Go and in JSON.
 var (
 	goConfig = headermutate.Config{
-		Request: headermutate.Mutations{
+		Request: headermutate.Ops{
 			Set: [][2]string{{"x-hello", "Hello world from %REQ(:authority)%"}},
 		},
-		Response: headermutate.Mutations{
+		Response: headermutate.Ops{
 			Remove:  []string{"server"},
 			Add:     [][2]string{{"who-am-i", "wasm-extension"}},
 			Headers: []headermutate.Header{{Name: "Cache-Control", Value: "no-store", AppendAction: headermutate.AddIfAbsent}},
@@ -60,11 +60,11 @@ func TestNewReportsPaths(t *testing.T) {
 	}{
 		{"zero config", headermutate.Config{},
 			`has no operations: give "request" or "response" operations (remove, set, add, headers), or the shorthand {"name": ..., "value": ...}`},
-		{"bad name", headermutate.Config{Response: headermutate.Mutations{Headers: []headermutate.Header{{Name: "x\r", Value: "v"}}}},
+		{"bad name", headermutate.Config{Response: headermutate.Ops{Headers: []headermutate.Header{{Name: "x\r", Value: "v"}}}},
 			`response.headers[0].name: header name "x\r" must not contain CR, LF or NUL`},
-		{"bad value", headermutate.Config{Request: headermutate.Mutations{Set: [][2]string{{"x-a", "%PATH%"}}}},
+		{"bad value", headermutate.Config{Request: headermutate.Ops{Set: [][2]string{{"x-a", "%PATH%"}}}},
 			`request.set.x-a: at offset 0: unknown placeholder "%PATH%"; known: %REQ(header)%, %DOWNSTREAM_REMOTE_ADDRESS%, %DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%, %ROUTE_NAME%, %REQUEST_ID%; write %% for a literal '%'`},
-		{"bad action", headermutate.Config{Request: headermutate.Mutations{Headers: []headermutate.Header{{Name: "x-a", Value: "v", AppendAction: 9}}}},
+		{"bad action", headermutate.Config{Request: headermutate.Ops{Headers: []headermutate.Header{{Name: "x-a", Value: "v", AppendAction: 9}}}},
 			`request.headers[0].append_action: must be one of APPEND_IF_EXISTS_OR_ADD, ADD_IF_ABSENT, OVERWRITE_IF_EXISTS_OR_ADD, OVERWRITE_IF_EXISTS, not AppendAction(9)`},
 	}
 	for _, c := range cases {

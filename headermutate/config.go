@@ -19,17 +19,17 @@ import (
 // The zero Config does nothing and is rejected by New.
 type Config struct {
 	// Request changes the request headers before the request goes upstream.
-	Request Mutations
+	Request Ops
 	// Response changes the response headers before they go downstream,
 	// including those of a local reply another filter sent.
-	Response Mutations
+	Response Ops
 }
 
-// Mutations are the operations on one side's headers. They run in the order
+// Ops are the operations on one side's headers. They run in the order
 // of the fields, and within a field in the order written: first Remove, then
 // Set, then Add, then Headers. A value is computed when its operation runs,
 // so it sees what earlier operations did.
-type Mutations struct {
+type Ops struct {
 	// Remove lists headers to remove, every value of each ("remove").
 	Remove []string
 	// Set replaces every value of a header with one value, adding the
@@ -120,14 +120,14 @@ func ParseConfig(raw gjson.Result) (Config, error) {
 	o := conf.New("", raw)
 	req := o.Object("request")
 	resp := o.Object("response")
-	cfg := Config{Request: parseMutations(req), Response: parseMutations(resp)}
+	cfg := Config{Request: parseOps(req), Response: parseOps(resp)}
 	o.Check(req.Err())
 	o.Check(resp.Err())
 	return cfg, o.Err()
 }
 
-func parseMutations(o *conf.Object) Mutations {
-	m := Mutations{
+func parseOps(o *conf.Object) Ops {
+	m := Ops{
 		Remove: o.Strings("remove"),
 		Set:    o.StringMap("set"),
 		Add:    o.StringMap("add"),
@@ -157,7 +157,7 @@ func parseShorthand(raw gjson.Result) (Config, error) {
 	if err := o.Err(); err != nil {
 		return Config{}, err
 	}
-	return Config{Response: Mutations{Headers: []Header{h}}}, nil
+	return Config{Response: Ops{Headers: []Header{h}}}, nil
 }
 
 // shorthandPath is where validation finds the shorthand's header.

@@ -19,7 +19,7 @@ var errNothingToDo = conf.Errorf("", `has no operations: give "request" or "resp
 
 // compile validates one side's mutations and turns them into operations, in
 // the order they run. Error paths start with side ("request.set.x-a").
-func compile(side string, m Mutations, pseudo []string) ([]op, error) {
+func compile(side string, m Ops, pseudo []string) ([]op, error) {
 	var ops []op
 	for i, name := range m.Remove {
 		n, err := checkName(name, pseudo, false)
