@@ -24,7 +24,18 @@ const defaultBody = "access denied\n"
 // name the JSON path of the offending field.
 func compile(cfg Config) (*compiled, error) {
 	b := &builder{checked: map[string]string{}}
-	rule, err := b.rule("", cfg.Rule)
+	var rule *check
+	var err error
+	switch {
+	case cfg.Rules != nil && !isZero(cfg.Rule):
+		err = conf.Errorf("rules", "cannot be combined with a rule at the top level (header, all_of, any_of); put that rule in the list")
+	case cfg.Rules != nil:
+		rule, err = b.group("", "rules", opAll, cfg.Rules)
+	case isZero(cfg.Rule):
+		err = conf.Errorf("", `must have a rule: "header" for one header rule, or "rules" (all must pass), "all_of" or "any_of" for several`)
+	default:
+		rule, err = b.rule("", cfg.Rule)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +84,7 @@ func (b *builder) rule(path string, r Rule) (*check, error) {
 	case r.Header == "" && headerField(r) != "":
 		return nil, conf.Errorf(at("header"), "is required")
 	case r.Header == "":
-		return nil, conf.Errorf(path, `must have a rule: "header" (one header rule), or "all_of" or "any_of" (a group of rules)`)
+		return nil, conf.Errorf(path, `must have a rule: "header" for one header rule, or "all_of" or "any_of" for a group`)
 	}
 	return b.header(path, r)
 }
@@ -196,6 +207,10 @@ func (c *check) setKeys(at func(string) string, r Rule) error {
 		c.secrets = append(c.secrets, k.Value)
 	}
 	return nil
+}
+
+func isZero(r Rule) bool {
+	return r.Header == "" && r.AllOf == nil && r.AnyOf == nil && headerField(r) == ""
 }
 
 // headerField names the first field of r that only a header rule takes

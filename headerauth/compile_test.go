@@ -25,6 +25,9 @@ func TestValidation(t *testing.T) {
 		{`{"all_of": [{"header": "b"}], "any_of": [{"header": "c"}]}`, `any_of: cannot be combined with all_of`},
 		{`{"any_of": [{"header": "b"}], "strip": true}`, `strip: applies to a header rule, not to a group`},
 		{`{"values": ["x"]}`, `header: is required`},
+		{`{"rules": [{"header": "a"}], "any_of": [{"header": "b"}]}`, `rules: cannot be combined with a rule at the top level`},
+		{`{"rules": [{"header": "a"}, {"all_of": [{"header": "b"}, {}]}]}`, `rules[1].all_of[1]: must have a rule: "header" for one header rule, or "all_of"`},
+		{`{"rules": {"header": "a"}}`, `rules: must be an array of objects, not an object`},
 		{`{"all_of": [{"all_of": [{"values": ["x"]}]}]}`, `all_of[0].all_of[0].header: is required`},
 		{`{"header": "a", "absent": true, "values": ["x"]}`, `values: cannot be combined with absent`},
 		{`{"header": "a", "absent": true, "strip": true}`, `strip: cannot be combined with absent`},
@@ -82,6 +85,8 @@ func TestGoConfig(t *testing.T) {
 	}{
 		{Config{}, `must have a rule`},
 		{Config{Rule: Rule{AnyOf: []Rule{}}}, `any_of: must list at least one rule`},
+		{Config{Rules: []Rule{{Header: "a"}}, Rule: Rule{Header: "b"}}, `rules: cannot be combined`},
+		{Config{Rules: []Rule{{Header: "a"}, {Header: "b", Secret: true}}}, `rules[1].secret: needs values`},
 		{Config{Rule: Rule{AllOf: []Rule{{Header: "a"}, {}}}}, `all_of[1]: must have a rule`},
 		{Config{Rule: Rule{Header: "a"}, Deny: DenyResponse{Status: 200}}, `deny.status: must be between 400 and 599, not 200`},
 	}

@@ -8,12 +8,16 @@ import (
 
 // Config is the configuration of one header check. In JSON the fields of
 // Rule sit at the top level of the filter's "config" object, beside
-// "bypass" and "deny":
+// "rules", "bypass" and "deny":
 //
 //	{"header": "allow", "values": ["true"], "deny": {"status": 403, "body": "no\n"}}
+//	{"rules": [{"header": "allow", "values": ["true"]}, {"header": "x-debug", "absent": true}]}
 type Config struct {
-	// Rule is the check every request must pass: one header rule, or a
-	// group of rules (AllOf, AnyOf). It is required.
+	// Rules must all pass ("rules"). It is the same as Rule{AllOf: Rules},
+	// written as a list; set Rules or Rule, not both.
+	Rules []Rule
+	// Rule is the check every request must pass when there is no Rules:
+	// one header rule, or a group of rules (AllOf, AnyOf).
 	Rule Rule
 	// Bypass lists requests that skip the check ("bypass").
 	Bypass Bypass
@@ -108,7 +112,7 @@ type DenyResponse struct {
 // fields and wrong types, naming the path; New checks the values.
 func ParseConfig(config gjson.Result) (Config, error) {
 	o := conf.New("", config)
-	cfg := Config{Rule: decodeRule(o)}
+	cfg := Config{Rules: decodeRules(o, "rules"), Rule: decodeRule(o)}
 	b := o.Object("bypass")
 	cfg.Bypass = Bypass{Paths: b.Strings("paths"), PathPrefixes: b.Strings("path_prefixes"), Methods: b.Strings("methods")}
 	o.Check(b.Err())

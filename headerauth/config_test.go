@@ -17,11 +17,15 @@ func TestConfigErrors(t *testing.T) {
 		name, plugin, want string
 	}{
 		{"no config at all", `{"filters": [{"name": "headerauth"}]}`,
-			`config: must have a rule: "header" (one header rule), or "all_of" or "any_of" (a group of rules)`},
+			`config: must have a rule: "header" for one header rule, or "rules" (all must pass), "all_of" or "any_of" for several`},
 		{"no rule", string(pluginConfig(`{"deny": {"status": 401}}`, "")),
 			`config: must have a rule`},
 		{"empty group", string(pluginConfig(`{"all_of": []}`, "")),
 			`config.all_of: must list at least one rule`},
+		{"empty rule list", string(pluginConfig(`{"rules": []}`, "")),
+			`config.rules: must list at least one rule`},
+		{"rule without a header", string(pluginConfig(`{"rules": [{"header": "allow"}, {"values": ["true"]}]}`, "")),
+			`config.rules[1].header: is required`},
 		{"empty header name", string(pluginConfig(`{"header": "", "values": ["true"]}`, "")),
 			`config.header: must not be empty`},
 		{"empty header name in a group", string(pluginConfig(`{"any_of": [{"header": "a"}, {"header": ""}]}`, "")),

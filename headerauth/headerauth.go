@@ -1,6 +1,7 @@
 // Package headerauth admits a request only if its headers pass a rule: a
 // header must be present, must carry one of a list of values or secret keys,
-// or must be absent, and rules combine with all_of and any_of. Requests that
+// or must be absent, and rules combine with "rules" (all must pass), all_of
+// and any_of. Requests that
 // fail get a local reply (403 by default). Listed paths and methods (health
 // checks, CORS preflight) skip the check.
 //

@@ -79,6 +79,11 @@ func TestRequests(t *testing.T) {
 		{name: "all_of names the failing rule", config: `{"all_of": [{"header": "allow", "values": ["true"]}, {"header": "x-tenant", "values": ["a", "b"]}]}`,
 			req: request{headers: [][2]string{{"allow", "true"}, {"x-tenant", "c"}}}, status: 403, decision: "denied",
 			log: `all_of[1]: header "x-tenant" has a value that is not allowed`},
+		{name: "rules must all pass", config: `{"rules": [{"header": "allow", "values": ["true"]}, {"header": "x-debug", "absent": true}]}`,
+			req: request{headers: [][2]string{{"allow", "true"}, {"x-debug", "1"}}}, status: 403, decision: "denied",
+			log: `rules[1]: header "x-debug" must be absent`},
+		{name: "rules pass", config: `{"rules": [{"header": "allow", "values": ["true"]}, {"header": "x-debug", "absent": true}]}`,
+			req: request{headers: [][2]string{{"allow", "true"}}}, decision: "allowed"},
 		{name: "any_of passes on its second rule", config: `{"any_of": [{"header": "allow", "values": ["true"]}, {"header": "x-internal"}]}`,
 			req: request{headers: [][2]string{{"x-internal", "1"}}}, decision: "allowed"},
 
