@@ -1,0 +1,129 @@
+package ratelimit
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/wasmpolicy/policy"
+	"github.com/wasmpolicy/policy/internal/conf"
+)
+
+// keyPart is one compiled part of a Limit's Key.
+type keyPart struct {
+	kind     partKind
+	header   string // lower-cased, for partHeader
+	segments int    // for partSegments
+}
+
+type partKind uint8
+
+const (
+	partHeader partKind = iota
+	partSourceIP
+	partPath
+	partSegments
+	partRoute
+)
+
+const keyParts = "header:<name>, source_ip, path, path_segments:<n> or route"
+
+// parseKey compiles a Limit's Key; errors are at "[i]".
+func parseKey(spec []string) ([]keyPart, error) {
+	if len(spec) == 0 {
+		return nil, fmt.Errorf("must list at least one part (%s); omit it for one bucket", keyParts)
+	}
+	parts := make([]keyPart, 0, len(spec))
+	for i, s := range spec {
+		p, err := parsePart(s)
+		if err == nil {
+			for j, q := range parts {
+				if q == p {
+					err = fmt.Errorf("repeats key[%d]", j)
+				}
+			}
+		}
+		if err != nil {
+			return nil, conf.Within(conf.Index(i), err)
+		}
+		parts = append(parts, p)
+	}
+	return parts, nil
+}
+
+func parsePart(s string) (keyPart, error) {
+	kind, arg, hasArg := strings.Cut(s, ":")
+	switch {
+	case kind == "header" && hasArg:
+		if arg == "" {
+			return keyPart{}, fmt.Errorf(`needs a header name: "header:x-api-key"`)
+		}
+		return keyPart{kind: partHeader, header: strings.ToLower(arg)}, nil
+	case kind == "path_segments" && hasArg:
+		n, err := strconv.Atoi(arg)
+		if err != nil || n < 1 || n > 64 {
+			return keyPart{}, fmt.Errorf("path_segments needs a number from 1 to 64, not %q", arg)
+		}
+		return keyPart{kind: partSegments, segments: n}, nil
+	case s == "source_ip":
+		return keyPart{kind: partSourceIP}, nil
+	case s == "path":
+		return keyPart{kind: partPath}, nil
+	case s == "route":
+		return keyPart{kind: partRoute}, nil
+	}
+	return keyPart{}, fmt.Errorf("unknown key part %q; use %s", s, keyParts)
+}
+
+// appendKey appends the request's key to buf: its parts separated by NUL,
+// which no header value, path or address contains. ok is false if the
+// request lacks a part.
+func appendKey(buf []byte, parts []keyPart, x *policy.Exchange) (_ []byte, ok bool) {
+	for i, p := range parts {
+		v, ok := p.value(x)
+		if !ok {
+			return buf, false
+		}
+		if i > 0 {
+			buf = append(buf, 0)
+		}
+		buf = append(buf, v...)
+	}
+	return buf, true
+}
+
+func (p keyPart) value(x *policy.Exchange) (string, bool) {
+	switch p.kind {
+	case partHeader:
+		return x.RequestHeader(p.header)
+	case partSourceIP:
+		ip := x.SourceIP()
+		return ip, ip != ""
+	case partPath:
+		return pathOnly(x.Path()), true
+	case partSegments:
+		return segments(pathOnly(x.Path()), p.segments), true
+	}
+	route := x.RouteName()
+	return route, route != ""
+}
+
+// pathOnly is path without its query.
+func pathOnly(path string) string {
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		return path[:i]
+	}
+	return path
+}
+
+// segments is path's first n segments: "/a/b" for "/a/b/c" and n = 2.
+func segments(path string, n int) string {
+	for i := 1; i < len(path); i++ {
+		if path[i] == '/' {
+			if n--; n == 0 {
+				return path[:i]
+			}
+		}
+	}
+	return path
+}

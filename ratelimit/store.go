@@ -1,0 +1,182 @@
+package ratelimit
+
+import (
+	"errors"
+	"strconv"
+
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
+
+	"github.com/wasmpolicy/policy"
+)
+
+const (
+	// casAttempts bounds the read-modify-write attempts of one decision.
+	// Each lost race means another worker's write landed, so running out
+	// takes that many concurrent writes to the same bucket in a row.
+	casAttempts = 10
+	// maxProbes bounds the slots a keyed bucket may occupy, hence the
+	// reads that finding or placing it costs.
+	maxProbes = 8
+	// createCAS is the CAS token used to create a record. The proxy
+	// ignores the token when the key is missing and compares it when the
+	// key exists, so a token no record is likely to hold means "create if
+	// absent": of two workers creating the same bucket, one loses the race
+	// and retries instead of overwriting the other's draw.
+	createCAS uint32 = 0x7fffffff
+)
+
+// errContended is the failure when every attempt lost a CAS race.
+var errContended = errors.New("compare-and-swap lost " + strconv.Itoa(casAttempts) + " times in a row")
+
+// table is where one limit keeps its buckets: one record per bucket in a
+// store, under names that start with the table's prefix. A keyed table has
+// a fixed number of slots; a key lives in one of the maxProbes slots after
+// its hash, and takes the first one that is free (never written, or
+// holding a full bucket, which carries no history) when it has none. When
+// all are taken by active keys it shares the overflow bucket. Records are
+// never deleted (proxy-wasm has no call for it); their number is bounded
+// by the slots instead.
+type table struct {
+	rate     rate
+	slots    int    // max_keys; 0 for a table with one bucket
+	probes   int    // min(slots, maxProbes)
+	prefix   string // "ratelimit/<domain>/<rule>/"
+	single   string // the one bucket of an unkeyed table
+	fallback string // requests without the key
+	overflow string // keys that found no free slot
+}
+
+func newTable(r rate, prefix string, slots int) *table {
+	t := &table{rate: r, slots: slots, probes: min(slots, maxProbes), prefix: prefix,
+		single: prefix + "all", fallback: prefix + "fallback", overflow: prefix + "overflow"}
+	return t
+}
+
+func (t *table) slotName(i int) string { return t.prefix + strconv.Itoa(i) }
+
+// target is the record a decision reads and writes.
+type target struct {
+	name    string
+	st      state
+	cas     uint32 // createCAS for a record that does not exist yet
+	fresh   bool   // the record is claimed: st is a full bucket for this owner
+	spilled bool   // name is the overflow bucket
+}
+
+// outcome is one decision.
+type outcome struct {
+	allowed bool
+	b       bucket // the bucket after the decision, for the rate-limit headers
+	spilled bool   // the key shared the overflow bucket
+	retries int    // CAS races lost
+	err     error  // the store failed or every attempt lost its race
+}
+
+// take draws one token at now from the bucket named name (unkeyed), or
+// from key's bucket in t's slots (keyed, name empty).
+func take(data policy.SharedData, t *table, name string, key []byte, now int64) (o outcome) {
+	var digest [ownerDigestSize]byte
+	own := owner(key, &digest)
+	for ; o.retries < casAttempts; o.retries++ {
+		var tg target
+		var err error
+		if name != "" {
+			tg, err = lookup(data, t.rate, name, nil, now)
+		} else {
+			tg, err = locate(data, t, key, own, now)
+		}
+		if err != nil {
+			o.err = err
+			return o
+		}
+		o.spilled = tg.spilled
+		o.b = bucket{rate: t.rate, state: tg.st}
+		before := o.b.state
+		o.allowed = o.b.allowN(now, 1)
+		if !tg.fresh && o.b.state == before {
+			return o // nothing to write: the decision stands on the record read
+		}
+		recOwner := own
+		if name != "" || tg.spilled {
+			recOwner = nil
+		}
+		switch err := data.Set(tg.name, encode(o.b.state, recOwner), tg.cas); {
+		case err == nil:
+			return o
+		case !errors.Is(err, types.ErrorStatusCasMismatch):
+			o.err = err
+			return o
+		}
+	}
+	o.allowed = false
+	o.err = errContended
+	return o
+}
+
+// lookup reads the single-owner record name: a fixed bucket, or a slot
+// being probed for own.
+func lookup(data policy.SharedData, r rate, name string, own []byte, now int64) (target, error) {
+	val, cas, err := data.Get(name)
+	if errors.Is(err, types.ErrorStatusNotFound) {
+		return target{name: name, st: r.full(now), cas: createCAS, fresh: true}, nil
+	}
+	if err != nil {
+		return target{}, err
+	}
+	st, recOwner, ok := decode(val)
+	if !ok || !owns(recOwner, own) {
+		return target{name: name, st: r.full(now), cas: cas, fresh: true}, nil
+	}
+	return target{name: name, st: clamp(st, r), cas: cas}, nil
+}
+
+// locate finds key's slot in t: the one it owns, else the first free one,
+// else the overflow bucket.
+func locate(data policy.SharedData, t *table, key, own []byte, now int64) (target, error) {
+	h := hash(key)
+	var free target
+	for i := 0; i < t.probes; i++ {
+		name := t.slotName(int((h + uint64(i)) % uint64(t.slots)))
+		val, cas, err := data.Get(name)
+		if errors.Is(err, types.ErrorStatusNotFound) {
+			// Slots are never emptied, so the key cannot own one further on.
+			if free.name == "" {
+				free = target{name: name, st: t.rate.full(now), cas: createCAS, fresh: true}
+			}
+			break
+		}
+		if err != nil {
+			return target{}, err
+		}
+		st, recOwner, ok := decode(val)
+		if ok && owns(recOwner, own) {
+			return target{name: name, st: clamp(st, t.rate), cas: cas}, nil
+		}
+		if free.name == "" && (!ok || (bucket{rate: t.rate, state: clamp(st, t.rate)}).idle(now)) {
+			free = target{name: name, st: t.rate.full(now), cas: cas, fresh: true}
+		}
+	}
+	if free.name != "" {
+		return free, nil
+	}
+	tg, err := lookup(data, t.rate, t.overflow, nil, now)
+	tg.spilled = true
+	return tg, err
+}
+
+// clamp bounds a record's tokens by the current rate, whose burst may have
+// changed since the record was written.
+func clamp(s state, r rate) state {
+	s.tokens = max(0, min(s.tokens, r.burst))
+	return s
+}
+
+// hash is 64-bit FNV-1a.
+func hash(b []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return h
+}

@@ -1,0 +1,172 @@
+package ratelimit
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
+)
+
+func testTable(slots int) *table {
+	return newTable(rate{fill: 1, interval: int64(time.Second), burst: 2}, "ratelimit/test/0/", slots)
+}
+
+// draws takes n tokens for key from t in data at now and returns how many
+// were granted.
+func draws(t *testing.T, data *memStore, tbl *table, key string, now int64, n int) int {
+	t.Helper()
+	granted := 0
+	for i := 0; i < n; i++ {
+		o := take(data, tbl, "", []byte(key), now)
+		if o.err != nil {
+			t.Fatalf("take %q: %v", key, o.err)
+		}
+		if o.allowed {
+			granted++
+		}
+	}
+	return granted
+}
+
+func TestSlotsAreBoundedAndReclaimed(t *testing.T) {
+	data := newMemStore()
+	tbl := testTable(3)
+	// Three active keys fill the three slots.
+	for _, k := range []string{"a", "b", "c"} {
+		if got := draws(t, data, tbl, k, t0, 1); got != 1 {
+			t.Fatalf("key %s: granted %d", k, got)
+		}
+	}
+	// Every other key shares the overflow bucket (burst 2), however many
+	// values an attacker cycles through.
+	granted := 0
+	for i := 0; i < 1000; i++ {
+		granted += draws(t, data, tbl, "attacker-"+strings.Repeat("x", i%50)+string(rune('A'+i%26)), t0, 1)
+	}
+	if granted != 2 {
+		t.Fatalf("overflow keys were granted %d requests, want the overflow bucket's 2", granted)
+	}
+	if n := len(data.entries); n != 4 {
+		t.Fatalf("%d records after 1003 keys, want 3 slots + overflow: %v", n, keys(data))
+	}
+	// The active keys kept their buckets (1 token left each).
+	if got := draws(t, data, tbl, "a", t0, 2); got != 1 {
+		t.Fatalf("key a: granted %d of its last token, want 1", got)
+	}
+	// Once full again (idle), a slot is free for a new key.
+	later := t0 + int64(2*time.Second)
+	if got := draws(t, data, tbl, "newcomer", later, 2); got != 2 {
+		t.Fatalf("newcomer after idle: granted %d, want its own burst of 2", got)
+	}
+	if n := len(data.entries); n != 4 {
+		t.Fatalf("%d records, want 4", n)
+	}
+}
+
+func TestSlotKeepsOwnerFoundPastAFreeSlot(t *testing.T) {
+	// A key placed beyond a busy slot stays there when the busy one frees
+	// up: it must not get a second, fresh bucket.
+	data := newMemStore()
+	tbl := testTable(2)
+	home := func(k string) uint64 { return hash([]byte(k)) % 2 }
+	first, second := "k0", "k1"
+	for i := 2; home(first) != home(second); i++ {
+		second = "k" + string(rune('0'+i))
+	}
+	draws(t, data, tbl, first, t0, 2) // first's bucket is empty, in its home slot
+	half := t0 + int64(500*time.Millisecond)
+	draws(t, data, tbl, second, half, 2) // second probes on to the other slot
+	// At t0+2s first's bucket is full again (idle, its slot free), while
+	// second's has refilled one token since t0+0.5s. Second must find its
+	// own bucket, not start a fresh one in the free slot.
+	later := t0 + int64(2*time.Second)
+	if got := draws(t, data, tbl, second, later, 2); got != 1 {
+		t.Fatalf("second key granted %d at t0+2s, want the 1 token refilled in its own bucket", got)
+	}
+}
+
+func TestLongKeysAreStoredAsDigests(t *testing.T) {
+	data := newMemStore()
+	tbl := testTable(4)
+	long := strings.Repeat("k", 5000)
+	if got := draws(t, data, tbl, long, t0, 3); got != 2 {
+		t.Fatalf("granted %d, want 2", got)
+	}
+	for name, e := range data.entries {
+		if len(e.value) != recordHeader+ownerDigestSize {
+			t.Fatalf("record %s is %d bytes, want %d", name, len(e.value), recordHeader+ownerDigestSize)
+		}
+	}
+	// A key that differs only at the end is another bucket.
+	if got := draws(t, data, tbl, long[:4999]+"j", t0, 1); got != 1 {
+		t.Fatal("a different long key shared the bucket")
+	}
+}
+
+func TestUnreadableRecordsAreReplaced(t *testing.T) {
+	// A record in another format (another version of the filter sharing
+	// the VM id) is replaced by a fresh bucket rather than failing every
+	// request.
+	data := newMemStore()
+	tbl := testTable(0)
+	data.Set(tbl.single, []byte("garbage"), 0)
+	for i, want := range []bool{true, true, false} {
+		o := take(data, tbl, tbl.single, nil, t0)
+		if o.err != nil || o.allowed != want {
+			t.Fatalf("request %d: allowed %v, err %v; want %v", i, o.allowed, o.err, want)
+		}
+	}
+}
+
+func TestRecordRoundTrip(t *testing.T) {
+	s := state{tokens: 123456789, last: -42}
+	got, own, ok := decode(encode(s, []byte("owner")))
+	if !ok || got != s || string(own) != "owner" {
+		t.Fatalf("decode(encode) = %+v %q %v", got, own, ok)
+	}
+	for _, bad := range [][]byte{nil, make([]byte, recordHeader-1), append([]byte{9}, make([]byte, 16)...)} {
+		if _, _, ok := decode(bad); ok {
+			t.Errorf("decoded %v", bad)
+		}
+	}
+}
+
+// failingStore fails Get with err, or, if err is nil, loses every CAS race.
+type failingStore struct {
+	*memStore
+	err error
+}
+
+func (f failingStore) Get(key string) ([]byte, uint32, error) {
+	if f.err != nil {
+		return nil, 0, f.err
+	}
+	return f.memStore.Get(key)
+}
+
+func (f failingStore) Set(key string, value []byte, cas uint32) error {
+	return types.ErrorStatusCasMismatch
+}
+
+func TestTakeGivesUpAfterBoundedAttempts(t *testing.T) {
+	tbl := testTable(0)
+	o := take(failingStore{memStore: newMemStore()}, tbl, tbl.single, nil, t0)
+	if !errors.Is(o.err, errContended) || o.allowed || o.retries != casAttempts {
+		t.Fatalf("outcome %+v, want contention after %d attempts", o, casAttempts)
+	}
+	broken := errors.New("broken")
+	o = take(failingStore{memStore: newMemStore(), err: broken}, tbl, tbl.single, nil, t0)
+	if !errors.Is(o.err, broken) {
+		t.Fatalf("err = %v, want the store's", o.err)
+	}
+}
+
+func keys(m *memStore) []string {
+	var out []string
+	for k := range m.entries {
+		out = append(out, k)
+	}
+	return out
+}
