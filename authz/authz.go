@@ -37,8 +37,8 @@ func Filter(cfg Config) policy.Spec {
 type Authorizer struct {
 	rules  []rule
 	def    Action
-	deny   policy.Response
-	remote *remote // nil without a Remote
+	deny   policy.Response // Reason is the default's
+	remote *remote         // nil without a Remote
 }
 
 // rule is a compiled Rule.
@@ -46,6 +46,7 @@ type rule struct {
 	name   string
 	action Action
 	when   []matcher
+	deny   policy.Response // the reply when action is ActionDeny
 	hits   *stats.Counter
 }
 
@@ -109,6 +110,11 @@ func compile(cfg Config) (*Authorizer, error) {
 		return nil, conf.Within("deny_response", err)
 	}
 	a.deny = deny
+	a.deny.Reason = "no rule matched and the default is deny"
+	for i := range a.rules {
+		a.rules[i].deny = deny
+		a.rules[i].deny.Reason = "rule " + a.rules[i].name + " denies"
+	}
 	if cfg.Remote != nil {
 		if a.remote, err = compileRemote(*cfg.Remote, deny); err != nil {
 			return nil, conf.Within("remote", err)
@@ -173,10 +179,10 @@ func (a *Authorizer) OnRequestHeaders(x *policy.Exchange) policy.Result {
 		a.remote.strip(x)
 	}
 	action, i := a.decide(&view{req: x})
-	reason := "no rule matched; the default is " + string(action)
+	deny := &a.deny
 	if i >= 0 {
 		a.rules[i].hits.Inc()
-		reason = "rule " + a.rules[i].name + " says " + string(action)
+		deny = &a.rules[i].deny
 	}
 	switch action {
 	case ActionAllow:
@@ -184,9 +190,7 @@ func (a *Authorizer) OnRequestHeaders(x *policy.Exchange) policy.Result {
 	case ActionRemote:
 		return a.remote.check(x)
 	}
-	deny := a.deny
-	deny.Reason = reason
-	return policy.Deny(deny)
+	return policy.Deny(*deny)
 }
 
 // decide returns the action for the request and the index of the rule that

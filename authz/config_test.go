@@ -65,6 +65,8 @@ func TestInvalidConfig(t *testing.T) {
 			`rules[0].match.headers[0]: set exactly one of present, absent, equals and prefix`},
 		{"header equals empty", rule(`{"headers": [{"name": "x-a", "equals": ""}]}`),
 			`rules[0].match.headers[0].equals: must not be empty`},
+		{"bad header name", rule(`{"headers": [{"name": "x role", "present": true}]}`),
+			`rules[0].match.headers[0].name: "x role" is not a header name`},
 		{"header without name", rule(`{"headers": [{"present": true}]}`),
 			`rules[0].match.headers[0].name: is required`},
 		{"claim without condition", rule(`{"claims": [{"path": "role"}]}`),

@@ -292,6 +292,9 @@ func compileHeader(h HeaderMatch) (*header, error) {
 	if h.Name == "" {
 		return nil, conf.Errorf("name", "is required")
 	}
+	if !isToken(strings.TrimPrefix(h.Name, ":")) {
+		return nil, conf.Errorf("name", "%q is not a header name", h.Name)
+	}
 	set := 0
 	for _, b := range []bool{h.Present, h.Absent, h.Equals != "", h.Prefix != ""} {
 		if b {

@@ -226,7 +226,7 @@ func TestShadowAndMetrics(t *testing.T) {
 				denied, shadowDenied := uint64(2), uint64(0)
 				if mode == "shadow" {
 					denied, shadowDenied = 0, 2
-					if !anyContains(host.GetInfoLogs(), "would deny with 403 (shadow mode): rule admin says deny") {
+					if !anyContains(host.GetInfoLogs(), "would deny with 403 (shadow mode): rule admin denies") {
 						t.Errorf("no shadow log line naming the rule: %q", host.GetInfoLogs())
 					}
 				}
