@@ -70,7 +70,7 @@ func ExampleFilter() {
 	spec := headerauth.Filter(headerauth.Config{
 		Rule: headerauth.Rule{
 			Header:         "x-api-key",
-			Keys:           []headerauth.Key{{Name: "billing", Value: "…"}, {Name: "search", Value: "…"}},
+			Keys:           []headerauth.Key{{Name: "billing", Value: "<billing key>"}, {Name: "search", Value: "<search key>"}},
 			Strip:          true,
 			IdentityHeader: "x-consumer",
 		},

@@ -1,9 +1,8 @@
 // Package headerauth admits a request only if its headers pass a rule: a
-// header must be present, must carry one of a list of values or secret keys,
-// or must be absent, and rules combine with "rules" (all must pass), all_of
-// and any_of. Requests that
-// fail get a local reply (403 by default). Listed paths and methods (health
-// checks, CORS preflight) skip the check.
+// header must be present, must carry one of a list of values or secret
+// keys, or must be absent; rules combine with "rules" (all must pass),
+// all_of and any_of. Requests that fail get a local reply (403 by default).
+// Listed paths and methods (health checks, CORS preflight) skip the check.
 //
 // Secret values and keys are compared in constant time and never logged: a
 // denial's log line names the rule and the header that failed, never a
@@ -14,7 +13,7 @@
 // In JSON (the plugin configuration), the filter is named "headerauth":
 //
 //	{"name": "headerauth", "config": {
-//	  "header": "x-api-key", "keys": {"billing": "…", "search": "…"},
+//	  "header": "x-api-key", "keys": {"billing": "<billing key>", "search": "<search key>"},
 //	  "strip": true, "identity_header": "x-consumer",
 //	  "bypass": {"paths": ["/healthz"], "methods": ["OPTIONS"]},
 //	  "deny": {"status": 401, "body": "a valid x-api-key is required\n"}}}
