@@ -1,0 +1,93 @@
+package host
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+// The dispatcher (the root package) through this host: build/testchain.wasm
+// runs a chain of configurable "step" filters; each request step appends its
+// id to the request's x-trace, the response step to the response's.
+const testchainConfig = `{"filters":[
+	{"name":"step","id":"a","config":{}},
+	{"name":"step","id":"deny","config":{"action":"deny","status":403,"if_header":"x-deny"}},
+	{"name":"step","id":"wait","config":{"action":"pause","if_header":"x-pause"}},
+	{"name":"step","id":"boom","config":{"action":"panic","if_header":"x-panic"}},
+	{"name":"step","id":"b","config":{"phase":"request_body"}},
+	{"name":"step","id":"r","config":{"phase":"response_headers"}}
+]}`
+
+func TestDispatcherThroughHost(t *testing.T) {
+	var callouts []string
+	h, l := newHost(t, "testchain", Config{
+		PluginConfig: []byte(testchainConfig),
+		HTTPCall: func(_ context.Context, c Callout) (*CalloutResponse, error) {
+			callouts = append(callouts, c.Cluster+" "+value(c.Headers, ":path"))
+			return &CalloutResponse{Headers: [][2]string{{":status", "200"}}}, nil
+		},
+	})
+	vm := newVM(t, h)
+	withBody := func(r *Request) *Request { r.Body = []byte("hello"); return r }
+	for _, c := range []struct {
+		name      string
+		req       *Request
+		status    int
+		body      string
+		upTrace   string // the upstream's x-trace; "" if it must not be reached
+		upBody    string // the upstream's x-body
+		respTrace string
+	}{
+		{"allowed", get("/"), 200, "upstream body", "a,deny,wait,boom", "", "r"},
+		{"with a body", withBody(get("/")), 200, "upstream body", "a,deny,wait,boom", "b:hello", "r"},
+		{"denied", get("/", [2]string{"x-deny", "1"}), 403, "denied by deny", "", "", "r"},
+		{"paused for a callout", withBody(get("/", [2]string{"x-pause", "1"})), 200, "upstream body", "a,deny,wait,boom", "b:hello", "r"},
+		{"panicking filter", get("/", [2]string{"x-panic", "1"}), 500, "internal error in policy filter\n", "", "", "r"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			up := &upstream{}
+			resp := serve(t, vm, c.req, up.serve)
+			if resp.Status != c.status || string(resp.Body) != c.body {
+				t.Errorf("got %d %q, want %d %q", resp.Status, resp.Body, c.status, c.body)
+			}
+			if got := value(resp.Headers, "x-trace"); got != c.respTrace {
+				t.Errorf("response x-trace %q, want %q (a local reply goes through the response phase)", got, c.respTrace)
+			}
+			if c.upTrace == "" {
+				if len(up.seen) != 0 {
+					t.Errorf("the upstream was reached")
+				}
+				return
+			}
+			seen := up.last(t)
+			if got := value(seen.Headers, "x-trace"); got != c.upTrace {
+				t.Errorf("upstream x-trace %q, want %q", got, c.upTrace)
+			}
+			if got := value(seen.Headers, "x-body"); got != c.upBody {
+				t.Errorf("upstream x-body %q, want %q", got, c.upBody)
+			}
+		})
+	}
+	if strings.Join(callouts, ";") != "callout /wait" {
+		t.Errorf("callouts %q, want one to cluster callout for step wait", callouts)
+	}
+	if vm.Err() != nil {
+		t.Errorf("the VM failed: %v (a filter's panic is recovered by the dispatcher)", vm.Err())
+	}
+	if _, ok := l.find("filter boom (step) panicked"); !ok {
+		t.Error("the dispatcher's report of the panic was not logged")
+	}
+	// The chain's counters reach the host when the plugin flushes, on a tick.
+	if err := vm.Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]uint64{
+		"filter=.=deny;.;decision=.=denied;.;policy_filter_decisions_total": 1,
+		"filter=.=boom;.;decision=.=error;.;policy_filter_decisions_total":  1,
+		"filter=.=a;.;policy_filter_requests_total":                         5,
+	} {
+		if m, ok := h.Metric(name); !ok || m.Value != want {
+			t.Errorf("%s = %+v (defined: %v), want %d", name, m, ok, want)
+		}
+	}
+}
