@@ -114,7 +114,7 @@ func parseAppendAction(s string) (AppendAction, bool) {
 // single-header shorthand {"name": "hello", "value": "world"}, which means
 // one response set. It only decodes: New validates.
 func ParseConfig(raw gjson.Result) (Config, error) {
-	if raw.Get("name").Exists() || raw.Get("value").Exists() {
+	if isShorthand(raw) {
 		return parseShorthand(raw)
 	}
 	o := conf.New("", raw)
@@ -148,6 +148,11 @@ func parseOps(o *conf.Object) Ops {
 		m.Headers = append(m.Headers, hdr)
 	}
 	return m
+}
+
+// isShorthand reports whether raw is the single-header form.
+func isShorthand(raw gjson.Result) bool {
+	return raw.IsObject() && (raw.Get("name").Exists() || raw.Get("value").Exists())
 }
 
 // parseShorthand decodes {"name": ..., "value": ...} into one response set.

@@ -40,6 +40,8 @@ var invalidConfigs = []struct {
 		`.request.set: header name must not be empty`},
 	{"a headers entry without a name", `{"request": {"headers": [{"value": "v"}]}}`,
 		`.request.headers[0].name: is required`},
+	{"an invalid name in a response headers entry", `{"response": {"headers": [{"name": "x:y", "value": "v"}]}}`,
+		`.response.headers[0].name: header name "x:y" must not contain ':'`},
 	{"an invalid name in the shorthand", `{"name": "x:y", "value": "v"}`,
 		`.name: header name "x:y" must not contain ':'`},
 
@@ -50,8 +52,10 @@ var invalidConfigs = []struct {
 		`.value: must not contain CR, LF or NUL: "wor\nld"`},
 	{"NUL in a value", `{"request": {"headers": [{"name": "x-a", "value": "a\u0000b"}]}}`,
 		`.request.headers[0].value: must not contain CR, LF or NUL: "a\x00b"`},
-	{"a status that is not a code", `{"response": {"set": {":status": "%REQ(x-code)%"}}}`,
-		`.response.set.:status: must be a literal three-digit status code from 100 to 599, not "%REQ(x-code)%"`},
+	{"a status taken from the request", `{"response": {"set": {":status": "%REQ(x-code)%"}}}`,
+		`.response.set.:status: must be a literal status code from 200 to 599, not "%REQ(x-code)%"`},
+	{"an informational status", `{"response": {"set": {":status": "101"}}}`,
+		`.response.set.:status: must be a literal status code from 200 to 599, not "101"`},
 
 	// Templates.
 	{"an unknown placeholder", `{"request": {"set": {"x-a": "from %HOST%"}}}`,

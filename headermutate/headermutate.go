@@ -43,13 +43,13 @@
 // A value is a template: literal text with placeholders taken from the
 // request, computed when the operation runs.
 //
-//	%REQ(name)%                             the first value of request header name, pseudo-headers
-//	                                        included: %REQ(:authority)%, %REQ(:path)%, %REQ(:method)%
-//	%DOWNSTREAM_REMOTE_ADDRESS%             the client's address with its port (source.address)
-//	%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT% the client's address without its port
-//	%ROUTE_NAME%                            the name of the route Envoy matched
-//	%REQUEST_ID%                            the request's x-request-id
-//	%%                                      a literal '%'
+//	%REQ(name)%                               the first value of request header name, pseudo-headers
+//	                                          included: %REQ(:authority)%, %REQ(:path)%, %REQ(:method)%
+//	%DOWNSTREAM_REMOTE_ADDRESS%               the client's address with its port (source.address)
+//	%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%  the client's address without its port
+//	%ROUTE_NAME%                              the name of the route Envoy matched
+//	%REQUEST_ID%                              the request's x-request-id
+//	%%                                        a literal '%'
 //
 // Any other use of '%' is a configuration error. A placeholder whose value is
 // missing renders as "", and an operation whose whole value is "" is skipped
@@ -61,7 +61,7 @@
 // including non-ASCII letters, pass through. A name or value containing CR,
 // LF or NUL is a configuration error, and so is a name containing ':',
 // except that a request may set :authority, :method, :path and :scheme and a
-// response may set :status (a literal three-digit code). Pseudo-headers
+// response may set :status (a literal code from 200 to 599). Pseudo-headers
 // have exactly one value, so they can only be set, never added or removed.
 //
 // # Local replies
@@ -79,23 +79,32 @@ import (
 
 // Kind is the filter type "headermutate", built from the JSON form of
 // Config.
-var Kind = policy.Kind{Name: "headermutate", Build: func(config gjson.Result, env *policy.Env) (policy.Filter, error) {
+var Kind = policy.Kind{Name: "headermutate", Build: build}
+
+func build(config gjson.Result, env *policy.Env) (policy.Filter, error) {
 	cfg, err := ParseConfig(config)
 	if err != nil {
 		return nil, err
 	}
 	m, err := New(cfg, env)
 	if err != nil {
-		return nil, fromShorthand(err)
+		if isShorthand(config) {
+			err = fromShorthand(err)
+		}
+		return nil, err
 	}
 	return m, nil
-}}
+}
 
 // Filter is a chain entry for a Mutator built from cfg, for chains built in
 // Go with policy.Static.
 func Filter(cfg Config) policy.Spec {
 	return policy.Spec{Kind: Kind.Name, Build: func(env *policy.Env) (policy.Filter, error) {
-		return New(cfg, env)
+		m, err := New(cfg, env)
+		if err != nil {
+			return nil, err
+		}
+		return m, nil
 	}}
 }
 

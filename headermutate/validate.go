@@ -72,7 +72,7 @@ func compileHeader(h Header, pseudo []string, namePath, valuePath string) (op, e
 	}
 	if name == ":status" {
 		if s, ok := t.literal(); !ok || !isStatus(s) {
-			return op{}, conf.Errorf(valuePath, "must be a literal three-digit status code from 100 to 599, not %q", h.Value)
+			return op{}, conf.Errorf(valuePath, "must be a literal status code from 200 to 599, not %q", h.Value)
 		}
 	}
 	return op{name: name, action: h.AppendAction, value: t, keepEmpty: h.KeepEmptyValue}, nil
@@ -110,5 +110,5 @@ func contains(list []string, s string) bool {
 }
 
 func isStatus(s string) bool {
-	return len(s) == 3 && '1' <= s[0] && s[0] <= '5' && '0' <= s[1] && s[1] <= '9' && '0' <= s[2] && s[2] <= '9'
+	return len(s) == 3 && '2' <= s[0] && s[0] <= '5' && '0' <= s[1] && s[1] <= '9' && '0' <= s[2] && s[2] <= '9'
 }

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
+
+	"github.com/wasmpolicy/policy"
+	"github.com/wasmpolicy/policy/internal/wasmtest"
+	"github.com/wasmpolicy/policy/metrics/metricstest"
+)
+
+// step is one request of the scenario and what the client sees.
+type step struct {
+	at      time.Duration // after the first request
+	path    string
+	headers [][2]string // besides :authority, :method and :path
+	status  int         // what the client gets; 200 comes from the backend
+	body    string      // the local reply's body, when the chain answers
+}
+
+// The seed tutorial end to end, with config.json as the plugin
+// configuration: three requests 0.25 s apart get 200, 200, 429, and every
+// response, the denied one too, carries who-am-i and injected-by; a second
+// later the limit admits requests again. The shadow headerauth rule and
+// the authz rule act as README.md says, and the metrics filter counts it
+// all.
+func TestSeedScenario(t *testing.T) {
+	config, err := os.ReadFile("config.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []step{
+		{at: 0, path: "/headers", status: 200},
+		{at: 250 * time.Millisecond, path: "/headers", status: 200},
+		{at: 500 * time.Millisecond, path: "/headers", status: 429, body: "rate limited, wait and retry."},
+		{at: 1250 * time.Millisecond, path: "/headers", headers: [][2]string{{"allow", "true"}}, status: 200},
+		{at: 1300 * time.Millisecond, path: "/admin/users", status: 403, body: "access denied\n"},
+	}
+	t0 := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	wasmtest.Both(t, "chain", func() types.VMContext { return Plugin() }, func(t *testing.T, r wasmtest.Runner) {
+		host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().WithVMContext(r.VM).WithPluginConfiguration(config))
+		defer reset()
+		if s := host.StartPlugin(); s != types.OnPluginStartStatusOK {
+			t.Fatalf("start = %v: %v", s, host.GetCriticalLogs())
+		}
+		for i, s := range steps {
+			if err := host.SetProperty([]string{"request", "time"}, policy.EncodeTime(t0.Add(s.at))); err != nil {
+				t.Fatal(err)
+			}
+			headers := append([][2]string{{":authority", "httpbin.default"}, {":method", "GET"}, {":path", s.path}}, s.headers...)
+			got := send(t, host, headers)
+			if got.status != s.status || got.body != s.body {
+				t.Errorf("request %d (%s at +%v): %d %q, want %d %q", i+1, s.path, s.at, got.status, got.body, s.status, s.body)
+			}
+			for _, h := range [][2]string{{"who-am-i", "wasm-extension"}, {"injected-by", "istio-api!"}} {
+				if v, ok := lookup(got.headers, h[0]); !ok || v != h[1] {
+					t.Errorf("request %d: response header %s = %q, want %q (headers %q)", i+1, h[0], v, h[1], got.headers)
+				}
+			}
+		}
+		host.Tick()
+		for name, want := range map[string]uint64{
+			"filter=.=metrics;.;method=.=GET;.;code_class=.=2xx;.;policy_requests_total":     3,
+			"filter=.=metrics;.;method=.=GET;.;code_class=.=4xx;.;policy_requests_total":     2,
+			"filter=.=metrics;.;code_class=.=4xx;.;policy_local_replies_total":               2,
+			"filter=.=headerauth;.;decision=.=shadow_denied;.;policy_filter_decisions_total": 4,
+			"filter=.=headerauth;.;decision=.=allowed;.;policy_filter_decisions_total":       1,
+			"filter=.=authz;.;decision=.=denied;.;policy_filter_decisions_total":             1,
+			"filter=.=authz;.;decision=.=allowed;.;policy_filter_decisions_total":            3,
+			"filter=.=ratelimit;.;decision=.=allowed;.;policy_filter_decisions_total":        4,
+			"filter=.=ratelimit;.;decision=.=denied;.;policy_filter_decisions_total":         1,
+		} {
+			if got := metricstest.Counter(t, host, name); got != want {
+				t.Errorf("%s = %d, want %d", name, got, want)
+			}
+		}
+	})
+}
+
+type response struct {
+	status  int
+	body    string
+	headers [][2]string
+}
+
+// send runs one request through the plugin as Envoy would: a request the
+// chain lets through gets the backend's 200; a local reply comes back
+// through the plugin's response phase, as Envoy sends it.
+func send(t *testing.T, host proxytest.HostEmulator, headers [][2]string) response {
+	t.Helper()
+	id := host.InitializeHttpContext()
+	defer host.CompleteHttpContext(id)
+	action := host.CallOnRequestHeaders(id, headers, true)
+	reply := host.GetSentLocalResponse(id)
+	var out response
+	var respHeaders [][2]string
+	switch {
+	case reply != nil:
+		out.status, out.body = int(reply.StatusCode), string(reply.Data)
+		respHeaders = append([][2]string{{":status", strconv.Itoa(int(reply.StatusCode))}}, reply.Headers...)
+	case action == types.ActionContinue:
+		out.status = 200
+		respHeaders = [][2]string{{":status", "200"}, {"content-type", "application/json"}}
+	default:
+		t.Fatalf("request action %v without a local reply", action)
+	}
+	if a := host.CallOnResponseHeaders(id, respHeaders, true); a != types.ActionContinue {
+		t.Fatalf("response action = %v", a)
+	}
+	out.headers = host.GetCurrentResponseHeaders(id)
+	return out
+}
+
+func lookup(headers [][2]string, name string) (string, bool) {
+	for _, h := range headers {
+		if h[0] == name {
+			return h[1], true
+		}
+	}
+	return "", false
+}
