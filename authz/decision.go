@@ -74,9 +74,9 @@ func (d Decision) Result() policy.Result {
 //		return authz.Allow()
 //	})
 //
-// f runs once per request, before the body arrives. A panic in f is
-// recovered by the chain and fails the request closed (500) unless the
-// plugin fails open.
+// f runs once per request, before the body arrives. In upstream Go builds a
+// panic in f is recovered by the chain and fails the request closed (500)
+// unless the plugin fails open; TinyGo builds cannot recover.
 func Func(f func(x *policy.Exchange) Decision) policy.Spec {
 	return policy.Spec{Kind: kindName, Build: func(*policy.Env) (policy.Filter, error) {
 		if f == nil {

@@ -126,7 +126,7 @@ func compileMethods(list []string) (methods, error) {
 			return nil, conf.Errorf("methods"+conf.Index(i), "must be an upper-case HTTP method such as \"GET\", not %q", m)
 		}
 	}
-	return methods(list), nil
+	return append(methods(nil), list...), nil
 }
 
 func (ms methods) match(v *view) bool {
