@@ -18,8 +18,6 @@ type compiled struct {
 	identities []string // headers only the filter may set
 }
 
-const defaultBody = "access denied\n"
-
 // compile validates cfg and precomputes what the checks need. Its errors
 // name the JSON path of the offending field.
 func compile(cfg Config) (*compiled, error) {
@@ -233,113 +231,6 @@ func headerField(r Rule) string {
 		return "identity_header"
 	}
 	return ""
-}
-
-func (c *compiled) compileBypass(b Bypass) error {
-	for i, p := range b.Paths {
-		if !validBypassPath(p) {
-			return conf.Errorf("bypass.paths"+conf.Index(i), "must be a path in normal form starting with '/', without a query, not %q", p)
-		}
-	}
-	for i, p := range b.PathPrefixes {
-		if !validBypassPath(p) {
-			return conf.Errorf("bypass.path_prefixes"+conf.Index(i), "must be a path in normal form starting with '/', without a query, not %q", p)
-		}
-	}
-	for i, m := range b.Methods {
-		if !validName(m, false) {
-			return conf.Errorf("bypass.methods"+conf.Index(i), "%q is not a valid method", m)
-		}
-		c.methods = append(c.methods, strings.ToUpper(m))
-	}
-	c.paths, c.prefixes = b.Paths, b.PathPrefixes
-	return nil
-}
-
-func compileDeny(d DenyResponse) (policy.Response, error) {
-	resp := policy.Response{Status: 403, Body: []byte(d.Body)}
-	if d.Status != 0 {
-		if d.Status < 400 || d.Status > 599 {
-			return resp, conf.Errorf("deny.status", "must be between 400 and 599, not %d", d.Status)
-		}
-		resp.Status = uint32(d.Status)
-	}
-	if d.Body == "" {
-		resp.Body = []byte(defaultBody)
-	}
-	hasChallenge := false
-	for _, h := range d.Headers {
-		name := strings.ToLower(h[0])
-		switch {
-		case !validName(name, false):
-			return resp, conf.Errorf("deny.headers", "%q is not a valid header name", h[0])
-		case !validValue(h[1]):
-			return resp, conf.Errorf(conf.Join("deny.headers", h[0]), "must be printable, without line breaks")
-		}
-		hasChallenge = hasChallenge || name == "www-authenticate"
-		resp.Headers = append(resp.Headers, [2]string{name, h[1]})
-	}
-	switch {
-	case d.WWWAuthenticate != "" && resp.Status != 401:
-		return resp, conf.Errorf("deny.www_authenticate", "is only sent with status 401, not %d", resp.Status)
-	case d.WWWAuthenticate != "" && hasChallenge:
-		return resp, conf.Errorf("deny.www_authenticate", "cannot be combined with a www-authenticate entry in deny.headers")
-	case !validValue(d.WWWAuthenticate):
-		return resp, conf.Errorf("deny.www_authenticate", "must be printable, without line breaks")
-	case d.WWWAuthenticate != "":
-		resp.Headers = append(resp.Headers, [2]string{"www-authenticate", d.WWWAuthenticate})
-	case resp.Status == 401 && !hasChallenge:
-		resp.Headers = append(resp.Headers, [2]string{"www-authenticate", `ApiKey realm="api"`})
-	}
-	return resp, nil
-}
-
-// validName reports whether s is a lower-case HTTP header name (RFC 9110
-// token characters), or a pseudo-header such as ":authority" if pseudo.
-func validName(s string, pseudo bool) bool {
-	if pseudo && len(s) > 1 && s[0] == ':' {
-		s = s[1:]
-	}
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// validValue reports whether s can be sent as a header value: no control
-// characters other than tab.
-func validValue(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < ' ' && c != '\t' || c == 0x7f {
-			return false
-		}
-	}
-	return true
-}
-
-// validBypassPath reports whether p is an absolute path in normal form: a
-// request path that is not in normal form never bypasses, so neither may
-// a configured one.
-func validBypassPath(p string) bool {
-	return strings.HasPrefix(p, "/") && !strings.ContainsAny(p, "?#") && normal(p)
-}
-
-// normal reports whether the path p has no empty, "." or ".." segment and
-// no percent-encoding or backslash, which proxies and backends may decode
-// or merge differently.
-func normal(p string) bool {
-	return !strings.ContainsAny(p, `%\`) && !strings.Contains(p, "//") &&
-		!strings.Contains(p, "/./") && !strings.Contains(p, "/../") &&
-		!strings.HasSuffix(p, "/.") && !strings.HasSuffix(p, "/..")
 }
 
 func appendNew(list []string, s string) []string {

@@ -26,8 +26,6 @@
 package headerauth
 
 import (
-	"strings"
-
 	"github.com/tidwall/gjson"
 
 	"github.com/wasmpolicy/policy"
@@ -131,30 +129,6 @@ func granted(grants []grant, header string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// bypass reports whether a request with method and path (query included)
-// skips the check.
-func (c *compiled) bypass(method, path string) bool {
-	for _, m := range c.methods {
-		if method == m {
-			return true
-		}
-	}
-	if len(c.paths) == 0 && len(c.prefixes) == 0 {
-		return false
-	}
-	if i := strings.IndexAny(path, "?#"); i >= 0 {
-		path = path[:i]
-	}
-	matched := false
-	for _, p := range c.paths {
-		matched = matched || path == p
-	}
-	for _, p := range c.prefixes {
-		matched = matched || strings.HasPrefix(path, p)
-	}
-	return matched && normal(path)
 }
 
 var _ policy.RequestHeadersFilter = (*Auth)(nil)
