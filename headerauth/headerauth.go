@@ -22,7 +22,8 @@
 //
 // The chain counts its decisions (filter_decisions_total with decision
 // allowed, denied or shadow_denied); the filter adds
-// headerauth_bypassed_total for requests that skipped the check.
+// headerauth_bypassed_total for requests that skipped the check. Both carry
+// the plugin's metric prefix and the tag filter=<id>.
 package headerauth
 
 import (
