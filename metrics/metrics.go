@@ -55,8 +55,10 @@ const (
 	KeyCodeClass = "code_class" // CodeClasses
 )
 
-// Keys lists every tag key the dispatcher and the filters of this library
-// use: the keys to pass to StatsTags, EnvoyStatsConfig and IstioMeshConfig.
+// Keys lists the tag keys of the dispatcher's counters and of the metrics
+// filter: the keys to pass to StatsTags, EnvoyStatsConfig and
+// IstioMeshConfig. Filters that tag their own metrics document their keys;
+// a plugin's registry lists every key it uses (Registry.TagKeys).
 func Keys() []string { return []string{KeyFilter, KeyDecision, KeyMethod, KeyCodeClass} }
 
 // OtherMethod is the method tag of a request whose method is not one of the

@@ -19,9 +19,10 @@ var Kind = policy.Kind{Name: "metrics", Build: func(config gjson.Result, env *po
 	return New(c, env), nil
 }}
 
-// Spec is the "metrics" filter for a chain built in Go.
-func Spec(c Config) policy.Spec {
-	return policy.Spec{Kind: "metrics", Build: func(env *policy.Env) (policy.Filter, error) {
+// Filter returns the "metrics" filter for a chain built in Go. Set the
+// spec's ID to name it in the filter label.
+func Filter(c Config) policy.Spec {
+	return policy.Spec{Kind: Kind.Name, Build: func(env *policy.Env) (policy.Filter, error) {
 		return New(c, env), nil
 	}}
 }

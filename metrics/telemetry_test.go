@@ -6,7 +6,10 @@ import (
 
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
+	"github.com/tidwall/gjson"
 
+	"github.com/wasmpolicy/policy"
+	"github.com/wasmpolicy/policy/internal/testfilters"
 	"github.com/wasmpolicy/policy/internal/wasmtest"
 	"github.com/wasmpolicy/policy/metrics"
 )
@@ -220,5 +223,35 @@ func TestConfiguration(t *testing.T) {
 				t.Errorf("edge_requests_total = %d, want 1", v)
 			}
 		})
+	})
+}
+
+// TestGoComposition builds the chain in Go natively (metrics.Filter) and
+// from JSON in the compiled plugin: both count the same.
+func TestGoComposition(t *testing.T) {
+	static := func() types.VMContext {
+		return policy.Static(metrics.Filter(metrics.DefaultConfig()), policy.Spec{Kind: "step", ID: "a",
+			Build: func(env *policy.Env) (policy.Filter, error) {
+				return testfilters.Kind.Build(gjson.Parse(`{"action":"deny","status":401}`), env)
+			}})
+	}
+	wasmtest.Both(t, image, static, func(t *testing.T, r wasmtest.Runner) {
+		config := `{"flush_interval":"2s"}`
+		if r.Wasm != nil {
+			config = chain(`,"flush_interval":"2s"`, metricsFilter, step("a", `{"action":"deny","status":401}`))
+		}
+		host, reset := start(t, r, config)
+		defer reset()
+		checkDefined(t, host, "policy", expected("a"))
+		send(t, r, host, request{method: "PATCH"})
+		host.Tick()
+		for name, want := range map[string]uint64{requests("PATCH", "4xx"): 1, localReplies("4xx"): 1, decided("a", "denied"): 1} {
+			if got := counterValue(t, host, name); got != want {
+				t.Errorf("%s = %d, want %d", name, got, want)
+			}
+		}
+		if got := host.GetTickPeriod(); got != 2000 {
+			t.Errorf("tick period = %dms, want the flush_interval", got)
+		}
 	})
 }
