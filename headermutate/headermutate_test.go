@@ -72,26 +72,40 @@ func or(a, b [][2]string) [][2]string {
 type outcome struct {
 	emulator string // the emulator's value of x-a; "" for absent
 	entries  string // the entries Envoy keeps
+	call     string // the one header call the filter makes; "" for none
+}
+
+const (
+	addCall     = "proxy_add_header_map_value"
+	replaceCall = "proxy_replace_header_map_value"
+)
+
+// appendActions is what each append action does when x-a is "one" (present)
+// and when it is absent, the action's value being "two".
+var appendActions = []struct {
+	action          string
+	present, absent outcome
+}{
+	// Envoy keeps two entries, "x-a: one" and "x-a: two"; the emulator
+	// joins them.
+	{"APPEND_IF_EXISTS_OR_ADD", outcome{"onetwo", `["one", "two"]`, addCall}, outcome{"two", `["two"]`, addCall}},
+	{"ADD_IF_ABSENT", outcome{"one", `["one"]`, ""}, outcome{"two", `["two"]`, addCall}},
+	{"OVERWRITE_IF_EXISTS_OR_ADD", outcome{"two", `["two"]`, replaceCall}, outcome{"two", `["two"]`, replaceCall}},
+	{"OVERWRITE_IF_EXISTS", outcome{"two", `["two"]`, replaceCall}, outcome{"", `[]`, ""}},
+}
+
+// actionConfig is a headermutate config running action on side's x-a.
+func actionConfig(side, action string) string {
+	return fmt.Sprintf(`{%q: {"headers": [{"name": "x-a", "value": "two", "append_action": %q}]}}`, side, action)
 }
 
 // actionCases runs every append action on a present and an absent header,
-// on both sides: x-a is "one" or absent, and the action's value is "two".
+// on both sides.
 func actionCases() []exchangeCase {
-	actions := []struct {
-		action          string
-		present, absent outcome
-	}{
-		// Envoy keeps two entries, "x-a: one" and "x-a: two"; the emulator
-		// joins them.
-		{"APPEND_IF_EXISTS_OR_ADD", outcome{"onetwo", `["one", "two"]`}, outcome{"two", `["two"]`}},
-		{"ADD_IF_ABSENT", outcome{"one", `["one"]`}, outcome{"two", `["two"]`}},
-		{"OVERWRITE_IF_EXISTS_OR_ADD", outcome{"two", `["two"]`}, outcome{"two", `["two"]`}},
-		{"OVERWRITE_IF_EXISTS", outcome{"two", `["two"]`}, outcome{"", `[]`}},
-	}
 	var cases []exchangeCase
 	for _, side := range []string{"request", "response"} {
-		for _, a := range actions {
-			config := fmt.Sprintf(`{%q: {"headers": [{"name": "x-a", "value": "two", "append_action": %q}]}}`, side, a.action)
+		for _, a := range appendActions {
+			config := actionConfig(side, a.action)
 			for _, present := range []bool{true, false} {
 				base, o, state := request, a.absent, "absent"
 				if side == "response" {

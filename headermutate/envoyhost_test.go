@@ -1,0 +1,133 @@
+package headermutate_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/wasmpolicy/policy/internal/host"
+	"github.com/wasmpolicy/policy/internal/testdata/mutatechain/probe"
+	"github.com/wasmpolicy/policy/internal/wasmtest"
+)
+
+// The compiled images again, in internal/host: a proxy-wasm host that, as
+// Envoy does, keeps an added value as a separate header entry, replaces and
+// removes every entry, and passes a local reply through the response phase
+// by itself. Here the entries the emulator tables read from the probes are
+// the proxy's own, and the tests count the header calls each action makes.
+// (This host runs compiled images only; the tables above cover both runs.)
+
+// headerCalls are the host calls that change a header map.
+var headerCalls = []string{addCall, replaceCall, "proxy_remove_header_map_value"}
+
+func newEnvoyVM(t *testing.T, image, config string) *host.VM {
+	t.Helper()
+	ctx := context.Background()
+	h, err := host.New(ctx, wasmtest.Image(t, image), host.Config{PluginConfig: []byte(config)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close(ctx) })
+	vm, err := h.NewVM(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vm
+}
+
+// exchange serves req with an upstream answering 200 with respHeaders, and
+// returns the request headers the upstream got (nil if it was not reached)
+// and the response the client got.
+func exchange(t *testing.T, vm *host.VM, req, respHeaders [][2]string) (upstream [][2]string, resp *host.Response) {
+	t.Helper()
+	resp, err := vm.Serve(context.Background(), &host.Request{Headers: req, Source: "10.1.2.3:51234"},
+		func(_ context.Context, r *host.Request) (*host.Response, error) {
+			upstream = r.Headers
+			return &host.Response{Status: 200, Headers: respHeaders}, nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return upstream, resp
+}
+
+func entries(headers [][2]string, name string) string {
+	var values []string
+	for _, h := range headers {
+		if h[0] == name {
+			values = append(values, h[1])
+		}
+	}
+	return probe.Format(values)
+}
+
+func TestActionsInEnvoyHost(t *testing.T) {
+	for _, side := range []string{"request", "response"} {
+		for _, a := range appendActions {
+			vm := newEnvoyVM(t, "headermutate", chain(mutate(actionConfig(side, a.action))))
+			for _, present := range []bool{true, false} {
+				o, state, x := a.absent, "absent", [][2]string(nil)
+				if present {
+					o, state, x = a.present, "present", [][2]string{{"x-a", "one"}}
+				}
+				t.Run(side+" "+a.action+" on "+state+" header", func(t *testing.T) {
+					req, resp := request, [][2]string{{"content-type", "text/plain"}}
+					if side == "request" {
+						req = with(req, x...)
+					} else {
+						resp = with(resp, x...)
+					}
+					vm.ResetHostCalls()
+					up, got := exchange(t, vm, req, resp)
+					headers := up
+					if side == "response" {
+						headers = got.Headers
+					}
+					if e := entries(headers, "x-a"); e != o.entries {
+						t.Errorf("x-a entries = %s, want %s", e, o.entries)
+					}
+					calls := vm.HostCalls()
+					for _, name := range headerCalls {
+						want := uint64(0)
+						if name == o.call {
+							want = 1
+						}
+						if calls[name] != want {
+							t.Errorf("%s called %d times, want %d", name, calls[name], want)
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+func TestRemoveInEnvoyHost(t *testing.T) {
+	vm := newEnvoyVM(t, "headermutate", chain(mutate(`{"request": {"remove": ["x-a"]}}`)))
+	up, _ := exchange(t, vm, with(request, [2]string{"x-a", "one"}, [2]string{"x-a", "uno"}), nil)
+	if e := entries(up, "x-a"); e != "[]" {
+		t.Errorf("x-a entries upstream = %s, want none", e)
+	}
+	if n := vm.HostCalls()["proxy_remove_header_map_value"]; n != 1 {
+		t.Errorf("proxy_remove_header_map_value called %d times, want 1", n)
+	}
+}
+
+// The host sends the local reply through the response phase itself, as
+// Envoy does: no emulation by the test.
+func TestLocalReplyInEnvoyHost(t *testing.T) {
+	vm := newEnvoyVM(t, mutateChainImage, chain(
+		filter("step", "deny", `{"action": "deny", "status": 403}`),
+		mutate(`{"response": {"set": {"who-am-i": "wasm-extension", "injected-by": "istio-api!", "x-client": "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%"}}}`)))
+	up, resp := exchange(t, vm, request, nil)
+	if up != nil {
+		t.Fatalf("the upstream was reached")
+	}
+	if resp.Status != 403 {
+		t.Fatalf("status = %d, want the local reply's 403", resp.Status)
+	}
+	for _, want := range [][2]string{{"who-am-i", "wasm-extension"}, {"injected-by", "istio-api!"}, {"x-client", "10.1.2.3"}} {
+		if e, w := entries(resp.Headers, want[0]), probe.Format([]string{want[1]}); e != w {
+			t.Errorf("local reply %s = %s, want %s", want[0], e, w)
+		}
+	}
+}
