@@ -118,7 +118,7 @@ func values(headers [][2]string, name string) []string {
 
 // counter reads a counter after flushing the metrics; a counter never
 // incremented reads 0.
-func counter(t *testing.T, host proxytest.HostEmulator, name string) uint64 {
+func counter(t testing.TB, host proxytest.HostEmulator, name string) uint64 {
 	t.Helper()
 	host.Tick()
 	v, err := host.GetCounterMetric(name)

@@ -47,12 +47,14 @@ type table struct {
 }
 
 func newTable(r rate, prefix string, slots int) *table {
-	t := &table{rate: r, slots: slots, probes: min(slots, maxProbes), prefix: prefix,
+	return &table{rate: r, slots: slots, probes: min(slots, maxProbes), prefix: prefix,
 		single: prefix + "all", fallback: prefix + "fallback", overflow: prefix + "overflow"}
-	return t
 }
 
-func (t *table) slotName(i int) string { return t.prefix + strconv.Itoa(i) }
+func (t *table) slotName(i int) string {
+	var buf [64]byte
+	return string(strconv.AppendInt(append(buf[:0], t.prefix...), int64(i), 10))
+}
 
 // target is the record a decision reads and writes.
 type target struct {

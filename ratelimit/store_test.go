@@ -170,3 +170,29 @@ func keys(m *memStore) []string {
 	}
 	return out
 }
+
+// BenchmarkTake measures the decision alone: the bucket arithmetic and the
+// record's read, decode, encode and compare-and-swap, against an in-memory
+// store.
+func BenchmarkTake(b *testing.B) {
+	r := rate{fill: maxCount, interval: int64(time.Second), burst: maxCount}
+	for _, c := range []struct {
+		name  string
+		slots int
+		key   []byte
+	}{{"one bucket", 0, nil}, {"keyed", DefaultMaxKeys, []byte("alice")}} {
+		b.Run(c.name, func(b *testing.B) {
+			data, tbl := newMemStore(), newTable(r, "ratelimit/bench/0/", c.slots)
+			name := tbl.single
+			if c.key != nil {
+				name = ""
+			}
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if o := take(data, tbl, name, c.key, t0); !o.allowed {
+					b.Fatal("denied")
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,64 @@
+package ratelimit
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/wasmpolicy/policy/internal/conf"
+)
+
+// FuzzParseConfig feeds arbitrary JSON to the decoder and the validator.
+// Neither may panic; their errors must be path errors with a reason; a
+// configuration they accept must be usable: every limit's bucket admits
+// exactly its burst at one instant, and the denial is valid JSON with the
+// retry time. Seeds are in testdata/fuzz/FuzzParseConfig.
+func FuzzParseConfig(f *testing.F) {
+	f.Add([]byte(`{"requests_per_unit": 2, "unit": "second"}`))
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		if !gjson.ValidBytes(doc) {
+			return
+		}
+		cfg, err := ParseConfig(gjson.ParseBytes(doc))
+		if err != nil {
+			requirePathError(t, err)
+			return
+		}
+		c, err := compile(cfg, "fuzz")
+		if err != nil {
+			requirePathError(t, err)
+			return
+		}
+		if c.status < 400 || c.status > 599 || len(c.rules) == 0 {
+			t.Fatalf("%s: accepted status %d with %d rules", doc, c.status, len(c.rules))
+		}
+		for _, r := range c.rules {
+			rt := r.tbl.rate
+			if rt.fill < 1 || rt.interval < 1 || rt.burst < 1 || rt.burst > maxCount || (r.parts != nil) != (r.tbl.slots > 0) {
+				t.Fatalf("%s: rule %s compiled to %+v, %d slots", doc, r.name, rt, r.tbl.slots)
+			}
+			data := newMemStore()
+			granted := int64(0)
+			for i := int64(0); i <= min(rt.burst, 100); i++ {
+				if take(data, r.tbl, r.tbl.single, nil, t0).allowed {
+					granted++
+				}
+			}
+			if granted != min(rt.burst, 101) {
+				t.Fatalf("%s: rule %s granted %d at one instant, burst %d", doc, r.name, granted, rt.burst)
+			}
+			body := c.denial(r, quota{known: true, retryAfter: 1500 * ms}).Body
+			if c.body == nil && (!gjson.ValidBytes(body) || gjson.GetBytes(body, "retry_after").Int() != 2) {
+				t.Fatalf("%s: denial body %s", doc, body)
+			}
+		}
+	})
+}
+
+func requirePathError(t *testing.T, err error) {
+	var e *conf.Error
+	if !errors.As(err, &e) || e.Reason == "" {
+		t.Fatalf("error %q is not a path error with a reason", err)
+	}
+}
