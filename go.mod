@@ -3,8 +3,10 @@ module github.com/wasmpolicy/policy
 go 1.24.0
 
 require (
+	github.com/google/go-containerregistry v0.20.7
 	github.com/tetratelabs/proxy-wasm-go-sdk v0.24.0
 	github.com/tetratelabs/wazero v1.7.2
+	gopkg.in/yaml.v3 v3.0.1
 )
 
 require (
@@ -12,7 +14,6 @@ require (
 	github.com/docker/cli v29.0.3+incompatible // indirect
 	github.com/docker/distribution v2.8.3+incompatible // indirect
 	github.com/docker/docker-credential-helpers v0.9.3 // indirect
-	github.com/google/go-containerregistry v0.20.7 // indirect
 	github.com/klauspost/compress v1.18.4 // indirect
 	github.com/mitchellh/go-homedir v1.1.0 // indirect
 	github.com/opencontainers/go-digest v1.0.0 // indirect
@@ -25,5 +26,4 @@ require (
 	github.com/vbatts/tar-split v0.12.2 // indirect
 	golang.org/x/sync v0.18.0 // indirect
 	golang.org/x/sys v0.38.0 // indirect
-	gopkg.in/yaml.v3 v3.0.1 // indirect
 )
