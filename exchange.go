@@ -254,11 +254,18 @@ func remove(headers [][2]string, name string) [][2]string {
 	return out
 }
 
-// lower lower-cases ASCII letters, without allocating when there are none.
+// lower lower-cases ASCII letters only, as Envoy does with header names,
+// without allocating when there are none.
 func lower(s string) string {
 	for i := 0; i < len(s); i++ {
 		if 'A' <= s[i] && s[i] <= 'Z' {
-			return strings.ToLower(s)
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
 		}
 	}
 	return s

@@ -15,3 +15,11 @@ func TestHostOf(t *testing.T) {
 		}
 	}
 }
+
+func TestLowerIsASCIIOnly(t *testing.T) {
+	for in, want := range map[string]string{"X-Trace": "x-trace", "x-é": "x-é", "X-É": "x-É", "你好": "你好"} {
+		if got := lower(in); got != want {
+			t.Errorf("lower(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
