@@ -97,7 +97,7 @@ type errorLog struct {
 const errorLogPeriod = int64(time.Minute)
 
 func (e *errorLog) report(id string, now int64, err error, failClosed bool) {
-	if e.logged && now >= e.last && now-e.last < errorLogPeriod {
+	if e.logged && now-e.last < errorLogPeriod { // an earlier request time counts as within
 		e.skipped++
 		return
 	}

@@ -36,6 +36,12 @@ var errContended = errors.New("compare-and-swap lost " + strconv.Itoa(casAttempt
 // all are taken by active keys it shares the overflow bucket. Records are
 // never deleted (proxy-wasm has no call for it); their number is bounded
 // by the slots instead.
+//
+// Every bucket update is exact; placing a new key is exact but for one
+// race: two workers placing the same new key at the same moment, while a
+// slot on its path falls idle between their reads, can place it in two
+// slots. Later requests find the first; the draws taken from the other
+// (one or a few requests) are admitted beyond the key's limit, once.
 type table struct {
 	rate     rate
 	slots    int    // max_keys; 0 for a table with one bucket
