@@ -196,3 +196,23 @@ func BenchmarkTake(b *testing.B) {
 		})
 	}
 }
+
+func TestCreatingABucketRacesSafely(t *testing.T) {
+	// Two workers find no record and both create it: the second creation
+	// must lose its race and retry on the first one's record, not
+	// overwrite the first one's draw.
+	tbl := testTable(0)
+	store := &racyStore{memStore: newMemStore()}
+	store.interfere = func() {
+		store.interfere = nil
+		if !take(store, tbl, tbl.single, nil, t0).allowed {
+			t.Fatal("the other worker was denied")
+		}
+	}
+	if o := take(store, tbl, tbl.single, nil, t0); !o.allowed || o.retries != 1 {
+		t.Fatalf("outcome %+v, want allowed after losing one race", o)
+	}
+	if take(store, tbl, tbl.single, nil, t0).allowed {
+		t.Fatal("a third request was allowed from a bucket of 2")
+	}
+}
