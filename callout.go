@@ -40,6 +40,9 @@ func (x *Exchange) HTTPCall(cluster string, headers [][2]string, body []byte, ti
 		if v, ok := resp.Header(":status"); ok {
 			resp.Status, _ = strconv.Atoi(v)
 		}
+		if resp.Status == 0 {
+			s.marks[at].failed = true // counted as an error, whatever done decides
+		}
 		var r Result
 		if !s.call(at, func() { r = done(x, resp) }) {
 			r = s.failure(at)

@@ -161,6 +161,18 @@ func TestChainPauseResume(t *testing.T) {
 				} else if resp == nil || resp.StatusCode != c.wantStatus {
 					t.Fatalf("local response = %+v, want %d", resp, c.wantStatus)
 				}
+				host.CompleteHttpContext(id)
+				host.Tick()
+				wantErrors := uint64(0)
+				if c.answer == nil || strings.Contains(c.pause, "panic") {
+					wantErrors = 1 // a failed callout and a panic are errors
+				}
+				if got := counter(t, host, decisions("b", "error")); got != wantErrors {
+					t.Errorf("errors = %d, want %d", got, wantErrors)
+				}
+				if got := counter(t, host, decisions("b", "paused")); got != 1 {
+					t.Errorf("paused = %d, want 1", got)
+				}
 			})
 		}
 		t.Run("a body that arrives while paused runs after the resume", func(t *testing.T) {
@@ -327,6 +339,7 @@ func TestConfigErrors(t *testing.T) {
 		{"malformed JSON", `{"filters": [}`, `malformed JSON at offset 13`},
 		{"no filters", `{"filters": []}`, `filters: must list at least one filter`},
 		{"filters of the wrong type", `{"filters": "step"}`, `filters: must be an array of objects, not a string`},
+		{"bad metrics prefix", `{"metrics_prefix":"my-prefix","filters":[{"name":"step"}]}`, `metrics_prefix: must be letters, digits and '_', not starting with a digit, not "my-prefix"`},
 		{"unknown top-level key", `{"filter": []}`, `filter: unknown field (known fields: fail_open, filters, flush_interval, metrics_prefix)`},
 		{"unknown filter", chain(step("a", ""), `{"name":"nope"}`), `filters[1].name: unknown filter "nope"; this plugin links in: step`},
 		{"missing name", `{"filters":[{"config":{}}]}`, `filters[0].name: is required`},

@@ -233,8 +233,8 @@ func (pc *pluginContext) configure(data []byte) error {
 		}
 		pc.failOpen = root.Bool("fail_open", pc.failOpen)
 		prefix = root.String("metrics_prefix", prefix)
-		if !stats.Valid(prefix) {
-			root.Fail("metrics_prefix", "must be letters, digits and '_' only, not %q", prefix)
+		if !stats.ValidName(prefix) {
+			root.Fail("metrics_prefix", "must be letters, digits and '_', not starting with a digit, not %q", prefix)
 		}
 		pc.tickPeriod = root.Duration("flush_interval", pc.tickPeriod)
 		if pc.tickPeriod < 10*time.Millisecond {
@@ -376,8 +376,9 @@ type SharedData interface {
 	// Get returns the value at key and its CAS token. A missing key returns
 	// types.ErrorStatusNotFound.
 	Get(key string) (value []byte, cas uint32, err error)
-	// Set stores value at key if the key's CAS token is still cas (0
-	// stores unconditionally), else returns types.ErrorStatusCasMismatch.
+	// Set stores a copy of value at key if the key's CAS token is still cas
+	// (0 stores unconditionally), else returns types.ErrorStatusCasMismatch.
+	// The caller may reuse value afterwards.
 	Set(key string, value []byte, cas uint32) error
 }
 

@@ -72,6 +72,7 @@ func (s *stream) OnHttpResponseBody(size int, endOfStream bool) types.Action {
 func (s *stream) OnHttpStreamDone() {
 	for i, l := range s.pc.links {
 		if l.done != nil {
+			s.marks[i].seen = true
 			s.call(i, func() { l.done.OnStreamDone(&s.x) })
 		}
 	}

@@ -48,6 +48,7 @@ func TestCountersAfterTraffic(t *testing.T) {
 				requests("other", "2xx"): 2, requests("HEAD", "none"): 1, requests("TRACE", "none"): 1,
 				requests("PUT", "2xx"): 1, seen("a"): 11, decided("a", "allowed"): 11,
 				seen("b"): 11, decided("b", "allowed"): 11,
+				seen("metrics"): 11, decided("metrics", "allowed"): 11,
 			},
 			runs: 2,
 		},
@@ -59,6 +60,7 @@ func TestCountersAfterTraffic(t *testing.T) {
 			want: map[string]uint64{
 				requests("GET", "4xx"): 1, requests("POST", "4xx"): 1, localReplies("4xx"): 2,
 				seen("a"): 2, decided("a", "allowed"): 2, seen("b"): 2, decided("b", "denied"): 2,
+				seen("metrics"): 2, decided("metrics", "allowed"): 2,
 			},
 			runs: 2,
 		},
@@ -70,6 +72,7 @@ func TestCountersAfterTraffic(t *testing.T) {
 			want: map[string]uint64{
 				requests("GET", "2xx"): 1, requests("GET", "5xx"): 1,
 				seen("a"): 2, decided("a", "shadow_denied"): 2, seen("b"): 2, decided("b", "allowed"): 2,
+				seen("metrics"): 2, decided("metrics", "allowed"): 2,
 			},
 			runs: 2,
 		},
@@ -84,7 +87,8 @@ func TestCountersAfterTraffic(t *testing.T) {
 			want: map[string]uint64{
 				requests("POST", "5xx"): 1, localReplies("5xx"): 1, requests("GET", "2xx"): 1,
 				seen("a"): 2, decided("a", "paused"): 2, decided("a", "denied"): 1, decided("a", "allowed"): 1,
-				seen("b"): 1, decided("b", "allowed"): 1,
+				decided("a", "error"): 1, // the failed callout
+				seen("b"):             1, decided("b", "allowed"): 1, seen("metrics"): 2, decided("metrics", "allowed"): 2,
 			},
 			runs: 3, // request headers up to the pause, the rest after it, response headers
 		},
@@ -96,6 +100,7 @@ func TestCountersAfterTraffic(t *testing.T) {
 			want: map[string]uint64{
 				requests("DELETE", "5xx"): 1, localReplies("5xx"): 1,
 				seen("a"): 1, decided("a", "denied"): 1, decided("a", "error"): 1,
+				seen("metrics"): 1, decided("metrics", "allowed"): 1,
 			},
 			runs: 2,
 		},
@@ -106,7 +111,7 @@ func TestCountersAfterTraffic(t *testing.T) {
 			script: []request{{method: "PUT", status: "200"}},
 			want: map[string]uint64{
 				requests("PUT", "2xx"): 1, seen("a"): 1, decided("a", "allowed"): 1, decided("a", "error"): 1,
-				seen("b"): 1, decided("b", "allowed"): 1,
+				seen("b"): 1, decided("b", "allowed"): 1, seen("metrics"): 1, decided("metrics", "allowed"): 1,
 			},
 			runs: 2,
 		},
