@@ -1,7 +1,10 @@
 # Build and test entry points. Every build flag is written out here.
 #
+#   make demo       run the seed tutorial through the chain example, locally
 #   make examples   build every examples/<name> into build/<name>.wasm
 #   make test       build what the tests need, then go vet and go test
+#   make images     an OCI image per example (images.mk); make push, make e2e
+#   make bench      measure the compiled plugins, write BENCHMARKS.md (bench.mk)
 #   make clean      remove build/
 
 GO        ?= go
@@ -49,3 +52,6 @@ test: examples testplugins vet
 
 clean:
 	rm -rf build
+
+include images.mk demo.mk
+-include bench.mk
