@@ -24,8 +24,13 @@ build/oci/%/index.json: build/%.wasm $(WASMIMAGE)
 
 images: $(EXAMPLES:%=build/oci/%/index.json)
 
+ifneq ($(filter push,$(MAKECMDGOALS)),)
+ifeq ($(REGISTRY),)
+$(error usage: make push REGISTRY=host[:port]/path [IMAGE_TAG=tag])
+endif
+endif
+
 push: images
-	@test -n "$(REGISTRY)" || { echo 'usage: make push REGISTRY=host[:port]/path [IMAGE_TAG=tag]' >&2; exit 2; }
 	$(WASMIMAGE) push -tag $(IMAGE_TAG) $(REGISTRY) $(EXAMPLES:%=build/oci/%)
 
 e2e:
