@@ -1,3 +1,5 @@
+//go:build !wasip1
+
 // Package oci packages a compiled plugin as an OCI image that Istio's agent
 // can pull (`url: oci://…` in a WasmPlugin), writes it as an OCI image
 // layout, pushes it to a registry, and pulls it back the way the agent does.
@@ -44,4 +46,8 @@
 // WasmPlugin pinned by digest keeps matching. The gzip stream comes from
 // Go's compress/flate, so the digest is stable for a given Go release; a
 // Go release that changes its compressor may change it.
+//
+// The package is build tooling: it runs on the machine that builds the
+// plugins, never inside the proxy, and is left out of wasip1 builds, for
+// which the Docker credential code it uses does not compile.
 package oci

@@ -1,3 +1,5 @@
+//go:build !wasip1
+
 // Command wasmimage packages compiled plugins as OCI images that Istio's
 // agent pulls, pushes them, and pulls them back. See package oci for the
 // image format.
