@@ -411,3 +411,35 @@ func TestStaticChain(t *testing.T) {
 		})
 	})
 }
+
+func TestChainCountsOnlyRequestsAFilterSaw(t *testing.T) {
+	wasmtest.Both(t, "testchain", nativeChain, func(t *testing.T, r wasmtest.Runner) {
+		// "late" acts on requests and responses; "gate" denies before it.
+		host, reset := start(t, r, chain(step("gate", `{"action":"deny","if_header":"x-deny"}`),
+			step("late", `{"phase":"headers"}`), step("late-response", `{"phase":"response_headers"}`)))
+		defer reset()
+		for _, deny := range []bool{true, false} {
+			id := host.InitializeHttpContext()
+			headers := request
+			if deny {
+				headers = append([][2]string{{"x-deny", "1"}}, request...)
+			}
+			host.CallOnRequestHeaders(id, headers, true)
+			host.CallOnResponseHeaders(id, [][2]string{{":status", "200"}}, true)
+			if got := header(host.GetCurrentResponseHeaders(id), "x-trace"); got != "latelate-response" {
+				t.Errorf("response x-trace = %q: both response filters must see every response", got)
+			}
+			host.CompleteHttpContext(id)
+		}
+		host.Tick()
+		for name, want := range map[string]uint64{
+			seen("gate"): 2, decisions("gate", "denied"): 1, decisions("gate", "allowed"): 1,
+			seen("late"): 1, decisions("late", "allowed"): 1, // the denied request never reached it
+			seen("late-response"): 2, decisions("late-response", "allowed"): 2,
+		} {
+			if got := counter(t, host, name); got != want {
+				t.Errorf("%s = %d, want %d", name, got, want)
+			}
+		}
+	})
+}

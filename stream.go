@@ -72,7 +72,9 @@ func (s *stream) OnHttpResponseBody(size int, endOfStream bool) types.Action {
 func (s *stream) OnHttpStreamDone() {
 	for i, l := range s.pc.links {
 		if l.done != nil {
-			s.marks[i].seen = true
+			if !l.requestPhase() {
+				s.marks[i].seen = true
+			}
 			s.call(i, func() { l.done.OnStreamDone(&s.x) })
 		}
 	}
@@ -143,6 +145,12 @@ func (s *stream) hasPhase(ph phase) bool {
 	return false
 }
 
+// requestPhase reports whether the filter acts on requests. Such a filter
+// is counted only for the requests it saw: not for a request an earlier
+// filter denied, whose local reply it may still see in the response phase.
+// Filters without a request phase are counted when they run at all.
+func (l *link) requestPhase() bool { return l.reqHeaders != nil || l.reqBody != nil }
+
 func (l *link) has(ph phase) bool {
 	switch ph {
 	case phaseRequestHeaders:
@@ -171,7 +179,9 @@ func (s *stream) run(ph phase, from int) types.Action {
 		if !l.has(ph) {
 			continue
 		}
-		s.marks[i].seen = true
+		if ph.request() || !l.requestPhase() {
+			s.marks[i].seen = true
+		}
 		stop = s.decide(i, ph, s.invoke(i, ph))
 	}
 	if s.pc.measureTime {

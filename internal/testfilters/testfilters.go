@@ -14,10 +14,10 @@ import (
 // Step records its id in the x-trace request header (request phases) or
 // response header (response phases), then does what its config says:
 //
-//	{"phase": "request_headers", "action": "continue|deny|pause|panic",
+//	{"phase": "request_headers|request_body|response_headers|response_body|headers", "action": "continue|deny|pause|panic",
 //	 "status": 403, "resume": "continue|deny|panic", "if_header": "x-name"}
 //
-// With if_header, the action applies only to requests carrying that header;
+// "headers" acts in both header phases. With if_header, the action applies only to requests carrying that header;
 // others continue.
 //
 // "pause" calls the cluster "callout" and resumes with "resume" when it
@@ -52,6 +52,8 @@ var Kind = policy.Kind{Name: "step", Build: func(config gjson.Result, env *polic
 		return &requestStep{s}, nil
 	case "response_headers", "response_body":
 		return &responseStep{s}, nil
+	case "headers":
+		return &headersStep{s}, nil
 	}
 	return nil, conf.Errorf("phase", "unknown phase %q", s.phase)
 }}
@@ -142,5 +144,18 @@ type stamp struct{ id string }
 
 func (s stamp) OnResponseHeaders(x *policy.Exchange) policy.Result {
 	x.SetResponseHeader("x-stamp", s.id)
+	return policy.Continue()
+}
+
+// headersStep acts on request and response headers.
+type headersStep struct{ *Step }
+
+func (s *headersStep) OnRequestHeaders(x *policy.Exchange) policy.Result {
+	x.AddRequestHeader("x-trace", s.id)
+	return s.act(x, s.action)
+}
+
+func (s *headersStep) OnResponseHeaders(x *policy.Exchange) policy.Result {
+	x.AddResponseHeader("x-trace", s.id)
 	return policy.Continue()
 }
