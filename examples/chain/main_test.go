@@ -26,20 +26,22 @@ type step struct {
 // The seed tutorial end to end, with config.json as the plugin
 // configuration: three requests 0.25 s apart get 200, 200, 429, and every
 // response, the denied one too, carries who-am-i and injected-by; a second
-// later the limit admits requests again. The shadow headerauth rule and
-// the authz rule act as README.md says, and the metrics filter counts it
-// all.
+// later the limit admits requests again. The headerauth rule (allow: true,
+// as in the managed-mesh tutorial) and the authz rule act as README.md
+// says, and the metrics filter counts it all.
 func TestSeedScenario(t *testing.T) {
 	config, err := os.ReadFile("config.json")
 	if err != nil {
 		t.Fatal(err)
 	}
+	allow := [][2]string{{"allow", "true"}}
 	steps := []step{
-		{at: 0, path: "/headers", status: 200},
-		{at: 250 * time.Millisecond, path: "/headers", status: 200},
-		{at: 500 * time.Millisecond, path: "/headers", status: 429, body: "rate limited, wait and retry."},
-		{at: 1250 * time.Millisecond, path: "/headers", headers: [][2]string{{"allow", "true"}}, status: 200},
-		{at: 1300 * time.Millisecond, path: "/admin/users", status: 403, body: "access denied\n"},
+		{at: 0, path: "/headers", headers: allow, status: 200},
+		{at: 250 * time.Millisecond, path: "/headers", headers: allow, status: 200},
+		{at: 500 * time.Millisecond, path: "/headers", headers: allow, status: 429, body: "rate limited, wait and retry."},
+		{at: 1250 * time.Millisecond, path: "/headers", status: 403, body: "access denied\n"},
+		{at: 1300 * time.Millisecond, path: "/headers", headers: allow, status: 200},
+		{at: 1350 * time.Millisecond, path: "/admin/users", headers: allow, status: 403, body: "access denied\n"},
 	}
 	t0 := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	wasmtest.Both(t, "chain", func() types.VMContext { return Plugin() }, func(t *testing.T, r wasmtest.Runner) {
@@ -65,15 +67,16 @@ func TestSeedScenario(t *testing.T) {
 		}
 		host.Tick()
 		for name, want := range map[string]uint64{
-			"filter=.=metrics;.;method=.=GET;.;code_class=.=2xx;.;policy_requests_total":     3,
-			"filter=.=metrics;.;method=.=GET;.;code_class=.=4xx;.;policy_requests_total":     2,
-			"filter=.=metrics;.;code_class=.=4xx;.;policy_local_replies_total":               2,
-			"filter=.=headerauth;.;decision=.=shadow_denied;.;policy_filter_decisions_total": 4,
-			"filter=.=headerauth;.;decision=.=allowed;.;policy_filter_decisions_total":       1,
-			"filter=.=authz;.;decision=.=denied;.;policy_filter_decisions_total":             1,
-			"filter=.=authz;.;decision=.=allowed;.;policy_filter_decisions_total":            3,
-			"filter=.=ratelimit;.;decision=.=allowed;.;policy_filter_decisions_total":        4,
-			"filter=.=ratelimit;.;decision=.=denied;.;policy_filter_decisions_total":         1,
+			"filter=.=metrics;.;method=.=GET;.;code_class=.=2xx;.;policy_requests_total": 3,
+			"filter=.=metrics;.;method=.=GET;.;code_class=.=4xx;.;policy_requests_total": 3,
+			"filter=.=metrics;.;code_class=.=4xx;.;policy_local_replies_total":           3,
+			"filter=.=headerauth;.;decision=.=denied;.;policy_filter_decisions_total":    1,
+			"filter=.=headerauth;.;decision=.=allowed;.;policy_filter_decisions_total":   5,
+			"filter=.=ratelimit;.;policy_filter_requests_total":                          5,
+			"filter=.=ratelimit;.;decision=.=allowed;.;policy_filter_decisions_total":    4,
+			"filter=.=ratelimit;.;decision=.=denied;.;policy_filter_decisions_total":     1,
+			"filter=.=authz;.;decision=.=denied;.;policy_filter_decisions_total":         1,
+			"filter=.=authz;.;decision=.=allowed;.;policy_filter_decisions_total":        3,
 		} {
 			if got := metricstest.Counter(t, host, name); got != want {
 				t.Errorf("%s = %d, want %d", name, got, want)
