@@ -73,9 +73,10 @@ type Host struct {
 	nextVM atomic.Uint32
 }
 
-// New compiles wasm, a plugin built as a WASI reactor (GOOS=wasip1
-// -buildmode=c-shared, or TinyGo's -target=wasi), for proxy-wasm ABI 0.2.0.
-// Create its VMs with NewVM; Close releases everything.
+// New compiles wasm, a proxy-wasm ABI 0.2.0 plugin built as a WASI reactor
+// (one that exports _initialize: -buildmode=c-shared), and makes the checks
+// Envoy makes when it loads a plugin. Create its VMs with NewVM; Close
+// releases everything.
 func New(ctx context.Context, wasm []byte, cfg Config) (*Host, error) {
 	if cfg.Cache == nil {
 		cfg.Cache = processCache

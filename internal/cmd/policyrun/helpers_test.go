@@ -48,11 +48,12 @@ func startRunner(t *testing.T, image string, args ...string) (base string, log *
 	args = append([]string{"-plugin", wasmtest.ImagePath(image)}, args...)
 	args = append(args, "-listen", "127.0.0.1:0")
 	ctx, cancel := context.WithCancel(context.Background())
-	log = &output{ready: make(chan string, 1)}
+	ready := make(chan string, 1)
+	log = &output{ready: ready}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, args, io.Discard, log) }()
 	select {
-	case addr := <-log.ready:
+	case addr := <-ready:
 		t.Cleanup(func() {
 			cancel()
 			if err := <-done; err != nil {
