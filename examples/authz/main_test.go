@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
@@ -13,11 +14,20 @@ import (
 )
 
 // TestReadmeExchange runs the exchange shown in README.md with config.json,
-// natively and as build/authz.wasm.
+// natively and as build/authz.wasm, and checks that every JSON plugin
+// configuration in the README starts the plugin.
 func TestReadmeExchange(t *testing.T) {
 	config, err := os.ReadFile("config.json")
 	if err != nil {
 		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := jsonBlocks(string(readme))
+	if len(blocks) != 2 {
+		t.Fatalf("README has %d JSON blocks, want 2 (the example's and the remote service's)", len(blocks))
 	}
 	cases := []struct {
 		method, path string
@@ -37,6 +47,14 @@ func TestReadmeExchange(t *testing.T) {
 	}
 	native := func() types.VMContext { return policy.Configured(authz.Kind) }
 	wasmtest.Both(t, "authz", native, func(t *testing.T, r wasmtest.Runner) {
+		// One emulator at a time: the SDK's emulator is process-global.
+		for i, b := range blocks {
+			host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().WithVMContext(r.VM).WithPluginConfiguration([]byte(b)))
+			if s := host.StartPlugin(); s != types.OnPluginStartStatusOK {
+				t.Errorf("README JSON block %d does not start the plugin (%v): %q", i, s, host.GetCriticalLogs())
+			}
+			reset()
+		}
 		host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().WithVMContext(r.VM).WithPluginConfiguration(config))
 		defer reset()
 		if s := host.StartPlugin(); s != types.OnPluginStartStatusOK {
@@ -56,4 +74,14 @@ func TestReadmeExchange(t *testing.T) {
 			host.CompleteHttpContext(id)
 		}
 	})
+}
+
+// jsonBlocks returns the fenced json blocks of a Markdown text.
+func jsonBlocks(md string) []string {
+	var out []string
+	for _, part := range strings.Split(md, "```json\n")[1:] {
+		block, _, _ := strings.Cut(part, "```")
+		out = append(out, block)
+	}
+	return out
 }
