@@ -30,6 +30,7 @@ func (x *Exchange) HTTPCall(cluster string, headers [][2]string, body []byte, ti
 	s, at := x.stream, x.current
 	millis := uint32(timeout / time.Millisecond)
 	_, err := proxywasm.DispatchHttpCall(cluster, headers, body, nil, millis, func(numHeaders, bodySize, _ int) {
+		s.callouts--
 		var resp CalloutResponse
 		if numHeaders > 0 {
 			resp.Headers, _ = proxywasm.GetHttpCallResponseHeaders()
@@ -49,5 +50,8 @@ func (x *Exchange) HTTPCall(cluster string, headers [][2]string, body []byte, ti
 		}
 		s.resume(r)
 	})
+	if err == nil {
+		s.callouts++
+	}
 	return err
 }

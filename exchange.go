@@ -21,14 +21,17 @@ type Exchange struct {
 	respHeaders [][2]string
 	respLoaded  bool
 
-	props   map[string]propValue
+	props   []property // read so far; a handful, so a slice beats a map
 	start   time.Time
 	local   *Response
 	scratch []any
 	current int // index in the chain of the filter being called
 }
 
-type propValue struct {
+// property is a proxy property read during the exchange: its path joined
+// with NUL bytes, and its value.
+type property struct {
+	key   string
 	value string
 	ok    bool
 }
@@ -174,18 +177,37 @@ func (x *Exchange) RouteName() string {
 // Property reads a proxy property (an Envoy attribute such as
 // "source","address") once per exchange.
 func (x *Exchange) Property(path ...string) (string, bool) {
-	key := strings.Join(path, "\x00")
-	if v, ok := x.props[key]; ok {
-		return v.value, v.ok
+	for _, p := range x.props {
+		if samePath(p.key, path) {
+			return p.value, p.ok
+		}
 	}
 	raw, err := proxywasm.GetProperty(path)
-	v := propValue{value: string(raw), ok: err == nil}
-	if x.props == nil {
-		x.props = map[string]propValue{}
-	}
-	x.props[key] = v
-	return v.value, v.ok
+	p := property{key: strings.Join(path, "\x00"), value: string(raw), ok: err == nil}
+	x.props = append(x.props, p)
+	return p.value, p.ok
 }
+
+// samePath reports whether key is path joined with NUL bytes, without
+// joining it.
+func samePath(key string, path []string) bool {
+	for i, seg := range path {
+		if i > 0 {
+			if key == "" || key[0] != 0 {
+				return false
+			}
+			key = key[1:]
+		}
+		if !strings.HasPrefix(key, seg) {
+			return false
+		}
+		key = key[len(seg):]
+	}
+	return key == ""
+}
+
+// requestTime is the path of Envoy's request.time attribute.
+var requestTime = []string{"request", "time"}
 
 // StartTime is when the request arrived: Envoy's request.time attribute, or
 // the plugin's clock when the proxy does not provide it. Time-based filters
@@ -193,8 +215,10 @@ func (x *Exchange) Property(path ...string) (string, bool) {
 // request.time property.
 func (x *Exchange) StartTime() time.Time {
 	if x.start.IsZero() {
-		if raw, ok := x.Property("request", "time"); ok && len(raw) == 8 {
-			x.start = time.Unix(0, int64(binary.LittleEndian.Uint64([]byte(raw))))
+		// Read directly rather than through Property: every rate-limited
+		// request needs it, and decoding the bytes needs no string.
+		if raw, err := proxywasm.GetProperty(requestTime); err == nil && len(raw) == 8 {
+			x.start = time.Unix(0, int64(binary.LittleEndian.Uint64(raw)))
 		} else {
 			x.start = x.stream.pc.plugin.now()
 		}

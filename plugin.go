@@ -149,6 +149,7 @@ type pluginContext struct {
 	measureTime bool
 	tickers     []TickFilter
 	tickPeriod  time.Duration
+	spare       []*stream // ended streams, for reuse (stream.recycle)
 }
 
 // TickFilter is implemented by filters with periodic housekeeping; the chain
@@ -205,6 +206,12 @@ func (pc *pluginContext) OnPluginDone() bool {
 }
 
 func (pc *pluginContext) NewHttpContext(contextID uint32) types.HttpContext {
+	if n := len(pc.spare); n > 0 {
+		s := pc.spare[n-1]
+		pc.spare[n-1] = nil
+		pc.spare = pc.spare[:n-1]
+		return s
+	}
 	s := &stream{pc: pc, marks: make([]mark, len(pc.links))}
 	s.x.stream = s
 	s.x.scratch = make([]any, len(pc.links))

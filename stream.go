@@ -38,6 +38,11 @@ type stream struct {
 	x     Exchange
 	marks []mark
 
+	// callouts counts the HTTP calls awaiting their answer; held is set
+	// once the chain has paused. Either keeps the stream from reuse.
+	callouts int
+	held     bool
+
 	// Where the chain is paused, if it is.
 	paused      bool
 	pausedPhase phase
@@ -75,7 +80,7 @@ func (s *stream) OnHttpStreamDone() {
 			if !l.requestPhase() {
 				s.marks[i].seen = true
 			}
-			s.call(i, func() { l.done.OnStreamDone(&s.x) })
+			s.streamDone(l, i)
 		}
 	}
 	for i, l := range s.pc.links {
@@ -99,6 +104,39 @@ func (s *stream) OnHttpStreamDone() {
 			l.errs.Inc()
 		}
 	}
+	s.recycle()
+}
+
+// streamDone calls filter i's OnStreamDone, recovering a panic.
+func (s *stream) streamDone(l *link, i int) {
+	prev := s.x.current
+	s.x.current = i
+	ok := true
+	defer s.recoverFilter(i, prev, &ok)
+	l.done.OnStreamDone(&s.x)
+}
+
+// maxSpare bounds the streams a plugin keeps for reuse: about the number of
+// requests a worker has in flight at once.
+const maxSpare = 256
+
+// recycle keeps the ended stream s for the plugin's next one, which saves
+// its allocations on every request. The proxy makes no further call into
+// an ended stream; only a callout's answer or a Resume by a filter that
+// paused can still reach it, so a stream that made a callout or paused is
+// left to the garbage collector.
+func (s *stream) recycle() {
+	pc := s.pc
+	if s.callouts > 0 || s.held || len(pc.spare) >= maxSpare {
+		return
+	}
+	marks, scratch, props := s.marks, s.x.scratch, s.x.props
+	clear(marks)
+	clear(scratch)
+	clear(props)
+	*s = stream{pc: pc, marks: marks}
+	s.x = Exchange{stream: s, scratch: scratch, props: props[:0]}
+	pc.spare = append(pc.spare, s)
 }
 
 // ChainTime is the time spent in the chain's filters so far. It is measured
@@ -174,6 +212,7 @@ func (s *stream) run(ph phase, from int) types.Action {
 		start = s.pc.plugin.now()
 	}
 	stop := false
+	var r Result // one for the whole loop: a Result is large, and copying it costs
 	for i := from; i < len(s.pc.links) && !stop; i++ {
 		l := s.pc.links[i]
 		if !l.has(ph) {
@@ -182,7 +221,10 @@ func (s *stream) run(ph phase, from int) types.Action {
 		if ph.request() || !l.requestPhase() {
 			s.marks[i].seen = true
 		}
-		stop = s.decide(i, ph, s.invoke(i, ph))
+		if !s.invoke(l, i, ph, &r) {
+			r = s.failure(i)
+		}
+		stop = s.decide(i, ph, &r)
 	}
 	if s.pc.measureTime {
 		s.chainTime += s.pc.plugin.now().Sub(start)
@@ -193,25 +235,24 @@ func (s *stream) run(ph phase, from int) types.Action {
 	return types.ActionContinue
 }
 
-// invoke calls filter i's phase ph, turning a panic into a result.
-func (s *stream) invoke(i int, ph phase) (r Result) {
-	l := s.pc.links[i]
-	ok := s.call(i, func() {
-		switch ph {
-		case phaseRequestHeaders:
-			r = l.reqHeaders.OnRequestHeaders(&s.x)
-		case phaseRequestBody:
-			r = l.reqBody.OnRequestBody(&s.x, s.body)
-		case phaseResponseHeaders:
-			r = l.respHeaders.OnResponseHeaders(&s.x)
-		case phaseResponseBody:
-			r = l.respBody.OnResponseBody(&s.x, s.body)
-		}
-	})
-	if !ok {
-		return s.failure(i)
+// invoke calls filter i's phase ph, storing its result in r; it reports
+// false if the filter panicked. It is call without the closure, since it
+// runs for every filter and phase of every request.
+func (s *stream) invoke(l *link, i int, ph phase, r *Result) (ok bool) {
+	prev := s.x.current
+	s.x.current = i
+	defer s.recoverFilter(i, prev, &ok)
+	switch ph {
+	case phaseRequestHeaders:
+		*r = l.reqHeaders.OnRequestHeaders(&s.x)
+	case phaseRequestBody:
+		*r = l.reqBody.OnRequestBody(&s.x, s.body)
+	case phaseResponseHeaders:
+		*r = l.respHeaders.OnResponseHeaders(&s.x)
+	case phaseResponseBody:
+		*r = l.respBody.OnResponseBody(&s.x, s.body)
 	}
-	return r
+	return true
 }
 
 // call runs f as filter i, recovering a panic: it is logged once with the
@@ -219,17 +260,22 @@ func (s *stream) invoke(i int, ph phase) (r Result) {
 func (s *stream) call(i int, f func()) (ok bool) {
 	prev := s.x.current
 	s.x.current = i
-	defer func() {
-		s.x.current = prev
-		if v := recover(); v != nil {
-			l := s.pc.links[i]
-			s.marks[i].failed = true
-			proxywasm.LogCriticalf("policy: filter %s (%s) panicked: %v", l.id, l.kind, v)
-			ok = false
-		}
-	}()
+	defer s.recoverFilter(i, prev, &ok)
 	f()
 	return true
+}
+
+// recoverFilter ends a call of filter i: it restores the calling filter
+// prev and, if filter i panicked, logs and counts it and sets *ok to false.
+// It must be deferred directly, for recover to see the panic.
+func (s *stream) recoverFilter(i, prev int, ok *bool) {
+	s.x.current = prev
+	if v := recover(); v != nil {
+		l := s.pc.links[i]
+		s.marks[i].failed = true
+		proxywasm.LogCriticalf("policy: filter %s (%s) panicked: %v", l.id, l.kind, v)
+		*ok = false
+	}
 }
 
 // failure is the result that stands in for a filter that panicked: 500
@@ -244,11 +290,12 @@ func (s *stream) failure(i int) Result {
 
 // decide applies filter i's result r in phase ph and reports whether the
 // chain stops here.
-func (s *stream) decide(i int, ph phase, r Result) (stop bool) {
+func (s *stream) decide(i int, ph phase, r *Result) (stop bool) {
 	l := s.pc.links[i]
 	switch r.Action {
 	case ActionPause:
 		s.marks[i].paused = true
+		s.held = true
 		s.paused, s.pausedPhase, s.pausedAt = true, ph, i
 		return true
 	case ActionDeny:
@@ -291,7 +338,7 @@ func (s *stream) resume(r Result) {
 	}
 	s.paused = false
 	ph, at := s.pausedPhase, s.pausedAt
-	if s.decide(at, ph, r) {
+	if s.decide(at, ph, &r) {
 		return // denied, or paused again
 	}
 	if s.run(ph, at+1) == types.ActionPause {

@@ -39,6 +39,10 @@ type Authorizer struct {
 	def    Action
 	deny   policy.Response // Reason is the default's
 	remote *remote         // nil without a Remote
+
+	// view is the request being decided. Requests run one at a time in a
+	// VM, so one view serves them all.
+	view view
 }
 
 // rule is a compiled Rule.
@@ -178,7 +182,9 @@ func (a *Authorizer) OnRequestHeaders(x *policy.Exchange) policy.Result {
 	if a.remote != nil {
 		a.remote.strip(x)
 	}
-	action, i := a.decide(&view{req: x})
+	v := &a.view // reused: building a view per request would allocate it
+	*v = view{req: x}
+	action, i := a.decide(v)
 	deny := &a.deny
 	if i >= 0 {
 		a.rules[i].hits.Inc()

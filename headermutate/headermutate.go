@@ -133,14 +133,14 @@ func New(cfg Config, env *policy.Env) (*Mutator, error) {
 
 // OnRequestHeaders applies the request operations.
 func (m *Mutator) OnRequestHeaders(x *policy.Exchange) policy.Result {
-	apply(x, requestHeaders, m.request)
+	apply(x, &requestHeaders, m.request)
 	return policy.Continue()
 }
 
 // OnResponseHeaders applies the response operations, to the upstream's
 // response and to local replies alike.
 func (m *Mutator) OnResponseHeaders(x *policy.Exchange) policy.Result {
-	apply(x, responseHeaders, m.response)
+	apply(x, &responseHeaders, m.response)
 	return policy.Continue()
 }
 
@@ -172,7 +172,7 @@ var (
 	}
 )
 
-func apply(x *policy.Exchange, h headerMap, ops []op) {
+func apply(x *policy.Exchange, h *headerMap, ops []op) {
 	for _, o := range ops {
 		if o.remove {
 			h.remove(x, o.name)

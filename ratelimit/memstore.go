@@ -30,8 +30,8 @@ func (m *memStore) Get(key string) ([]byte, uint32, error) {
 	return e.value, e.cas, nil
 }
 
-// Set implements policy.SharedData. It keeps value, which callers do not
-// reuse.
+// Set implements policy.SharedData. It copies value, as the proxy does,
+// into the entry's own buffer, which records of one table fill exactly.
 func (m *memStore) Set(key string, value []byte, cas uint32) error {
 	e, ok := m.entries[key]
 	if ok && cas != 0 && cas != e.cas {
@@ -45,6 +45,6 @@ func (m *memStore) Set(key string, value []byte, cas uint32) error {
 	if m.cas == 0 {
 		m.cas++
 	}
-	e.value, e.cas = value, m.cas
+	e.value, e.cas = append(e.value[:0], value...), m.cas
 	return nil
 }

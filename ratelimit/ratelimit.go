@@ -71,6 +71,7 @@ type Limiter struct {
 	errLog                    errorLog
 
 	key []byte // the current request's key; requests run one at a time in a VM
+	rec []byte // the record being written, likewise
 }
 
 // New validates cfg and builds the filter; env is the one the chain passes
@@ -154,7 +155,7 @@ type quota struct {
 // check decides one request for the bucket name (or, if name is empty, for
 // key's bucket) of r at now.
 func (l *Limiter) check(r *rule, name string, key []byte, now int64) quota {
-	o := take(l.data, r.tbl, name, key, now)
+	o := takeWith(l.data, r.tbl, name, key, now, &l.rec)
 	l.conflicts.Add(uint64(o.retries))
 	if o.spilled {
 		l.overflow.Inc()

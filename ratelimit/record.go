@@ -33,10 +33,14 @@ func owner(key []byte, digest *[ownerDigestSize]byte) []byte {
 
 // encode packs s and its owner into a new record.
 func encode(s state, own []byte) []byte {
-	b := make([]byte, recordHeader, recordHeader+len(own))
-	b[0] = recordVersion
-	binary.LittleEndian.PutUint64(b[1:9], uint64(s.tokens))
-	binary.LittleEndian.PutUint64(b[9:17], uint64(s.last))
+	return appendRecord(make([]byte, 0, recordHeader+len(own)), s, own)
+}
+
+// appendRecord appends the record of s and its owner to b.
+func appendRecord(b []byte, s state, own []byte) []byte {
+	b = append(b, recordVersion)
+	b = binary.LittleEndian.AppendUint64(b, uint64(s.tokens))
+	b = binary.LittleEndian.AppendUint64(b, uint64(s.last))
 	return append(b, own...)
 }
 

@@ -82,7 +82,17 @@ type outcome struct {
 
 // take draws one token at now from the bucket named name (unkeyed), or
 // from key's bucket in t's slots (keyed, name empty).
-func take(data policy.SharedData, t *table, name string, key []byte, now int64) (o outcome) {
+func take(data policy.SharedData, t *table, name string, key []byte, now int64) outcome {
+	return takeWith(data, t, name, key, now, nil)
+}
+
+// takeWith is take encoding the record it writes into rec, a buffer the
+// caller keeps between decisions (SharedData.Set copies the value), so a
+// decision does not allocate one.
+func takeWith(data policy.SharedData, t *table, name string, key []byte, now int64, rec *[]byte) (o outcome) {
+	if rec == nil {
+		rec = new([]byte)
+	}
 	var digest [ownerDigestSize]byte
 	own := owner(key, &digest)
 	for ; o.retries < casAttempts; o.retries++ {
@@ -108,7 +118,11 @@ func take(data policy.SharedData, t *table, name string, key []byte, now int64) 
 		if name != "" || tg.spilled {
 			recOwner = nil
 		}
-		switch err := data.Set(tg.name, encode(o.b.state, recOwner), tg.cas); {
+		b := appendRecord((*rec)[:0], o.b.state, recOwner)
+		*rec = nil // a decision nested in Set (tests interleave workers so) gets its own
+		err = data.Set(tg.name, b, tg.cas)
+		*rec = b
+		switch {
 		case err == nil:
 			return o
 		case !errors.Is(err, types.ErrorStatusCasMismatch):
