@@ -35,12 +35,37 @@ type probeEnv struct {
 	stdlog *bytes.Buffer
 }
 
+// emulatorStuck is set once proxytest.NewHostEmulator has panicked: it
+// then holds the SDK's host lock for good, and any later emulator would
+// wait for it forever.
+var emulatorStuck bool
+
 // newEnv sets up an emulator without starting the VM or the plugin.
+//
+// A compiled plugin that trapped (a bridge bug can make the SDK panic inside
+// the VM) may have exited; proxytest would then panic while creating the
+// emulator, holding its lock, and every later test would hang. newEnv checks
+// the VM first so that such a failure stays a failure of the subtests.
 func newEnv(t *testing.T, r wasmtest.Runner, config string, opts ...func(*proxytest.EmulatorOption)) *probeEnv {
 	t.Helper()
+	if emulatorStuck {
+		t.Fatal("the host emulator is locked by an earlier failure; see the first failing subtest")
+	}
+	if r.Wasm != nil {
+		// proxy_on_log of an unknown context does nothing in a live VM.
+		if _, err := r.Wasm.Module.ExportedFunction("proxy_on_log").Call(context.Background(), 0); err != nil {
+			t.Fatalf("the compiled plugin no longer runs after an earlier failure: %v", err)
+		}
+	}
 	var buf bytes.Buffer
 	prev := log.Writer()
 	log.SetOutput(&buf)
+	t.Cleanup(func() {
+		log.SetOutput(prev)
+		if t.Failed() {
+			t.Logf("emulator log:\n%s", buf.String())
+		}
+	})
 	opt := proxytest.NewEmulatorOption().WithVMContext(r.VM).
 		WithVMConfiguration([]byte(vmConfig)).
 		WithPluginConfiguration([]byte(config)).
@@ -48,14 +73,10 @@ func newEnv(t *testing.T, r wasmtest.Runner, config string, opts ...func(*proxyt
 	for _, o := range opts {
 		o(opt)
 	}
+	emulatorStuck = true
 	host, reset := proxytest.NewHostEmulator(opt)
-	t.Cleanup(func() {
-		reset()
-		log.SetOutput(prev)
-		if t.Failed() {
-			t.Logf("emulator log:\n%s", buf.String())
-		}
-	})
+	emulatorStuck = false
+	t.Cleanup(reset)
 	return &probeEnv{t: t, r: r, host: host, stdlog: &buf}
 }
 
