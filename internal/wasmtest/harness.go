@@ -98,6 +98,23 @@ func runtimeOf(vm proxytest.WasmVMContext) wazero.Runtime {
 	return reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem().Interface().(wazero.Runtime)
 }
 
+// NewPluginContext implements types.VMContext. A plugin that trapped has
+// been closed by wazero; proxytest would then panic while holding the SDK's
+// host lock and hang every later emulator test, so a closed plugin gets a
+// plugin context that refuses to start instead, and the test fails cleanly.
+func (vm *VM) NewPluginContext(contextID uint32) types.PluginContext {
+	if vm.Module.IsClosed() {
+		return &closedPlugin{}
+	}
+	return vm.WasmVMContext.NewPluginContext(contextID)
+}
+
+type closedPlugin struct{ types.DefaultPluginContext }
+
+func (*closedPlugin) OnPluginStart(int) types.OnPluginStartStatus {
+	return types.OnPluginStartStatusFailed
+}
+
 // MemoryBytes is the size of the plugin's linear memory.
 func (vm *VM) MemoryBytes() uint32 { return vm.Module.Memory().Size() }
 
