@@ -1,0 +1,25 @@
+# make bench: what a request costs in the compiled plugins, measured against
+# the no-op plugin (internal/cmd/bench). It builds every example image and
+# build/noop.wasm, then measures time per request in wasm, host calls, native
+# time and allocations, image sizes before and after Binaryen's wasm-opt, and
+# the chain's memory over a million requests, and writes BENCHMARKS.md and
+# its chart BENCHMARKS.svg at the repository root. One run takes a few
+# minutes (the first wasm-opt of each image is most of it; its outputs are
+# kept in build/wasm-opt); timings are best taken on an otherwise idle machine.
+#
+# wasm-opt comes from Debian's binaryen package, installed if missing.
+# WASM_OPT= (empty) skips the optimized images.
+#
+# Include it after the Makefile's first target (`include bench.mk`), which
+# provides EXAMPLES, the examples target and the build/%.wasm rule.
+
+GO       ?= go
+WASM_OPT ?= wasm-opt
+
+.PHONY: bench binaryen
+
+bench: examples build/noop.wasm $(if $(WASM_OPT),binaryen)
+	$(GO) run ./internal/cmd/bench -wasm-opt '$(WASM_OPT)'
+
+binaryen:
+	@command -v $(WASM_OPT) >/dev/null 2>&1 || apt-get install -y binaryen || { apt-get update && apt-get install -y binaryen; }

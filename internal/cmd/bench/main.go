@@ -1,0 +1,128 @@
+// Command bench measures what a request costs in the library's compiled
+// plugins, against a plugin that does nothing, and writes the report
+// (BENCHMARKS.md) and its chart. `make bench` builds the images and runs it
+// from the repository root.
+//
+// It measures every example (examples/NAME, configured with its
+// config.json; examples/chain is the seed scenario) and the no-op plugin
+// (internal/testdata/noop: the SDK and the bridge with default contexts,
+// the floor that is the cost of the host and the Go runtime alone):
+//
+//   - time per request through the compiled image in wazero (internal/host),
+//     split into the request and the response phase, with the ratio to the
+//     no-op plugin; the plugins take turns in rounds, so that the machine's
+//     load weighs on all of them alike, and the report gives medians;
+//   - host calls per request by import name, proxy-wasm and WASI apart;
+//   - time and allocations per request natively (testing.Benchmark through
+//     proxytest, with the same configuration);
+//   - image size as built, gzipped (what a registry transfers), and after
+//     Binaryen's wasm-opt, with whether the optimized image still passes the
+//     conformance check and serves requests exactly as the original does;
+//   - linear memory of the chain after 10,000 and 1,000,000 requests.
+//
+// Every plugin serves the same request, which every example lets through:
+// the benchmark measures the path a request takes when the policy allows
+// it. A plugin that answers it otherwise fails the run.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+func main() {
+	opts := options{}
+	flag.StringVar(&opts.root, "root", ".", "the repository root: examples/ and build/ are read from it")
+	flag.StringVar(&opts.out, "out", "BENCHMARKS.md", "the report to write")
+	flag.StringVar(&opts.chart, "chart", "BENCHMARKS.svg", "the chart to write (.svg or .png), linked from the report by its base name")
+	flag.IntVar(&opts.rounds, "rounds", 15, "timing rounds; each plugin serves -batch requests per round")
+	flag.IntVar(&opts.batch, "batch", 3000, "requests per plugin and round")
+	flag.IntVar(&opts.memRequests, "mem-requests", 1_000_000, "requests through the chain before its memory is read the second time")
+	flag.StringVar(&opts.wasmOpt, "wasm-opt", "wasm-opt", "Binaryen's wasm-opt; empty to skip the optimized images")
+	flag.Parse()
+	log.SetFlags(0)
+	log.SetPrefix("bench: ")
+
+	start := time.Now()
+	r, err := run(context.Background(), opts)
+	if err != nil {
+		log.Fatal(err)
+	}
+	r.took = time.Since(start)
+	if err := writeChart(under(opts.root, opts.chart), r); err != nil {
+		log.Fatal(err)
+	}
+	if err := os.WriteFile(under(opts.root, opts.out), []byte(r.markdown(filepath.Base(opts.chart))), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	log.Printf("wrote %s and %s in %s", opts.out, opts.chart, r.took.Round(time.Second))
+}
+
+type options struct {
+	root, out, chart string
+	rounds, batch    int
+	memRequests      int
+	wasmOpt          string
+}
+
+// run takes every measure. The optimized images come first, while nothing
+// else runs: wasm-opt uses both cores, and the timings need a quiet machine.
+func run(ctx context.Context, o options) (*results, error) {
+	useCacheDir(filepath.Join(o.root, "build", "wazero-cache"))
+	plugins, err := loadPlugins(o.root)
+	if err != nil {
+		return nil, err
+	}
+	r := &results{plugins: plugins, machine: describeMachine(o.wasmOpt)}
+
+	log.Print("sizes and wasm-opt")
+	if r.sizes, err = measureSizes(ctx, o, plugins); err != nil {
+		return nil, err
+	}
+	timed := append([]plugin(nil), plugins...)
+	for _, level := range chainOptLevels {
+		if p, ok := optimizedChain(plugins, level, r.sizes); ok {
+			timed = append(timed, p)
+		}
+	}
+
+	log.Printf("time per request in wasm: %d rounds of %d requests", o.rounds, o.batch)
+	if r.times, err = measureTimes(ctx, timed, o.rounds, o.batch); err != nil {
+		return nil, err
+	}
+	log.Print("host calls per request")
+	if r.calls, err = countCalls(ctx, plugins, 2000); err != nil {
+		return nil, err
+	}
+	log.Printf("memory of the chain over %d requests", o.memRequests)
+	if r.memory, err = measureMemory(ctx, find(plugins, chainName), []int{10_000, o.memRequests}); err != nil {
+		return nil, err
+	}
+	log.Print("native time and allocations")
+	if r.native, err = measureNative(plugins); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// under is path relative to root, unless it is absolute.
+func under(root, path string) string {
+	if filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(root, path)
+}
+
+func find(ps []plugin, name string) plugin {
+	for _, p := range ps {
+		if p.name == name {
+			return p
+		}
+	}
+	panic(fmt.Sprintf("no plugin %q", name))
+}

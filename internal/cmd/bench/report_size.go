@@ -1,0 +1,127 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+func (r *results) writeSizes(w writer) {
+	w("## Image size\n\n")
+	w("As built by the Makefile (upstream Go, `-buildmode=c-shared -trimpath -ldflags='-s -w'`: no symbol table, no DWARF), ")
+	w("gzipped at the best level (about what a registry transfers: OCI layers are gzipped tarballs), ")
+	w("and after Binaryen's `wasm-opt -Oz`. \"Conforms\" is `internal/wasmtest`'s check of what Envoy requires of a module; ")
+	w("\"serves alike\" means the optimized image answered 50 requests with the same responses and the same host calls as the original.\n\n")
+	w("| Image | As built | gzip | wasm-opt -Oz | gzip | Conforms | Serves alike | Over 3 MB by |\n|---|---:|---:|---:|---:|---|---|---:|\n")
+	var saved, savedGzip, built, builtGzip int
+	for _, p := range r.plugins {
+		s := r.sizes[p.String()]
+		o, ok := s.opt["-Oz"]
+		over := "—"
+		if p.name != noopName && s.built > maxImage {
+			over = mb(s.built - maxImage)
+		}
+		if !ok {
+			w("| %s | %s | %s | not run | | | | %s |\n", p, mb(s.built), mb(s.builtGzip), over)
+			continue
+		}
+		if o.err != nil {
+			w("| %s | %s | %s | failed: %s | | | | %s |\n", p, mb(s.built), mb(s.builtGzip), oneLine(o.err.Error()), over)
+			continue
+		}
+		w("| %s | %s | %s | %s (%s) | %s (%s) | %s | %s | %s |\n", p, mb(s.built), mb(s.builtGzip),
+			mb(o.size), percent(o.size, s.built), mb(o.gzip), percent(o.gzip, s.builtGzip), conforms(o), serves(o), over)
+		saved += s.built - o.size
+		savedGzip += s.builtGzip - o.gzip
+		built += s.built
+		builtGzip += s.builtGzip
+	}
+	if built > 0 {
+		w("\nOver all images, `-Oz` saves %.1f%% of the bytes as built but %.1f%% of the gzipped bytes a registry transfers. ",
+			100*float64(saved)/float64(built), 100*float64(savedGzip)/float64(builtGzip))
+		r.writeOptSpeed(w)
+	}
+	w("\n")
+}
+
+// writeOptSpeed compares the chain's optimized images with the original
+// in the timing table, and says how long wasm-opt takes.
+func (r *results) writeOptSpeed(w writer) {
+	chain := r.times[chainName]
+	var parts []string
+	var took time.Duration
+	for _, level := range chainOptLevels {
+		t, ok := r.times[chainName+" (wasm-opt "+level+")"]
+		if ok {
+			parts = append(parts, fmt.Sprintf("%s %.2f µs", level, t.total))
+		}
+		if o, ok := r.sizes[chainName].opt[level]; ok && o.took > took {
+			took = o.took
+		}
+	}
+	if len(parts) > 0 {
+		w("Per request the chain takes %.2f µs as built, %s after wasm-opt. ", chain.total, strings.Join(parts, ", "))
+	}
+	if took > 0 {
+		w("wasm-opt took up to %s on the chain's image here. ", took.Round(time.Second))
+	}
+	if r.optWorthIt() {
+		w("That is worth a build step: run wasm-opt -Oz on the images before they are pushed.\n")
+	} else {
+		w("That is not worth a build step (a tool, and tens of seconds per image, for a few percent a registry mostly does not see and no speed), so the images stay as built.\n")
+	}
+}
+
+// optWorthIt reports whether wasm-opt saves at least 5% of the gzipped
+// bytes of the chain, or makes it 5% faster.
+func (r *results) optWorthIt() bool {
+	s := r.sizes[chainName]
+	o, ok := s.opt["-Oz"]
+	if !ok || o.err != nil || !o.serves {
+		return false
+	}
+	if float64(s.builtGzip-o.gzip) >= 0.05*float64(s.builtGzip) {
+		return true
+	}
+	base := r.times[chainName].total
+	for _, level := range chainOptLevels {
+		if t, ok := r.times[chainName+" (wasm-opt "+level+")"]; ok && t.total <= 0.95*base {
+			return true
+		}
+	}
+	return false
+}
+
+func percent(now, before int) string {
+	return fmt.Sprintf("%+.1f%%", 100*float64(now-before)/float64(before))
+}
+
+func conforms(o optimized) string {
+	switch {
+	case o.why != "" && o.violations == nil && !o.serves:
+		return "not checked: " + oneLine(o.why)
+	case len(o.violations) == 0:
+		return "yes"
+	}
+	var vs []string
+	for _, v := range o.violations {
+		vs = append(vs, v.Error())
+	}
+	return "no: " + oneLine(strings.Join(vs, "; "))
+}
+
+func serves(o optimized) string {
+	if o.serves {
+		return "yes"
+	}
+	return "no: " + oneLine(o.why)
+}
+
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	s = strings.ReplaceAll(s, "|", "\\|")
+	if len(s) > 160 {
+		s = s[:160] + "…"
+	}
+	return s
+}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/wasmpolicy/policy/internal/host"
+	"github.com/wasmpolicy/policy/internal/wasmtest"
+)
+
+func TestMain(m *testing.M) {
+	useCacheDir(filepath.Join(wasmtest.Root(), "build", "wazero-cache"))
+	os.Exit(m.Run())
+}
+
+// The benchmark measures the path of an admitted request, so every example
+// must let its request through, compiled and natively: an example whose
+// configuration changes so that it denies it fails here rather than in
+// make bench.
+func TestEveryExampleAdmitsTheBenchmarkRequest(t *testing.T) {
+	ps, err := loadPlugins(wasmtest.Root())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps[0].name != noopName || ps[len(ps)-1].name != chainName || len(ps) < 3 {
+		t.Fatalf("plugins %v: want the no-op plugin, the examples, then the chain", ps)
+	}
+	ctx := context.Background()
+	for _, p := range ps {
+		t.Run(p.name, func(t *testing.T) {
+			r, err := newRunner(ctx, p, host.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.close(ctx)
+			if _, _, _, err := r.serveN(ctx, 3); err != nil {
+				t.Error(err)
+			}
+			if err := checkNative(p); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// results as a run would fill them: a chain at 6× the floor with 7 calls,
+// flat memory, and one image above 3 MB.
+func sampleResults() *results {
+	ps := []plugin{
+		{name: noopName, wasm: make([]byte, 2_000_000)},
+		{name: "headerauth", wasm: make([]byte, 2_900_000)},
+		{name: chainName, wasm: make([]byte, 3_500_000)},
+	}
+	r := &results{plugins: ps, sizes: map[string]imageSize{}, native: map[string]native{},
+		times: map[string]timing{
+			noopName:     {request: 1, response: 1, total: 2, ratio: 1},
+			"headerauth": {request: 2, response: 1, total: 3, ratio: 1.5},
+			chainName:    {request: 8, response: 4, total: 12, ratio: 6},
+		},
+		calls: map[string]hostCalls{
+			noopName:     {proxy: map[string]float64{}, wasi: map[string]float64{}},
+			"headerauth": {proxy: map[string]float64{"proxy_get_header_map_pairs": 1}, wasi: map[string]float64{}},
+			chainName:    {proxy: map[string]float64{"proxy_get_header_map_pairs": 1, "proxy_replace_header_map_value": 6}, wasi: map[string]float64{"clock_time_get": 0.01}},
+		},
+		memory: []memoryPoint{{10_000, 9 << 20}, {1_000_000, 9<<20 + 64<<10}},
+	}
+	for _, p := range ps {
+		r.sizes[p.name] = imageSize{built: len(p.wasm), builtGzip: len(p.wasm) / 4, opt: map[string]optimized{}}
+	}
+	return r
+}
+
+func TestVerdictsSayByHowMuchATargetIsMissed(t *testing.T) {
+	vs := sampleResults().verdicts()
+	want := []struct {
+		met  bool
+		miss string
+	}{
+		{true, ""},
+		{false, "by 3.0× the floor: 6.00 µs over a budget of 6.00 µs"},
+		{true, ""},
+		{false, "1 of 2 examples are above; the largest by 0.50 MB"},
+	}
+	if len(vs) != len(want) {
+		t.Fatalf("%d verdicts, want %d", len(vs), len(want))
+	}
+	for i, w := range want {
+		if vs[i].met != w.met || vs[i].miss != w.miss {
+			t.Errorf("verdict %d (%s): met %v, miss %q; want %v, %q", i, vs[i].target, vs[i].met, vs[i].miss, w.met, w.miss)
+		}
+	}
+	if got := vs[0].measured; got != "9.00 MiB → 9.06 MiB (+64 KiB)" {
+		t.Errorf("memory measured %q", got)
+	}
+}
+
+func TestReportHasATablePerMeasure(t *testing.T) {
+	md := sampleResults().markdown("BENCHMARKS.svg")
+	for _, want := range []string{
+		"## Targets", "## Time per request in wasm", "## Host calls per request",
+		"## Native time and allocations per request", "## Image size", "## Linear memory of the chain",
+		"## Why targets are missed", "**Time.**", "**Size.**",
+		"| chain | 8.00 | 4.00 | 12.00 | 6.00 |",
+		"| chain | 7 | `proxy_get_header_map_pairs` 1, `proxy_replace_header_map_value` 6 | `clock_time_get` 0.01 |",
+		"| 1,000,000 | 9.06 MiB (9502720 bytes) |",
+		"![Time per request in wasm against the no-op floor](BENCHMARKS.svg)",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+}
+
+func TestMedianAndCount(t *testing.T) {
+	if m := median([]float64{3, 1, 2}); m != 2 {
+		t.Errorf("median of 3, 1, 2 = %v", m)
+	}
+	if m := median([]float64{4, 1, 3, 2}); m != 2.5 {
+		t.Errorf("median of 4, 1, 3, 2 = %v", m)
+	}
+	for n, want := range map[int]string{7: "7", 10_000: "10,000", 1_000_000: "1,000,000"} {
+		if got := count(n); got != want {
+			t.Errorf("count(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

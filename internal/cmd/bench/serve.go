@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+
+	"github.com/wasmpolicy/policy/internal/host"
+)
+
+// The request every plugin serves, and the upstream's answer: a GET that
+// every example's configuration lets through (authz allows GET /status/*,
+// headerauth wants allow: true), with the headers a proxy typically passes.
+var (
+	requestHeaders = [][2]string{
+		{":method", "GET"}, {":path", "/status/ok"}, {":authority", "api.example.com"}, {":scheme", "https"},
+		{"user-agent", "curl/8.5.0"}, {"accept", "*/*"}, {"allow", "true"},
+		{"x-forwarded-proto", "https"}, {"x-request-id", "6f1f5c0e-5b1a-4a43-9d3e-8d3d1c8e2f11"},
+	}
+	upstreamResponse = &host.Response{Status: 200, Headers: [][2]string{
+		{"content-type", "text/plain"}, {"content-length", "3"}, {"server", "upstream"},
+	}, Body: []byte("ok\n"), Details: "via_upstream"}
+)
+
+// requestGap is the time between two requests as the plugin sees it
+// (request.time): wide enough that the seed scenario's 2 requests per
+// second are always admitted.
+const requestGap = time.Second
+
+// t0 is the request.time of a runner's first request.
+var t0 = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// cache is the wazero compilation cache every host of the run shares; run
+// sets it to build/wazero-cache (shared with the local runner), so that
+// only changed images compile again.
+var cache = wazero.NewCompilationCache()
+
+func useCacheDir(dir string) {
+	if c, err := wazero.NewCompilationCacheWithDir(dir); err == nil {
+		cache = c
+	}
+}
+
+// runner serves the benchmark request through one VM of one plugin.
+type runner struct {
+	p    plugin
+	host *host.Host
+	vm   *host.VM
+	req  host.Request
+	up   host.Upstream
+
+	upAt, upDone time.Time // when the request left for the upstream, and the answer came back
+}
+
+// newRunner loads p into a host of its own with cfg (its PluginConfig and
+// Cache are set here) and starts one VM.
+func newRunner(ctx context.Context, p plugin, cfg host.Config) (*runner, error) {
+	cfg.PluginConfig, cfg.Cache = p.config, cache
+	h, err := host.New(ctx, p.wasm, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	vm, err := h.NewVM(ctx)
+	if err != nil {
+		h.Close(ctx)
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	r := &runner{p: p, host: h, vm: vm, req: host.Request{Headers: requestHeaders,
+		Source: "10.1.2.3:41234", Destination: "10.4.5.6:8080", Route: "api", Time: t0}}
+	r.up = func(context.Context, *host.Request) (*host.Response, error) {
+		r.upAt = time.Now()
+		defer func() { r.upDone = time.Now() }()
+		return upstreamResponse, nil
+	}
+	return r, nil
+}
+
+func (r *runner) close(ctx context.Context) { r.host.Close(ctx) }
+
+// serve runs one request, a requestGap after the previous one, and checks
+// that the plugin let it through.
+func (r *runner) serve(ctx context.Context) (*host.Response, error) {
+	r.req.Time = r.req.Time.Add(requestGap)
+	resp, err := r.vm.Serve(ctx, &r.req, r.up)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", r.p, err)
+	}
+	if resp.Status != upstreamResponse.Status || resp.Details != "via_upstream" {
+		return nil, fmt.Errorf("%s answered the benchmark request %d (%s), not the upstream's %d: its configuration must let the request through",
+			r.p, resp.Status, resp.Details, upstreamResponse.Status)
+	}
+	return resp, nil
+}
+
+// serveN runs n requests and returns the time they spent in the request
+// phase (from the stream's creation until the request leaves for the
+// upstream), in the response phase (from the upstream's answer until the
+// stream is deleted: stream-done filters run there) and in all.
+func (r *runner) serveN(ctx context.Context, n int) (request, response, total time.Duration, err error) {
+	for i := 0; i < n; i++ {
+		start := time.Now()
+		if _, err := r.serve(ctx); err != nil {
+			return 0, 0, 0, err
+		}
+		end := time.Now()
+		request += r.upAt.Sub(start)
+		response += end.Sub(r.upDone)
+		total += end.Sub(start)
+	}
+	return request, response, total, nil
+}
+
+// newFixedClock is a host configuration whose clock starts at t0 and
+// advances a microsecond per reading, so that two runs of the same requests
+// see the same times.
+func newFixedClock() host.Config {
+	now := t0
+	return host.Config{Clock: func() time.Time {
+		now = now.Add(time.Microsecond)
+		return now
+	}}
+}

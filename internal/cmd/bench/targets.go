@@ -1,0 +1,134 @@
+package main
+
+import (
+	"fmt"
+	"time"
+)
+
+// The targets the report checks, in their order of importance.
+const (
+	// memorySlack is how much the chain's linear memory may grow between
+	// 10,000 and 1,000,000 requests.
+	memorySlack = 1 << 20
+	// maxRatio bounds the chain's time per request in wasm, in no-op
+	// plugins.
+	maxRatio = 3.0
+	// maxProxyCalls bounds the chain's proxy-wasm host calls per request.
+	maxProxyCalls = 12
+	// maxImage bounds every example image, as built: 3 MB.
+	maxImage = 3_000_000
+)
+
+// results is everything one run measured.
+type results struct {
+	plugins []plugin
+	machine machine
+	sizes   map[string]imageSize
+	times   map[string]timing
+	calls   map[string]hostCalls
+	memory  []memoryPoint
+	native  map[string]native
+	took    time.Duration
+}
+
+// verdict is one target's outcome.
+type verdict struct {
+	target, measured string
+	met              bool
+	miss             string // by how much, when missed
+}
+
+func (r *results) verdicts() []verdict {
+	chain, noop := r.times[chainName], r.times[noopName]
+	var out []verdict
+
+	first, last := r.memory[0], r.memory[len(r.memory)-1]
+	growth := int64(last.bytes) - int64(first.bytes)
+	v := verdict{
+		target:   fmt.Sprintf("chain's linear memory after %s requests ≤ after %s + 1 MiB", count(last.requests), count(first.requests)),
+		measured: fmt.Sprintf("%s → %s (%s)", mib(first.bytes), mib(last.bytes), signedKiB(growth)),
+		met:      growth <= memorySlack,
+	}
+	if !v.met {
+		v.miss = "by " + kib(growth-memorySlack)
+	}
+	out = append(out, v)
+
+	v = verdict{
+		target:   fmt.Sprintf("chain ≤ %.0f× the no-op plugin per request in wasm", maxRatio),
+		measured: fmt.Sprintf("%.1f× (%.2f µs; no-op %.2f µs)", chain.ratio, chain.total, noop.total),
+		met:      chain.ratio <= maxRatio,
+	}
+	if !v.met {
+		budget := maxRatio * noop.total
+		v.miss = fmt.Sprintf("by %.1f× the floor: %.2f µs over a budget of %.2f µs", chain.ratio-maxRatio, chain.total-budget, budget)
+	}
+	out = append(out, v)
+
+	calls := r.calls[chainName]
+	v = verdict{
+		target:   fmt.Sprintf("chain ≤ %d proxy-wasm host calls per request", maxProxyCalls),
+		measured: fmt.Sprintf("%s (and %s WASI calls)", num(calls.proxyTotal()), num(calls.wasiTotal())),
+		met:      calls.proxyTotal() <= maxProxyCalls,
+	}
+	if !v.met {
+		v.miss = fmt.Sprintf("by %s", num(calls.proxyTotal()-maxProxyCalls))
+	}
+	out = append(out, v)
+
+	over, largest := 0, plugin{}
+	examples := 0
+	for _, p := range r.plugins {
+		if p.name == noopName {
+			continue
+		}
+		examples++
+		if len(p.wasm) > maxImage {
+			over++
+		}
+		if len(p.wasm) > len(largest.wasm) {
+			largest = p
+		}
+	}
+	s := r.sizes[largest.String()]
+	v = verdict{
+		target:   "no example image above 3 MB",
+		measured: fmt.Sprintf("largest: %s, %s (%s gzipped)", largest, mb(s.built), mb(s.builtGzip)),
+		met:      over == 0,
+	}
+	if !v.met {
+		v.miss = fmt.Sprintf("%d of %d examples are above; the largest by %s", over, examples, mb(s.built-maxImage))
+	}
+	out = append(out, v)
+	return out
+}
+
+func mb(n int) string { return fmt.Sprintf("%.2f MB", float64(n)/1e6) }
+
+func mib(n uint64) string { return fmt.Sprintf("%.2f MiB", float64(n)/(1<<20)) }
+
+func kib(n int64) string { return fmt.Sprintf("%d KiB", n/1024) }
+
+func signedKiB(n int64) string {
+	if n >= 0 {
+		return "+" + kib(n)
+	}
+	return "−" + kib(-n)
+}
+
+// count writes n with thousands separators.
+func count(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// num writes a per-request count: whole numbers without decimals.
+func num(v float64) string {
+	if v == float64(int64(v)) {
+		return fmt.Sprint(int64(v))
+	}
+	return fmt.Sprintf("%.2f", v)
+}
