@@ -20,6 +20,10 @@ type Exchange struct {
 	reqLoaded   bool
 	respHeaders [][2]string
 	respLoaded  bool
+	// respOne is the one response header read so far when the others are
+	// not: response filters usually need only :status, and one value costs
+	// less to read than the whole map.
+	respOne header
 
 	props   []property // read so far; a handful, so a slice beats a map
 	start   time.Time
@@ -27,6 +31,16 @@ type Exchange struct {
 	scratch []any
 	current int // index in the chain of the filter being called
 }
+
+// header is one header lookup: the name, and its first value if found.
+type header struct {
+	name, value string
+	found, read bool
+}
+
+// forget drops the value when the header map changes; once one header has
+// been read on its own, the next lookup reads them all.
+func (h *header) forget() { h.name, h.value, h.found = "", "", false }
 
 // property is a proxy property read during the exchange: its path joined
 // with NUL bytes, and its value.
@@ -83,7 +97,18 @@ func (x *Exchange) RemoveRequestHeader(name string) {
 }
 
 // ResponseHeader returns the first value of the response header name.
+// The first name looked up is read from the proxy on its own; looking up a
+// second one reads them all.
 func (x *Exchange) ResponseHeader(name string) (string, bool) {
+	if !x.respLoaded {
+		if !x.respOne.read {
+			v, err := proxywasm.GetHttpResponseHeader(name)
+			x.respOne = header{name: name, value: v, found: err == nil, read: true}
+		}
+		if x.respOne.name == name {
+			return x.respOne.value, x.respOne.found
+		}
+	}
 	return lookup(x.ResponseHeaders(), name)
 }
 
@@ -105,6 +130,7 @@ func (x *Exchange) ResponseHeaders() [][2]string {
 // SetResponseHeader replaces every value of name with value.
 func (x *Exchange) SetResponseHeader(name, value string) {
 	name = lower(name)
+	x.respOne.forget()
 	if proxywasm.ReplaceHttpResponseHeader(name, value) == nil && x.respLoaded {
 		x.respHeaders = set(x.respHeaders, name, value)
 	}
@@ -113,6 +139,7 @@ func (x *Exchange) SetResponseHeader(name, value string) {
 // AddResponseHeader adds a value to name as a separate entry.
 func (x *Exchange) AddResponseHeader(name, value string) {
 	name = lower(name)
+	x.respOne.forget()
 	if proxywasm.AddHttpResponseHeader(name, value) == nil && x.respLoaded {
 		x.respHeaders = append(x.respHeaders, [2]string{name, value})
 	}
@@ -121,6 +148,7 @@ func (x *Exchange) AddResponseHeader(name, value string) {
 // RemoveResponseHeader removes every value of name.
 func (x *Exchange) RemoveResponseHeader(name string) {
 	name = lower(name)
+	x.respOne.forget()
 	if proxywasm.RemoveHttpResponseHeader(name) == nil && x.respLoaded {
 		x.respHeaders = remove(x.respHeaders, name)
 	}

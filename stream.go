@@ -66,7 +66,8 @@ func (s *stream) OnHttpRequestBody(size int, endOfStream bool) types.Action {
 }
 
 func (s *stream) OnHttpResponseHeaders(int, bool) types.Action {
-	s.x.respLoaded = false // a local reply replaces the headers read before it
+	// A local reply replaces the headers read before it.
+	s.x.respLoaded, s.x.respOne = false, header{}
 	return s.run(phaseResponseHeaders, 0)
 }
 
