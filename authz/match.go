@@ -34,8 +34,11 @@ type view struct {
 func (v *view) Path() string {
 	if !v.pathDone {
 		v.path, v.pathDone = v.req.Path(), true
-		if i := strings.IndexAny(v.path, "?#"); i >= 0 {
-			v.path = v.path[:i]
+		for i := 0; i < len(v.path); i++ { // strings.IndexAny, without building its set per request
+			if v.path[i] == '?' || v.path[i] == '#' {
+				v.path = v.path[:i]
+				break
+			}
 		}
 	}
 	return v.path

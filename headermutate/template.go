@@ -119,9 +119,18 @@ func (t template) render(src source) string {
 	case 1:
 		return t.parts[0].eval(src)
 	}
-	var b strings.Builder
+	// Evaluate first, so that the value is allocated once, at its size.
+	var buf [8]string
+	vals, n := buf[:0], 0
 	for _, p := range t.parts {
-		b.WriteString(p.eval(src))
+		v := p.eval(src)
+		vals = append(vals, v)
+		n += len(v)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, v := range vals {
+		b.WriteString(v)
 	}
 	return b.String()
 }
