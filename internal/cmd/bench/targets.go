@@ -125,10 +125,14 @@ func count(n int) string {
 	return s
 }
 
-// num writes a per-request count: whole numbers without decimals.
+// num writes a per-request count: whole numbers without decimals, and a
+// count too small for two decimals as such.
 func num(v float64) string {
-	if v == float64(int64(v)) {
+	switch {
+	case v == float64(int64(v)):
 		return fmt.Sprint(int64(v))
+	case v > 0 && v < 0.005:
+		return "<0.01"
 	}
 	return fmt.Sprintf("%.2f", v)
 }
