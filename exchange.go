@@ -13,6 +13,10 @@ import (
 // read from the proxy once per phase and cached, mutations are written
 // through to the proxy and to the cache, and request properties are read at
 // most once.
+//
+// An Exchange is valid until its stream ends: the plugin then reuses it for
+// a later request, unless the stream made an HTTP call or paused (whose
+// late answer or Resume may still reach it).
 type Exchange struct {
 	stream *stream
 
