@@ -77,7 +77,7 @@ func (x *Exchange) RequestHeaders() [][2]string {
 
 // SetRequestHeader replaces every value of name with value.
 func (x *Exchange) SetRequestHeader(name, value string) {
-	name = lower(name)
+	name = HeaderName(name)
 	if proxywasm.ReplaceHttpRequestHeader(name, value) == nil && x.reqLoaded {
 		x.reqHeaders = set(x.reqHeaders, name, value)
 	}
@@ -86,7 +86,7 @@ func (x *Exchange) SetRequestHeader(name, value string) {
 // AddRequestHeader adds a value to name, keeping the values already there
 // as separate entries.
 func (x *Exchange) AddRequestHeader(name, value string) {
-	name = lower(name)
+	name = HeaderName(name)
 	if proxywasm.AddHttpRequestHeader(name, value) == nil && x.reqLoaded {
 		x.reqHeaders = append(x.reqHeaders, [2]string{name, value})
 	}
@@ -94,7 +94,7 @@ func (x *Exchange) AddRequestHeader(name, value string) {
 
 // RemoveRequestHeader removes every value of name.
 func (x *Exchange) RemoveRequestHeader(name string) {
-	name = lower(name)
+	name = HeaderName(name)
 	if proxywasm.RemoveHttpRequestHeader(name) == nil && x.reqLoaded {
 		x.reqHeaders = remove(x.reqHeaders, name)
 	}
@@ -133,7 +133,7 @@ func (x *Exchange) ResponseHeaders() [][2]string {
 
 // SetResponseHeader replaces every value of name with value.
 func (x *Exchange) SetResponseHeader(name, value string) {
-	name = lower(name)
+	name = HeaderName(name)
 	x.respOne.forget()
 	if proxywasm.ReplaceHttpResponseHeader(name, value) == nil && x.respLoaded {
 		x.respHeaders = set(x.respHeaders, name, value)
@@ -142,7 +142,7 @@ func (x *Exchange) SetResponseHeader(name, value string) {
 
 // AddResponseHeader adds a value to name as a separate entry.
 func (x *Exchange) AddResponseHeader(name, value string) {
-	name = lower(name)
+	name = HeaderName(name)
 	x.respOne.forget()
 	if proxywasm.AddHttpResponseHeader(name, value) == nil && x.respLoaded {
 		x.respHeaders = append(x.respHeaders, [2]string{name, value})
@@ -151,7 +151,7 @@ func (x *Exchange) AddResponseHeader(name, value string) {
 
 // RemoveResponseHeader removes every value of name.
 func (x *Exchange) RemoveResponseHeader(name string) {
-	name = lower(name)
+	name = HeaderName(name)
 	x.respOne.forget()
 	if proxywasm.RemoveHttpResponseHeader(name) == nil && x.respLoaded {
 		x.respHeaders = remove(x.respHeaders, name)
@@ -310,12 +310,14 @@ func remove(headers [][2]string, name string) [][2]string {
 	return out
 }
 
-// lower lower-cases ASCII letters only, as Envoy does with header names,
-// without allocating when there are none.
-func lower(s string) string {
-	for i := 0; i < len(s); i++ {
-		if 'A' <= s[i] && s[i] <= 'Z' {
-			b := []byte(s)
+// HeaderName returns a header name as the proxy delivers it: with its ASCII
+// letters lower-cased, and nothing else changed (Envoy leaves other bytes
+// alone). It does not allocate when the name is already lower case.
+// Filters normalize the header names of their configuration with it.
+func HeaderName(name string) string {
+	for i := 0; i < len(name); i++ {
+		if 'A' <= name[i] && name[i] <= 'Z' {
+			b := []byte(name)
 			for j := i; j < len(b); j++ {
 				if 'A' <= b[j] && b[j] <= 'Z' {
 					b[j] += 'a' - 'A'
@@ -324,5 +326,5 @@ func lower(s string) string {
 			return string(b)
 		}
 	}
-	return s
+	return name
 }

@@ -16,10 +16,10 @@ func TestHostOf(t *testing.T) {
 	}
 }
 
-func TestLowerIsASCIIOnly(t *testing.T) {
-	for in, want := range map[string]string{"X-Trace": "x-trace", "x-é": "x-é", "X-É": "x-É", "你好": "你好"} {
-		if got := lower(in); got != want {
-			t.Errorf("lower(%q) = %q, want %q", in, got, want)
+func TestHeaderNameIsASCIIOnly(t *testing.T) {
+	for in, want := range map[string]string{"X-Trace": "x-trace", "x-é": "x-é", "X-É": "x-É", "ÄB": "Äb", "你好": "你好", "": ""} {
+		if got := HeaderName(in); got != want {
+			t.Errorf("HeaderName(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/internal/conf"
 )
 
@@ -307,7 +308,7 @@ func compileHeader(h HeaderMatch) (*header, error) {
 	if set != 1 {
 		return nil, conf.Errorf("", "set exactly one of present, absent, equals and prefix")
 	}
-	return &header{name: strings.ToLower(h.Name), present: !h.Absent, equals: h.Equals, prefix: h.Prefix}, nil
+	return &header{name: policy.HeaderName(h.Name), present: !h.Absent, equals: h.Equals, prefix: h.Prefix}, nil
 }
 
 func (h *header) match(v *view) bool {

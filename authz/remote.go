@@ -73,7 +73,7 @@ func headerNames(key string, names []string) ([]string, error) {
 		if err := checkHeaderName(key+conf.Index(i), n); err != nil {
 			return nil, err
 		}
-		n = strings.ToLower(n)
+		n = policy.HeaderName(n)
 		if !contains(out, n) {
 			out = append(out, n)
 		}

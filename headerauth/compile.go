@@ -1,8 +1,6 @@
 package headerauth
 
 import (
-	"strings"
-
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/internal/conf"
 )
@@ -104,7 +102,7 @@ func (b *builder) group(path, key string, o op, rules []Rule) (*check, error) {
 
 func (b *builder) header(path string, r Rule) (*check, error) {
 	at := func(field string) string { return conf.Join(path, field) }
-	name := strings.ToLower(r.Header)
+	name := policy.HeaderName(r.Header)
 	if !validName(name, true) {
 		return nil, conf.Errorf(at("header"), "%q is not a valid header name", r.Header)
 	}
@@ -142,7 +140,7 @@ func (b *builder) header(path string, r Rule) (*check, error) {
 		b.strip = appendNew(b.strip, name)
 	}
 	if r.IdentityHeader != "" {
-		id := strings.ToLower(r.IdentityHeader)
+		id := policy.HeaderName(r.IdentityHeader)
 		switch {
 		case r.Keys == nil:
 			return nil, conf.Errorf(at("identity_header"), "needs keys: it carries the name of the key that matched")

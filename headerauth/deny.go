@@ -25,7 +25,7 @@ func compileDeny(d DenyResponse) (policy.Response, error) {
 	}
 	hasChallenge := false
 	for _, h := range d.Headers {
-		name := strings.ToLower(h[0])
+		name := policy.HeaderName(h[0])
 		switch {
 		case !validName(name, false):
 			return resp, conf.Errorf("deny.headers", "%q is not a valid header name", h[0])

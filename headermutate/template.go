@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/wasmpolicy/policy"
 )
 
 // source is what a template reads from the request; *policy.Exchange is one.
@@ -83,7 +85,7 @@ func parsePlaceholder(s string) (part, int, error) {
 		if end < 0 || !strings.HasPrefix(s[end:], ")%") {
 			return part{}, 0, errors.New(`%REQ( must be closed by )%, as in %REQ(x-user)%`)
 		}
-		name := lowerASCII(s[len(reqPrefix):end])
+		name := policy.HeaderName(s[len(reqPrefix):end])
 		if name == "" || strings.ContainsAny(name, "\r\n\x00") {
 			return part{}, 0, fmt.Errorf("%%REQ(...)%% needs a header name without CR, LF or NUL, not %q", name)
 		}
@@ -150,20 +152,4 @@ func (t template) literal() (string, bool) {
 		}
 	}
 	return t.render(nil), true
-}
-
-// lowerASCII lower-cases ASCII letters only, as Envoy does with header names.
-func lowerASCII(s string) string {
-	for i := 0; i < len(s); i++ {
-		if 'A' <= s[i] && s[i] <= 'Z' {
-			b := []byte(s)
-			for j := i; j < len(b); j++ {
-				if 'A' <= b[j] && b[j] <= 'Z' {
-					b[j] += 'a' - 'A'
-				}
-			}
-			return string(b)
-		}
-	}
-	return s
 }

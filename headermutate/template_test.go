@@ -67,11 +67,3 @@ func TestParseTemplateErrors(t *testing.T) {
 		}
 	}
 }
-
-func TestLowerASCII(t *testing.T) {
-	for in, want := range map[string]string{"x-a": "x-a", "X-Hello": "x-hello", "ÄB": "Äb", "你好": "你好", "": ""} {
-		if got := lowerASCII(in); got != want {
-			t.Errorf("lowerASCII(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

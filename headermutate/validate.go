@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/internal/conf"
 )
 
@@ -81,7 +82,7 @@ func compileHeader(h Header, pseudo []string, namePath, valuePath string) (op, e
 // checkName lower-cases and validates a header name. Pseudo-headers are
 // allowed when they are in pseudo and the operation overwrites.
 func checkName(name string, pseudo []string, overwrite bool) (string, error) {
-	n := lowerASCII(name)
+	n := policy.HeaderName(name)
 	switch {
 	case n == "":
 		return "", errors.New("header name must not be empty")

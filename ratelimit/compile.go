@@ -8,6 +8,7 @@ import (
 
 	"github.com/tidwall/sjson"
 
+	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/internal/conf"
 )
 
@@ -127,7 +128,7 @@ func compileMatch(m Match, name, path string) (*rule, error) {
 		case h.Absent && h.Equals != "":
 			return nil, conf.Errorf(conf.Join(at, "equals"), `cannot be combined with "present": false`)
 		}
-		h.Name = strings.ToLower(h.Name)
+		h.Name = policy.HeaderName(h.Name)
 		r.headers = append(r.headers, h)
 	}
 	return r, nil

@@ -58,7 +58,7 @@ func parsePart(s string) (keyPart, error) {
 		if arg == "" {
 			return keyPart{}, fmt.Errorf(`needs a header name: "header:x-api-key"`)
 		}
-		return keyPart{kind: partHeader, header: strings.ToLower(arg)}, nil
+		return keyPart{kind: partHeader, header: policy.HeaderName(arg)}, nil
 	case kind == "path_segments" && hasArg:
 		n, err := strconv.Atoi(arg)
 		if err != nil || n < 1 || n > 64 {
