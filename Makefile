@@ -1,6 +1,6 @@
 # Build and test entry points. Every build flag is written out here.
 #
-#   make demo       run the seed tutorial through the chain example, locally
+#   make demo       replay Istio's Wasm rate-limiting tutorial through the chain example, locally
 #   make examples   build every examples/<name> into build/<name>.wasm
 #   make test       build what the tests need, then go vet and go test
 #   make images     an OCI image per example (images.mk); make push, make e2e

@@ -1,4 +1,4 @@
-# make demo: the seed tutorial on this machine, with nothing but Go. It
+# make demo: Istio's Wasm rate-limiting tutorial on this machine, with nothing but Go. It
 # builds the chain example, starts the local runner (internal/cmd/policyrun)
 # in front of a built-in upstream on free loopback ports, sends the
 # tutorial's traffic (three requests within a second, then, once the rate

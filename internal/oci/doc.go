@@ -22,7 +22,7 @@
 // This package writes the second shape, the OCI image with one gzipped tar
 // layer holding plugin.wasm, and only that, because:
 //
-//   - it is what the seed tutorials deploy (`FROM scratch` + `COPY
+//   - it is what the Istio and managed-mesh Wasm tutorials deploy (`FROM scratch` + `COPY
 //     plugin.wasm ./`, built with Docker or Buildah), so the images here
 //     behave exactly like the ones users already know;
 //   - every Istio release that has WasmPlugin reads it, while the

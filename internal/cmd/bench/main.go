@@ -4,7 +4,7 @@
 // from the repository root.
 //
 // It measures every example (examples/NAME, configured with its
-// config.json; examples/chain is the seed scenario) and the no-op plugin
+// config.json; examples/chain is the tutorial's scenario) and the no-op plugin
 // (internal/testdata/noop: the SDK and the bridge with default contexts,
 // the floor that is the cost of the host and the Go runtime alone):
 //

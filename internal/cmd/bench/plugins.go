@@ -10,7 +10,7 @@ import (
 // The plugins the report names specially.
 const (
 	noopName  = "noop"  // the floor
-	chainName = "chain" // the seed scenario: all five filters
+	chainName = "chain" // the tutorial's scenario: all five filters
 )
 
 // plugin is one compiled image with the configuration it runs.

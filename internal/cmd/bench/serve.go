@@ -25,7 +25,7 @@ var (
 )
 
 // requestGap is the time between two requests as the plugin sees it
-// (request.time): wide enough that the seed scenario's 2 requests per
+// (request.time): wide enough that the tutorial scenario's 2 requests per
 // second are always admitted.
 const requestGap = time.Second
 

@@ -35,7 +35,7 @@ func startBuiltin() (*builtin, error) {
 
 func (b *builtin) Close() { b.srv.Close() }
 
-// demoStep is one request of the seed tutorial's traffic.
+// demoStep is one request of the tutorial's traffic.
 type demoStep struct {
 	allow bool // send allow: true
 	// pause before the request; refill waits until the rate limit's bucket
@@ -45,7 +45,7 @@ type demoStep struct {
 	want   int
 }
 
-// The seed tutorials' traffic: three requests within a second (the rate
+// The tutorials' traffic: three requests within a second (the rate
 // limit admits two), then, once the bucket has refilled, one without the
 // allow header (denied) and one with it.
 var demoSteps = []demoStep{

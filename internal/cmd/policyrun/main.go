@@ -15,7 +15,7 @@
 //
 // -upstream builtin answers every request itself (200, a short text body).
 // -cluster NAME=URL routes the plugin's HTTP callouts to cluster NAME to
-// URL. -demo replays the seed tutorial's traffic against the plugin, prints
+// URL. -demo replays the rate-limiting tutorial's traffic against the plugin, prints
 // each response as `curl -i` would, and exits (see `make demo`).
 package main
 
@@ -84,7 +84,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	upstream := fs.String("upstream", "", `where allowed requests go: an http:// URL, or "builtin"`)
 	listen := fs.String("listen", "127.0.0.1:8080", "the address to listen on")
 	level := fs.String("log-level", "info", "the lowest plugin log level shown: trace, debug, info, warn, error, critical (-demo: warn)")
-	demo := fs.Bool("demo", false, "replay the seed tutorial's traffic, print the responses, and exit")
+	demo := fs.Bool("demo", false, "replay the rate-limiting tutorial's traffic, print the responses, and exit")
 	fs.IntVar(&o.workers, "workers", 2, "plugin VMs, as Envoy runs one per worker thread")
 	fs.StringVar(&o.route, "route", "", "the route_name the plugin sees")
 	fs.Var(clusters, "cluster", "NAME=URL: send the plugin's callouts to cluster NAME to URL (repeatable)")
