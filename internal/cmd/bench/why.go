@@ -88,7 +88,7 @@ func (r *results) writeWhySize(w writer) {
 	w("then `time` formatting, `net/netip`, `crypto/sha256` (ratelimit's long keys) and `unique`. ")
 	w("(Code sizes are from the name section of an unstripped build of the chain.) ")
 	w("wasm-opt takes a few percent off, not a megabyte.\n\n")
-	w("What would close it: a TinyGo build (a few hundred KB; with nottinygc, as this library's TinyGo build uses, since TinyGo's own collector leaks under Envoy). ")
+	w("What would close it: a TinyGo build (a few hundred KB, at the price of TinyGo's garbage collectors, whose memory growth under Envoy users report). ")
 	w("A JSON reader without `encoding/json` in its import graph (gjson without its modifiers, sjson replaced) would save that package's share, ")
 	w("but on upstream Go's %s floor the chain would still be above 3 MB. ", mb(noop.built))
 	w("What a registry transfers is the gzipped size: %s for the chain.\n\n", mb(r.sizes[chainName].builtGzip))
