@@ -90,54 +90,6 @@ func (p *Plugin) now() time.Time {
 	return time.Now()
 }
 
-// Env is what a filter gets from its plugin when it is built.
-type Env struct {
-	// ID names the filter in logs and metrics.
-	ID string
-	// Mode is the filter's mode; the chain applies it, filters need not.
-	Mode Mode
-
-	pc *pluginContext
-}
-
-// Now reads the plugin's clock.
-func (e *Env) Now() time.Time { return e.pc.plugin.now() }
-
-// SharedData is the proxy-wide store, shared by every worker VM.
-func (e *Env) SharedData() SharedData {
-	if e.pc.plugin.SharedData != nil {
-		return e.pc.plugin.SharedData
-	}
-	return ProxySharedData{}
-}
-
-// Metrics is the plugin's metric registry.
-func (e *Env) Metrics() *stats.Registry { return e.pc.metrics }
-
-// Counter defines a counter for this filter: name{filter=ID, tags...}.
-func (e *Env) Counter(name string, tags ...stats.Tag) *stats.Counter {
-	return e.pc.metrics.Counter(name, e.tags(tags)...)
-}
-
-// Gauge defines a gauge for this filter: name{filter=ID, tags...}.
-func (e *Env) Gauge(name string, tags ...stats.Tag) *stats.Gauge {
-	return e.pc.metrics.Gauge(name, e.tags(tags)...)
-}
-
-// Histogram defines a histogram for this filter: name{filter=ID, tags...}.
-func (e *Env) Histogram(name string, tags ...stats.Tag) stats.Histogram {
-	return e.pc.metrics.Histogram(name, e.tags(tags)...)
-}
-
-func (e *Env) tags(tags []stats.Tag) []stats.Tag {
-	return append([]stats.Tag{{Key: "filter", Value: e.ID}}, tags...)
-}
-
-// MeasureChainTime asks the chain to time its filters on every request, for
-// Exchange.ChainTime. It costs two clock readings per phase, so only filters
-// that report the time ask for it.
-func (e *Env) MeasureChainTime() { e.pc.measureTime = true }
-
 // pluginContext is one configuration of the plugin: Envoy creates one per
 // plugin configuration and VM.
 type pluginContext struct {
@@ -150,12 +102,6 @@ type pluginContext struct {
 	tickers     []TickFilter
 	tickPeriod  time.Duration
 	spare       []*stream // ended streams, for reuse (stream.recycle)
-}
-
-// TickFilter is implemented by filters with periodic housekeeping; the chain
-// calls OnTick about once a second.
-type TickFilter interface {
-	OnTick(now time.Time)
 }
 
 // link is a filter in its place in the chain, with the phases it implements
@@ -376,27 +322,4 @@ func (pc *pluginContext) build(specs []Spec) error {
 		pc.links = append(pc.links, l)
 	}
 	return nil
-}
-
-// SharedData is a proxy-wide key-value store with compare-and-swap.
-type SharedData interface {
-	// Get returns the value at key and its CAS token. A missing key returns
-	// types.ErrorStatusNotFound.
-	Get(key string) (value []byte, cas uint32, err error)
-	// Set stores a copy of value at key if the key's CAS token is still cas
-	// (0 stores unconditionally), else returns types.ErrorStatusCasMismatch.
-	// The caller may reuse value afterwards.
-	Set(key string, value []byte, cas uint32) error
-}
-
-// ProxySharedData is the proxy's shared data (proxy_get_shared_data and
-// proxy_set_shared_data), visible to every VM of the proxy.
-type ProxySharedData struct{}
-
-// Get implements SharedData.
-func (ProxySharedData) Get(key string) ([]byte, uint32, error) { return proxywasm.GetSharedData(key) }
-
-// Set implements SharedData.
-func (ProxySharedData) Set(key string, value []byte, cas uint32) error {
-	return proxywasm.SetSharedData(key, value, cas)
 }
