@@ -3,7 +3,6 @@ package authz_test
 import (
 	"testing"
 
-	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 
 	"github.com/wasmpolicy/policy/internal/wasmtest"
@@ -97,14 +96,13 @@ func TestInvalidConfig(t *testing.T) {
 	wasmtest.Both(t, image, native, func(t *testing.T, r wasmtest.Runner) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().
-					WithVMContext(r.VM).WithPluginConfiguration([]byte(pluginConfig(c.config, ""))))
+				host, reset := wasmtest.Emulator(r.VM, pluginConfig(c.config, ""))
 				defer reset()
 				if s := host.StartPlugin(); s != types.OnPluginStartStatusFailed {
 					t.Fatalf("plugin start %v, want failed", s)
 				}
 				logs := host.GetCriticalLogs()
-				if len(logs) != 1 || !anyContains(logs, prefix+c.want) {
+				if len(logs) != 1 || !wasmtest.AnyContains(logs, prefix+c.want) {
 					t.Errorf("critical logs %q,\nwant one line containing %q", logs, prefix+c.want)
 				}
 			})

@@ -30,7 +30,7 @@ func TestGoAPI(t *testing.T) {
 		{"shadow predicate only logs", req{headers: [][2]string{key, {"x-experiment", "block"}}}, 0, "", [2]string{}},
 	}
 	wasmtest.Both(t, "authzfunc", func() types.VMContext { return chain.Plugin() }, func(t *testing.T, r wasmtest.Runner) {
-		host, reset := start(t, r, "")
+		host, reset := wasmtest.Start(t, r.VM, "")
 		defer reset()
 		for _, c := range cases {
 			o := send(t, host, c.req)
@@ -42,15 +42,15 @@ func TestGoAPI(t *testing.T) {
 				t.Errorf("%s: body %q, want %q", c.name, o.local.Data, c.body)
 			}
 			if h := c.header; h[0] != "" {
-				if got := values(o.local.Headers, h[0]); len(got) != 1 || got[0] != h[1] {
+				if got := wasmtest.HeaderValues(o.local.Headers, h[0]); len(got) != 1 || got[0] != h[1] {
 					t.Errorf("%s: reply header %s = %q, want %q", c.name, h[0], got, h[1])
 				}
 			}
 		}
-		if !anyContains(host.GetCriticalLogs(), "filter boom (authz) panicked") {
+		if !wasmtest.AnyContains(host.GetCriticalLogs(), "filter boom (authz) panicked") {
 			t.Errorf("no critical log for the panic: %q", host.GetCriticalLogs())
 		}
-		if !anyContains(host.GetInfoLogs(), "filter experiment would deny with 418 (shadow mode): experiment blocks it") {
+		if !wasmtest.AnyContains(host.GetInfoLogs(), "filter experiment would deny with 418 (shadow mode): experiment blocks it") {
 			t.Errorf("no shadow log: %q", host.GetInfoLogs())
 		}
 		for _, c := range []struct {

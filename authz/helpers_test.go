@@ -2,7 +2,6 @@ package authz_test
 
 import (
 	"encoding/base64"
-	"strings"
 	"testing"
 
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
@@ -23,25 +22,7 @@ func native() types.VMContext { return policy.Configured(authz.Kind) }
 
 // pluginConfig wraps an authz "config" object into a plugin configuration
 // running it in mode ("" for enforce).
-func pluginConfig(config, mode string) string {
-	if mode == "" {
-		mode = "enforce"
-	}
-	return `{"filters": [{"name": "authz", "mode": "` + mode + `", "config": ` + config + `}]}`
-}
-
-// start makes an emulator running config on r's VM and fails the test
-// unless the plugin starts.
-func start(t *testing.T, r wasmtest.Runner, config string) (proxytest.HostEmulator, func()) {
-	t.Helper()
-	host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().
-		WithVMContext(r.VM).WithPluginConfiguration([]byte(config)))
-	if s := host.StartPlugin(); s != types.OnPluginStartStatusOK {
-		reset()
-		t.Fatalf("plugin did not start (%v): %q", s, host.GetCriticalLogs())
-	}
-	return host, reset
-}
+func pluginConfig(config, mode string) string { return wasmtest.FilterConfig("authz", mode, config) }
 
 // req is one request. source, when set, is the proxy's source.address.
 type req struct {
@@ -118,13 +99,7 @@ func (o outcome) status() uint32 {
 // flushed the metrics.
 func counter(t *testing.T, host proxytest.HostEmulator, name string, tags ...stats.Tag) uint64 {
 	t.Helper()
-	host.Tick()
-	full := stats.Name("policy_"+name, tags...)
-	v, err := host.GetCounterMetric(full)
-	if err != nil {
-		t.Fatalf("counter %s: %v", full, err)
-	}
-	return v
+	return wasmtest.Counter(t, host, stats.Name("policy_"+name, tags...))
 }
 
 func tag(key, value string) stats.Tag { return stats.Tag{Key: key, Value: value} }
@@ -133,25 +108,6 @@ func tag(key, value string) stats.Tag { return stats.Tag{Key: key, Value: value}
 func decisions(t *testing.T, host proxytest.HostEmulator, id, decision string) uint64 {
 	t.Helper()
 	return counter(t, host, "filter_decisions_total", tag("filter", id), tag("decision", decision))
-}
-
-func values(headers [][2]string, name string) []string {
-	var out []string
-	for _, h := range headers {
-		if h[0] == name {
-			out = append(out, h[1])
-		}
-	}
-	return out
-}
-
-func anyContains(lines []string, sub string) bool {
-	for _, l := range lines {
-		if strings.Contains(l, sub) {
-			return true
-		}
-	}
-	return false
 }
 
 // jwt makes an unsigned-looking token whose payload is the JSON text

@@ -117,7 +117,7 @@ func TestRemote(t *testing.T) {
 				if config == "" {
 					config = remoteConfig("", "")
 				}
-				host, reset := start(t, r, pluginConfig(config, c.mode))
+				host, reset := wasmtest.Start(t, r.VM, pluginConfig(config, c.mode))
 				defer reset()
 
 				id, action := begin(t, host, clientRequest)
@@ -134,12 +134,12 @@ func TestRemote(t *testing.T) {
 				}
 				for _, h := range [][2]string{{":method", "POST"}, {":path", "/check/orders?id=1"}, {":authority", "shop.example.com"},
 					{"authorization", "Bearer t0k"}, {"x-user", "u1"}, {"cookie", "session=1"}} {
-					if got := values(call.Headers, h[0]); len(got) != 1 || got[0] != h[1] {
+					if got := wasmtest.HeaderValues(call.Headers, h[0]); len(got) != 1 || got[0] != h[1] {
 						t.Errorf("check request header %s = %q, want %q", h[0], got, h[1])
 					}
 				}
 				for _, name := range []string{"x-secret", "x-auth-user", "x-auth-groups"} {
-					if got := values(call.Headers, name); got != nil {
+					if got := wasmtest.HeaderValues(call.Headers, name); got != nil {
 						t.Errorf("check request carries %s: %q", name, got)
 					}
 				}
@@ -155,23 +155,23 @@ func TestRemote(t *testing.T) {
 						t.Errorf("reply body %q, want %q", o.local.Data, c.body)
 					}
 					for _, h := range c.client {
-						if got := values(o.local.Headers, h[0]); len(got) != 1 || got[0] != h[1] {
+						if got := wasmtest.HeaderValues(o.local.Headers, h[0]); len(got) != 1 || got[0] != h[1] {
 							t.Errorf("reply header %s = %q, want %q", h[0], got, h[1])
 						}
 					}
 					for _, name := range c.notClient {
-						if got := values(o.local.Headers, name); got != nil {
+						if got := wasmtest.HeaderValues(o.local.Headers, name); got != nil {
 							t.Errorf("reply carries %s: %q", name, got)
 						}
 					}
 				}
 				for _, h := range c.upstream {
-					if got := values(o.upstream, h[0]); len(got) != 1 || got[0] != h[1] {
+					if got := wasmtest.HeaderValues(o.upstream, h[0]); len(got) != 1 || got[0] != h[1] {
 						t.Errorf("upstream header %s = %q, want %q", h[0], got, h[1])
 					}
 				}
 				for _, name := range c.notUpstream {
-					if got := values(o.upstream, name); got != nil {
+					if got := wasmtest.HeaderValues(o.upstream, name); got != nil {
 						t.Errorf("upstream gets %s: %q", name, got)
 					}
 				}
@@ -205,7 +205,7 @@ func TestRemote(t *testing.T) {
 				if got := decisions(t, host, "authz", c.decision); got != 1 {
 					t.Errorf("decisions{%s} = %d, want 1", c.decision, got)
 				}
-				if c.log != "" && !anyContains(host.GetWarnLogs(), c.log) {
+				if c.log != "" && !wasmtest.AnyContains(host.GetWarnLogs(), c.log) {
 					t.Errorf("no warning containing %q in %q", c.log, host.GetWarnLogs())
 				}
 				if c.errReason == "" && len(host.GetWarnLogs()) != 0 {
@@ -225,11 +225,11 @@ func TestRemoteWithRules(t *testing.T) {
 		{"name": "api", "action": "remote", "match": {"path": {"prefix": "/api/"}}}],
 		"default": "allow"`)
 	wasmtest.Both(t, image, native, func(t *testing.T, r wasmtest.Runner) {
-		host, reset := start(t, r, pluginConfig(config, ""))
+		host, reset := wasmtest.Start(t, r.VM, pluginConfig(config, ""))
 		defer reset()
 
-		if o := send(t, host, req{path: "/healthz", headers: [][2]string{{"x-auth-user", "mallory"}}}); o.status() != 0 || values(o.upstream, "x-auth-user") != nil {
-			t.Errorf("/healthz: status %d, x-auth-user %q; want allowed without the forged header", o.status(), values(o.upstream, "x-auth-user"))
+		if o := send(t, host, req{path: "/healthz", headers: [][2]string{{"x-auth-user", "mallory"}}}); o.status() != 0 || wasmtest.HeaderValues(o.upstream, "x-auth-user") != nil {
+			t.Errorf("/healthz: status %d, x-auth-user %q; want allowed without the forged header", o.status(), wasmtest.HeaderValues(o.upstream, "x-auth-user"))
 		}
 		if o := send(t, host, req{path: "/blocked/x"}); o.status() != 403 {
 			t.Errorf("/blocked/x: status %d, want 403", o.status())
@@ -259,7 +259,7 @@ func TestRemoteWithRules(t *testing.T) {
 			if len(calls) != 1 {
 				t.Fatalf("request %d: %d check requests, want 1", i, len(calls))
 			}
-			if got := values(calls[0].Headers, ":path"); len(got) != 1 || got[0] != "/check/api/"+string(rune('a'+i)) {
+			if got := wasmtest.HeaderValues(calls[0].Headers, ":path"); len(got) != 1 || got[0] != "/check/api/"+string(rune('a'+i)) {
 				t.Errorf("request %d: check path %q", i, got)
 			}
 			host.CallOnHttpCallResponse(calls[0].CalloutID, answers[i].headers, nil, nil)

@@ -176,7 +176,7 @@ func TestRules(t *testing.T) {
 	wasmtest.Both(t, image, native, func(t *testing.T, r wasmtest.Runner) {
 		for _, c := range replies {
 			t.Run(c.name, func(t *testing.T) {
-				host, reset := start(t, r, pluginConfig(c.config, ""))
+				host, reset := wasmtest.Start(t, r.VM, pluginConfig(c.config, ""))
 				defer reset()
 				o := send(t, host, req{})
 				if o.status() != c.status {
@@ -186,7 +186,7 @@ func TestRules(t *testing.T) {
 					t.Errorf("reply body %q, want %q", o.local.Data, c.body)
 				}
 				if h := c.header; h[0] != "" {
-					if got := values(o.local.Headers, h[0]); len(got) != 1 || got[0] != h[1] {
+					if got := wasmtest.HeaderValues(o.local.Headers, h[0]); len(got) != 1 || got[0] != h[1] {
 						t.Errorf("reply header %s = %q, want %q", h[0], got, h[1])
 					}
 				}
@@ -194,7 +194,7 @@ func TestRules(t *testing.T) {
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				host, reset := start(t, r, pluginConfig(c.config, ""))
+				host, reset := wasmtest.Start(t, r.VM, pluginConfig(c.config, ""))
 				defer reset()
 				for _, ch := range c.checks {
 					if got := send(t, host, ch.req).status(); got != ch.want {
@@ -214,7 +214,7 @@ func TestShadowAndMetrics(t *testing.T) {
 	wasmtest.Both(t, image, native, func(t *testing.T, r wasmtest.Runner) {
 		for _, mode := range []string{"enforce", "shadow"} {
 			t.Run(mode, func(t *testing.T) {
-				host, reset := start(t, r, pluginConfig(config, mode))
+				host, reset := wasmtest.Start(t, r.VM, pluginConfig(config, mode))
 				defer reset()
 				for _, p := range []string{"/healthz", "/healthz", "/admin/x", "/other"} {
 					o := send(t, host, req{path: p})
@@ -226,7 +226,7 @@ func TestShadowAndMetrics(t *testing.T) {
 				denied, shadowDenied := uint64(2), uint64(0)
 				if mode == "shadow" {
 					denied, shadowDenied = 0, 2
-					if !anyContains(host.GetInfoLogs(), "would deny with 403 (shadow mode): rule admin denies") {
+					if !wasmtest.AnyContains(host.GetInfoLogs(), "would deny with 403 (shadow mode): rule admin denies") {
 						t.Errorf("no shadow log line naming the rule: %q", host.GetInfoLogs())
 					}
 				}

@@ -37,29 +37,30 @@ func TestGoComposition(t *testing.T) {
 		return policy.Static(spec)
 	}
 	wasmtest.Both(t, image, static, func(t *testing.T, r wasmtest.Runner) {
-		config := []byte(nil) // a chain built in Go needs no configuration
+		config := "" // a chain built in Go needs no configuration
 		if r.Wasm != nil {
 			config = pluginConfig(apiKeyJSON, "")
 		}
-		host, reset := start(t, r, config)
+		host, reset := wasmtest.Start(t, r.VM, config)
 		defer reset()
 
 		e := send(host, "GET", "/", [][2]string{{"x-api-key", "k-alice-0001"}, {"x-consumer", "root"}})
-		if e.local != nil || !slices.Equal(values(e.upstream, "x-consumer"), []string{"alice"}) || values(e.upstream, "x-api-key") != nil {
+		if e.local != nil || !slices.Equal(wasmtest.HeaderValues(e.upstream, "x-consumer"), []string{"alice"}) ||
+			wasmtest.HeaderValues(e.upstream, "x-api-key") != nil {
 			t.Errorf("valid key: local reply %v, upstream %q", e.local, e.upstream)
 		}
 		e = send(host, "GET", "/", nil)
 		if e.local == nil || e.local.StatusCode != 401 || string(e.local.Data) != "key required\n" ||
-			!slices.Equal(values(e.local.Headers, "www-authenticate"), []string{`ApiKey realm="api"`}) {
+			!slices.Equal(wasmtest.HeaderValues(e.local.Headers, "www-authenticate"), []string{`ApiKey realm="api"`}) {
 			t.Errorf("no key: local reply %+v, want 401 with the default challenge", e.local)
 		}
 		if e = send(host, "OPTIONS", "/", nil); e.local != nil {
 			t.Errorf("OPTIONS: local reply %d, want bypass", e.local.StatusCode)
 		}
-		if got := counter(t, host, decisions("denied")); got != 1 {
+		if got := wasmtest.Counter(t, host, decisions("denied")); got != 1 {
 			t.Errorf("denied counted %d times, want 1", got)
 		}
-		if got := counter(t, host, bypassedTotal); got != 1 {
+		if got := wasmtest.Counter(t, host, bypassedTotal); got != 1 {
 			t.Errorf("bypassed counted %d times, want 1", got)
 		}
 	})

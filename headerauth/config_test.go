@@ -3,7 +3,6 @@ package headerauth_test
 import (
 	"testing"
 
-	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 
 	"github.com/wasmpolicy/policy/internal/wasmtest"
@@ -18,44 +17,43 @@ func TestConfigErrors(t *testing.T) {
 	}{
 		{"no config at all", `{"filters": [{"name": "headerauth"}]}`,
 			`config: must have a rule: "header" for one header rule, or "rules" (all must pass), "all_of" or "any_of" for several`},
-		{"no rule", string(pluginConfig(`{"deny": {"status": 401}}`, "")),
+		{"no rule", pluginConfig(`{"deny": {"status": 401}}`, ""),
 			`config: must have a rule`},
-		{"empty group", string(pluginConfig(`{"all_of": []}`, "")),
+		{"empty group", pluginConfig(`{"all_of": []}`, ""),
 			`config.all_of: must list at least one rule`},
-		{"empty rule list", string(pluginConfig(`{"rules": []}`, "")),
+		{"empty rule list", pluginConfig(`{"rules": []}`, ""),
 			`config.rules: must list at least one rule`},
-		{"rule without a header", string(pluginConfig(`{"rules": [{"header": "allow"}, {"values": ["true"]}]}`, "")),
+		{"rule without a header", pluginConfig(`{"rules": [{"header": "allow"}, {"values": ["true"]}]}`, ""),
 			`config.rules[1].header: is required`},
-		{"empty header name", string(pluginConfig(`{"header": "", "values": ["true"]}`, "")),
+		{"empty header name", pluginConfig(`{"header": "", "values": ["true"]}`, ""),
 			`config.header: must not be empty`},
-		{"empty header name in a group", string(pluginConfig(`{"any_of": [{"header": "a"}, {"header": ""}]}`, "")),
+		{"empty header name in a group", pluginConfig(`{"any_of": [{"header": "a"}, {"header": ""}]}`, ""),
 			`config.any_of[1].header: must not be empty`},
-		{"invalid header name", string(pluginConfig(`{"header": "x api"}`, "")),
+		{"invalid header name", pluginConfig(`{"header": "x api"}`, ""),
 			`config.header: "x api" is not a valid header name`},
-		{"status below 400", string(pluginConfig(`{"header": "allow", "deny": {"status": 302}}`, "")),
+		{"status below 400", pluginConfig(`{"header": "allow", "deny": {"status": 302}}`, ""),
 			`config.deny.status: must be between 400 and 599, not 302`},
-		{"status above 599", string(pluginConfig(`{"header": "allow", "deny": {"status": 600}}`, "")),
+		{"status above 599", pluginConfig(`{"header": "allow", "deny": {"status": 600}}`, ""),
 			`config.deny.status: must be between 400 and 599, not 600`},
-		{"status zero", string(pluginConfig(`{"header": "allow", "deny": {"status": 0}}`, "")),
+		{"status zero", pluginConfig(`{"header": "allow", "deny": {"status": 0}}`, ""),
 			`config.deny.status: must be between 400 and 599, not 0`},
-		{"status that would wrap", string(pluginConfig(`{"header": "allow", "deny": {"status": 4294967699}}`, "")),
+		{"status that would wrap", pluginConfig(`{"header": "allow", "deny": {"status": 4294967699}}`, ""),
 			`config.deny.status: must be between 400 and 599, not 4294967699`},
-		{"unknown field", string(pluginConfig(`{"header": "allow", "value": ["true"]}`, "")),
+		{"unknown field", pluginConfig(`{"header": "allow", "value": ["true"]}`, ""),
 			`config.value: unknown field`},
-		{"wrong type", string(pluginConfig(`{"header": "allow", "values": "true"}`, "")),
+		{"wrong type", pluginConfig(`{"header": "allow", "values": "true"}`, ""),
 			`config.values: must be an array of strings, not a string`},
 	}
 	wasmtest.Both(t, image, native, func(t *testing.T, r wasmtest.Runner) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().
-					WithVMContext(r.VM).WithPluginConfiguration([]byte(c.plugin)))
+				host, reset := wasmtest.Emulator(r.VM, c.plugin)
 				defer reset()
 				if s := host.StartPlugin(); s != types.OnPluginStartStatusFailed {
 					t.Fatalf("start status = %v, want failed", s)
 				}
 				logs := host.GetCriticalLogs()
-				if len(logs) != 1 || !anyContains(logs, prefix+c.want) {
+				if len(logs) != 1 || !wasmtest.AnyContains(logs, prefix+c.want) {
 					t.Errorf("critical logs = %q, want one line starting %q", logs, prefix+c.want)
 				}
 			})

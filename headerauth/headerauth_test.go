@@ -132,7 +132,7 @@ func TestRequests(t *testing.T) {
 }
 
 func (c authCase) run(t *testing.T, r wasmtest.Runner) {
-	host, reset := start(t, r, pluginConfig(c.config, c.mode))
+	host, reset := wasmtest.Start(t, r.VM, pluginConfig(c.config, c.mode))
 	defer reset()
 	method, path := c.req.method, c.req.path
 	if method == "" {
@@ -158,18 +158,18 @@ func (c authCase) run(t *testing.T, r wasmtest.Runner) {
 			t.Errorf("body = %q, want %q", e.local.Data, c.body)
 		}
 		for _, h := range c.respHeaders {
-			if got := values(e.local.Headers, h[0]); !slices.Equal(got, []string{h[1]}) {
+			if got := wasmtest.HeaderValues(e.local.Headers, h[0]); !slices.Equal(got, []string{h[1]}) {
 				t.Errorf("reply header %s = %q, want [%q]", h[0], got, h[1])
 			}
 		}
 	}
 	for _, h := range c.upstream {
-		if got := values(e.upstream, h[0]); !slices.Equal(got, []string{h[1]}) {
+		if got := wasmtest.HeaderValues(e.upstream, h[0]); !slices.Equal(got, []string{h[1]}) {
 			t.Errorf("upstream header %s = %q, want [%q]", h[0], got, h[1])
 		}
 	}
 	for _, name := range c.notUpstream {
-		if got := values(e.upstream, name); got != nil {
+		if got := wasmtest.HeaderValues(e.upstream, name); got != nil {
 			t.Errorf("upstream header %s = %q, want it removed", name, got)
 		}
 	}
@@ -179,7 +179,7 @@ func (c authCase) run(t *testing.T, r wasmtest.Runner) {
 		if d == c.decision {
 			want = 1
 		}
-		if got := counter(t, host, decisions(d)); got != want {
+		if got := wasmtest.Counter(t, host, decisions(d)); got != want {
 			t.Errorf("decision %s counted %d times, want %d", d, got, want)
 		}
 	}
@@ -187,10 +187,10 @@ func (c authCase) run(t *testing.T, r wasmtest.Runner) {
 	if c.bypassed {
 		wantBypassed = 1
 	}
-	if got := counter(t, host, bypassedTotal); got != wantBypassed {
+	if got := wasmtest.Counter(t, host, bypassedTotal); got != wantBypassed {
 		t.Errorf("bypassed counted %d times, want %d", got, wantBypassed)
 	}
-	if c.log != "" && !anyContains(allLogs(host), c.log) {
-		t.Errorf("no log line contains %q; logs: %q", c.log, allLogs(host))
+	if c.log != "" && !wasmtest.AnyContains(wasmtest.Logs(host), c.log) {
+		t.Errorf("no log line contains %q; logs: %q", c.log, wasmtest.Logs(host))
 	}
 }

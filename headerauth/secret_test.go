@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 
 	"github.com/wasmpolicy/policy/internal/wasmtest"
@@ -53,26 +52,25 @@ func TestSecretsNeverLogged(t *testing.T) {
 	var logs []string
 	wasmtest.Both(t, image, native, func(t *testing.T, r wasmtest.Runner) {
 		for _, mode := range []string{"enforce", "shadow"} {
-			host, reset := start(t, r, pluginConfig(config, mode))
+			host, reset := wasmtest.Start(t, r.VM, pluginConfig(config, mode))
 			for _, req := range requests {
 				e := send(host, "GET", "/", req.headers)
 				if passed := e.local == nil; passed != (req.allowed || mode == "shadow") {
 					t.Errorf("%s: %q went upstream: %v", mode, headerNames(req.headers), passed)
 				}
 			}
-			logs = append(logs, allLogs(host)...)
+			logs = append(logs, wasmtest.Logs(host)...)
 			reset()
 		}
 		for i, bad := range badConfigs {
-			host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().
-				WithVMContext(r.VM).WithPluginConfiguration(pluginConfig(bad, "")))
+			host, reset := wasmtest.Emulator(r.VM, pluginConfig(bad, ""))
 			if host.StartPlugin() != types.OnPluginStartStatusFailed {
 				t.Errorf("bad config %d started", i)
 			}
 			if len(host.GetCriticalLogs()) != 1 {
 				t.Errorf("bad config %d: %d critical lines, want 1", i, len(host.GetCriticalLogs()))
 			}
-			logs = append(logs, allLogs(host)...)
+			logs = append(logs, wasmtest.Logs(host)...)
 			reset()
 		}
 	})
@@ -80,7 +78,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 
 	// The checks look where the lines are, so they must have found them.
 	for _, want := range []string{`header "x-api-key" does not carry a valid key`, `would deny`, `keys.bob: is the same key as keys.alice`} {
-		if !anyContains(logs, want) {
+		if !wasmtest.AnyContains(logs, want) {
 			t.Errorf("no log line contains %q: the collection missed the lines under test", want)
 		}
 	}

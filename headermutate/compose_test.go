@@ -36,9 +36,9 @@ func TestGoAndJSONCompositionAgree(t *testing.T) {
 	wasmtest.Both(t, mutateChainImage, native, func(t *testing.T, r wasmtest.Runner) {
 		config := ""
 		if r.Wasm != nil {
-			config = chain(mutate(jsonConfig))
+			config = wasmtest.Chain(mutate(jsonConfig))
 		}
-		host, reset := start(t, r, config)
+		host, reset := wasmtest.Start(t, r.VM, config)
 		defer reset()
 		id := host.InitializeHttpContext()
 		host.CallOnRequestHeaders(id, request, false)

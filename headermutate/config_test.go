@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 
 	"github.com/wasmpolicy/policy"
@@ -85,8 +84,7 @@ func TestInvalidConfigFailsStart(t *testing.T) {
 	wasmtest.Both(t, "headermutate", native, func(t *testing.T, r wasmtest.Runner) {
 		for _, c := range invalidConfigs {
 			t.Run(c.name, func(t *testing.T) {
-				host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().
-					WithVMContext(r.VM).WithPluginConfiguration([]byte(chain(filter("headermutate", "", c.config)))))
+				host, reset := wasmtest.Emulator(r.VM, wasmtest.Chain(filter("headermutate", "", c.config)))
 				defer reset()
 				if got := host.StartPlugin(); got != types.OnPluginStartStatusFailed {
 					t.Fatalf("start = %v, want failed", got)

@@ -63,7 +63,7 @@ func entries(headers [][2]string, name string) string {
 func TestActionsInEnvoyHost(t *testing.T) {
 	for _, side := range []string{"request", "response"} {
 		for _, a := range appendActions {
-			vm := newEnvoyVM(t, "headermutate", chain(mutate(actionConfig(side, a.action))))
+			vm := newEnvoyVM(t, "headermutate", wasmtest.Chain(mutate(actionConfig(side, a.action))))
 			for _, present := range []bool{true, false} {
 				o, state, x := a.absent, "absent", [][2]string(nil)
 				if present {
@@ -102,7 +102,7 @@ func TestActionsInEnvoyHost(t *testing.T) {
 }
 
 func TestRemoveInEnvoyHost(t *testing.T) {
-	vm := newEnvoyVM(t, "headermutate", chain(mutate(`{"request": {"remove": ["x-a"]}}`)))
+	vm := newEnvoyVM(t, "headermutate", wasmtest.Chain(mutate(`{"request": {"remove": ["x-a"]}}`)))
 	up, _ := exchange(t, vm, with(request, [2]string{"x-a", "one"}, [2]string{"x-a", "uno"}), nil)
 	if e := entries(up, "x-a"); e != "[]" {
 		t.Errorf("x-a entries upstream = %s, want none", e)
@@ -115,7 +115,7 @@ func TestRemoveInEnvoyHost(t *testing.T) {
 // The host sends the local reply through the response phase itself, as
 // Envoy does: no emulation by the test.
 func TestLocalReplyInEnvoyHost(t *testing.T) {
-	vm := newEnvoyVM(t, mutateChainImage, chain(
+	vm := newEnvoyVM(t, mutateChainImage, wasmtest.Chain(
 		filter("step", "deny", `{"action": "deny", "status": 403}`),
 		mutate(`{"response": {"set": {"who-am-i": "wasm-extension", "injected-by": "istio-api!", "x-client": "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%"}}}`)))
 	up, resp := exchange(t, vm, request, nil)

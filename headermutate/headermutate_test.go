@@ -15,7 +15,7 @@ type exchangeCase struct {
 	name   string
 	config string // the headermutate filter's config
 	probe  string // the header the probes show; x-a when empty
-	props  []property
+	props  []wasmtest.Property
 
 	request  [][2]string // sent; the base request when nil
 	response [][2]string // sent; no response phase when nil
@@ -34,7 +34,7 @@ func (c exchangeCase) run(t *testing.T, r wasmtest.Runner) {
 	if probed == "" {
 		probed = "x-a"
 	}
-	host, reset := start(t, r, chain(probeAt("before", probed), mutate(c.config), probeAt("after", probed)), c.props...)
+	host, reset := wasmtest.Start(t, r.VM, wasmtest.Chain(probeAt("before", probed), mutate(c.config), probeAt("after", probed)), c.props...)
 	defer reset()
 	req := c.request
 	if req == nil {
@@ -246,8 +246,8 @@ func TestOperations(t *testing.T) {
 }
 
 var (
-	sourceAddress = property{[]string{"source", "address"}, "10.1.2.3:51234"}
-	routeName     = property{[]string{"route_name"}, "reviews-v2"}
+	sourceAddress = wasmtest.Property{Path: []string{"source", "address"}, Value: []byte("10.1.2.3:51234")}
+	routeName     = wasmtest.Property{Path: []string{"route_name"}, Value: []byte("reviews-v2")}
 )
 
 var templateCases = []exchangeCase{
@@ -273,21 +273,21 @@ var templateCases = []exchangeCase{
 	{
 		name:        "%DOWNSTREAM_REMOTE_ADDRESS%",
 		config:      `{"request": {"set": {"x-a": "%DOWNSTREAM_REMOTE_ADDRESS%"}}}`,
-		props:       []property{sourceAddress},
+		props:       []wasmtest.Property{sourceAddress},
 		wantRequest: with(request, [2]string{"x-a", "10.1.2.3:51234"}),
 		wantEntries: `["10.1.2.3:51234"]`,
 	},
 	{
 		name:        "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%",
 		config:      `{"request": {"set": {"x-a": "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%"}}}`,
-		props:       []property{sourceAddress},
+		props:       []wasmtest.Property{sourceAddress},
 		wantRequest: with(request, [2]string{"x-a", "10.1.2.3"}),
 		wantEntries: `["10.1.2.3"]`,
 	},
 	{
 		name:        "%ROUTE_NAME%",
 		config:      `{"request": {"set": {"x-a": "route %ROUTE_NAME%"}}}`,
-		props:       []property{routeName},
+		props:       []wasmtest.Property{routeName},
 		wantRequest: with(request, [2]string{"x-a", "route reviews-v2"}),
 		wantEntries: `["route reviews-v2"]`,
 	},
@@ -330,7 +330,7 @@ var templateCases = []exchangeCase{
 	{
 		name:         "response values come from the request",
 		config:       `{"response": {"set": {"x-a": "served for %REQ(:authority)% from %DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%"}}}`,
-		props:        []property{sourceAddress},
+		props:        []wasmtest.Property{sourceAddress},
 		response:     response,
 		wantResponse: with(response, [2]string{"x-a", "served for example.com from 10.1.2.3"}),
 		wantEntries:  `["served for example.com from 10.1.2.3"]`,

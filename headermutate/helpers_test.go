@@ -5,14 +5,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/headermutate"
 	"github.com/wasmpolicy/policy/internal/testdata/mutatechain/probe"
 	"github.com/wasmpolicy/policy/internal/testfilters"
-	"github.com/wasmpolicy/policy/internal/wasmtest"
 )
 
 // The table tests run natively and against build/mutatechain.wasm, which
@@ -33,33 +31,7 @@ func nativeMutateChain() types.VMContext {
 	return policy.Configured(headermutate.Kind, testfilters.Kind, probe.Kind)
 }
 
-// property is a proxy property a case sets, such as source.address.
-type property struct {
-	path  []string
-	value string
-}
-
-// start starts a plugin configured with config on r's VM and fails the test
-// unless it starts.
-func start(t *testing.T, r wasmtest.Runner, config string, props ...property) (proxytest.HostEmulator, func()) {
-	t.Helper()
-	opt := proxytest.NewEmulatorOption().WithVMContext(r.VM).WithPluginConfiguration([]byte(config))
-	for _, p := range props {
-		opt = opt.WithProperty(p.path, []byte(p.value))
-	}
-	host, reset := proxytest.NewHostEmulator(opt)
-	if host.StartPlugin() != types.OnPluginStartStatusOK {
-		reset()
-		t.Fatalf("plugin did not start: %v", host.GetCriticalLogs())
-	}
-	return host, reset
-}
-
-// chain is a plugin configuration listing filters.
-func chain(filters ...string) string {
-	return `{"filters":[` + strings.Join(filters, ",") + `]}`
-}
-
+// filter is a chain entry: the filter kind name with id and config.
 func filter(name, id, config string) string {
 	return fmt.Sprintf(`{"name":%q,"id":%q,"config":%s}`, name, id, config)
 }

@@ -28,7 +28,7 @@ func TestLocalReplyCarriesResponseHeaders(t *testing.T) {
 	wasmtest.Both(t, mutateChainImage, nativeMutateChain, func(t *testing.T, r wasmtest.Runner) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				host, reset := start(t, r, chain(c.filters...))
+				host, reset := wasmtest.Start(t, r.VM, wasmtest.Chain(c.filters...))
 				defer reset()
 				id := host.InitializeHttpContext()
 				if got := host.CallOnRequestHeaders(id, request, false); got != types.ActionPause {

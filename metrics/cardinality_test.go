@@ -35,7 +35,7 @@ func TestRequestValuesDefineNoMetric(t *testing.T) {
 	nativeCapture := func() types.VMContext { return policy.Configured(capture, testfilters.Kind) }
 
 	wasmtest.Both(t, image, nativeCapture, func(t *testing.T, r wasmtest.Runner) {
-		host, reset := start(t, r, chain("", metricsFilter, step("a", `{}`), stepMode("b", "shadow", `{"action":"deny"}`)))
+		host, reset := wasmtest.Start(t, r.VM, chain("", metricsFilter, step("a", `{}`), stepMode("b", "shadow", `{"action":"deny"}`)))
 		defer reset()
 		all := expected("a", "b")
 		before := checkDefined(t, host, "policy", all)
@@ -80,13 +80,13 @@ func TestRequestValuesDefineNoMetric(t *testing.T) {
 		var total uint64
 		for _, m := range metrics.Methods() {
 			for _, c := range metrics.CodeClasses() {
-				total += counterValue(t, host, requests(m, c))
+				total += wasmtest.ReadCounter(t, host, requests(m, c))
 			}
 		}
-		if got := counterValue(t, host, requests("other", "none")); total != n || got != otherNone {
+		if got := wasmtest.ReadCounter(t, host, requests("other", "none")); total != n || got != otherNone {
 			t.Errorf("requests counted = %d (other/none %d), want %d (%d)", total, got, n, otherNone)
 		}
-		if v := counterValue(t, host, decided("b", "shadow_denied")); v != n {
+		if v := wasmtest.ReadCounter(t, host, decided("b", "shadow_denied")); v != n {
 			t.Errorf("b shadow-denied %d, want %d", v, n)
 		}
 	})

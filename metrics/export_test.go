@@ -150,7 +150,7 @@ func TestTagRegexesRecoverLabels(t *testing.T) {
 	}
 	wasmtest.Both(t, image, native, func(t *testing.T, r wasmtest.Runner) {
 		for _, prefix := range []string{"policy", "edge_v2"} {
-			host, reset := start(t, r, chain(`,"metrics_prefix":"`+prefix+`"`, metricsFilter, step("a", `{}`), step("team-b/check", `{}`)))
+			host, reset := wasmtest.Start(t, r.VM, chain(`,"metrics_prefix":"`+prefix+`"`, metricsFilter, step("a", `{}`), step("team-b/check", `{}`)))
 			all := expected("a", "team-b/check")
 			checkDefined(t, host, prefix, all)
 			reset()

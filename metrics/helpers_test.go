@@ -37,18 +37,6 @@ func nativePlugin() *policy.Plugin {
 
 func native() types.VMContext { return nativePlugin() }
 
-// start starts the plugin with config on r's VM.
-func start(t *testing.T, r wasmtest.Runner, config string) (proxytest.HostEmulator, func()) {
-	t.Helper()
-	host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().
-		WithVMContext(r.VM).WithPluginConfiguration([]byte(config)))
-	if host.StartPlugin() != types.OnPluginStartStatusOK {
-		reset()
-		t.Fatalf("plugin did not start: %v", host.GetCriticalLogs())
-	}
-	return host, reset
-}
-
 // chain is a plugin configuration with the given filter entries.
 func chain(extra string, filters ...string) string {
 	return `{"filters":[` + strings.Join(filters, ",") + `]` + extra + `}`

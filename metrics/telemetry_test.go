@@ -119,14 +119,14 @@ func TestCountersAfterTraffic(t *testing.T) {
 	wasmtest.Both(t, image, native, func(t *testing.T, r wasmtest.Runner) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				host, reset := start(t, r, c.config)
+				host, reset := wasmtest.Start(t, r.VM, c.config)
 				defer reset()
 				all := expected(c.ids...)
 				checkDefined(t, host, "policy", all)
 				for _, rq := range c.script {
 					send(t, r, host, rq)
 				}
-				if v := counterValue(t, host, requests("GET", "2xx")); v != 0 {
+				if v := wasmtest.ReadCounter(t, host, requests("GET", "2xx")); v != 0 {
 					t.Fatalf("a counter reached the proxy before the flush: %d", v)
 				}
 				host.Tick()
@@ -135,7 +135,7 @@ func TestCountersAfterTraffic(t *testing.T) {
 						continue
 					}
 					name := d.full("policy")
-					if got, want := counterValue(t, host, name), c.want[name]; got != want {
+					if got, want := wasmtest.ReadCounter(t, host, name), c.want[name]; got != want {
 						t.Errorf("%s = %d, want %d", name, got, want)
 					}
 				}
@@ -143,15 +143,6 @@ func TestCountersAfterTraffic(t *testing.T) {
 			})
 		}
 	})
-}
-
-func counterValue(t *testing.T, host proxytest.HostEmulator, name string) uint64 {
-	t.Helper()
-	v, err := host.GetCounterMetric(name)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return v
 }
 
 // checkChainTime checks the chain time recorded for the last request (the
@@ -185,8 +176,7 @@ func TestConfiguration(t *testing.T) {
 	wasmtest.Both(t, image, native, func(t *testing.T, r wasmtest.Runner) {
 		t.Run("errors name the field", func(t *testing.T) {
 			for _, c := range errors {
-				host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().
-					WithVMContext(r.VM).WithPluginConfiguration([]byte(c.config)))
+				host, reset := wasmtest.Emulator(r.VM, c.config)
 				status := host.StartPlugin()
 				logs := strings.Join(host.GetCriticalLogs(), "\n")
 				reset()
@@ -200,7 +190,7 @@ func TestConfiguration(t *testing.T) {
 			}
 		})
 		t.Run("chain_time false defines no histogram", func(t *testing.T) {
-			host, reset := start(t, r, chain("", `{"name":"metrics","config":{"chain_time":false}}`))
+			host, reset := wasmtest.Start(t, r.VM, chain("", `{"name":"metrics","config":{"chain_time":false}}`))
 			defer reset()
 			var without []defined
 			for _, d := range expected() {
@@ -214,17 +204,17 @@ func TestConfiguration(t *testing.T) {
 			}
 			send(t, r, host, request{method: "GET", status: "200"})
 			host.Tick()
-			if v := counterValue(t, host, requests("GET", "2xx")); v != 1 {
+			if v := wasmtest.ReadCounter(t, host, requests("GET", "2xx")); v != 1 {
 				t.Errorf("requests = %d, want 1", v)
 			}
 		})
 		t.Run("metrics_prefix renames every metric", func(t *testing.T) {
-			host, reset := start(t, r, chain(`,"metrics_prefix":"edge"`, metricsFilter, step("a", `{}`)))
+			host, reset := wasmtest.Start(t, r.VM, chain(`,"metrics_prefix":"edge"`, metricsFilter, step("a", `{}`)))
 			defer reset()
 			checkDefined(t, host, "edge", expected("a"))
 			send(t, r, host, request{method: "GET", status: "200"})
 			host.Tick()
-			if v := counterValue(t, host, "filter=.=metrics;.;method=.=GET;.;code_class=.=2xx;.;edge_requests_total"); v != 1 {
+			if v := wasmtest.ReadCounter(t, host, "filter=.=metrics;.;method=.=GET;.;code_class=.=2xx;.;edge_requests_total"); v != 1 {
 				t.Errorf("edge_requests_total = %d, want 1", v)
 			}
 		})
@@ -245,13 +235,13 @@ func TestGoComposition(t *testing.T) {
 		if r.Wasm != nil {
 			config = chain(`,"flush_interval":"2s"`, metricsFilter, step("a", `{"action":"deny","status":401}`))
 		}
-		host, reset := start(t, r, config)
+		host, reset := wasmtest.Start(t, r.VM, config)
 		defer reset()
 		checkDefined(t, host, "policy", expected("a"))
 		send(t, r, host, request{method: "PATCH"})
 		host.Tick()
 		for name, want := range map[string]uint64{requests("PATCH", "4xx"): 1, localReplies("4xx"): 1, decided("a", "denied"): 1} {
-			if got := counterValue(t, host, name); got != want {
+			if got := wasmtest.ReadCounter(t, host, name); got != want {
 				t.Errorf("%s = %d, want %d", name, got, want)
 			}
 		}

@@ -3,9 +3,8 @@ package ratelimit_test
 import (
 	"testing"
 
-	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
-
 	"github.com/wasmpolicy/policy"
+	"github.com/wasmpolicy/policy/internal/wasmtest"
 	"github.com/wasmpolicy/policy/ratelimit"
 )
 
@@ -25,10 +24,8 @@ func BenchmarkHitPath(b *testing.B) {
 		{"with rate-limit headers", `{"requests_per_unit": 1000000000000, "rate_limit_headers": true}`},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().
-				WithVMContext(policy.Configured(ratelimit.Kind)).
-				WithPluginConfiguration(pluginConfig(c.config, "")).
-				WithProperty([]string{"request", "time"}, policy.EncodeTime(t0)))
+			host, reset := wasmtest.Emulator(policy.Configured(ratelimit.Kind), pluginConfig(c.config, ""),
+				wasmtest.Property{Path: []string{"request", "time"}, Value: policy.EncodeTime(t0)})
 			defer reset()
 			host.StartPlugin()
 			headers := [][2]string{{":method", "GET"}, {":path", "/"}, {":authority", "example.com"}, {"x-user", "alice"}}
@@ -42,7 +39,7 @@ func BenchmarkHitPath(b *testing.B) {
 				host.CompleteHttpContext(id)
 			}
 			b.StopTimer()
-			if host.GetSentLocalResponse(host.InitializeHttpContext()) != nil || counter(b, host, decisions("denied")) != 0 {
+			if host.GetSentLocalResponse(host.InitializeHttpContext()) != nil || wasmtest.Counter(b, host, decisions("denied")) != 0 {
 				b.Fatal("a request was denied")
 			}
 		})

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
-	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 
 	"github.com/wasmpolicy/policy"
@@ -40,11 +39,11 @@ func TestGoCompositionMatchesJSON(t *testing.T) {
 		return policy.Static(spec)
 	}
 	wasmtest.Both(t, image, static, func(t *testing.T, r wasmtest.Runner) {
-		var config []byte
+		config := "" // a chain built in Go needs no configuration
 		if r.Wasm != nil {
-			config = []byte(jsonConfig)
+			config = jsonConfig
 		}
-		host, reset := start(t, r.VM, config)
+		host, reset := wasmtest.Start(t, r.VM, config)
 		defer reset()
 		steps := []struct {
 			req       request
@@ -60,12 +59,12 @@ func TestGoCompositionMatchesJSON(t *testing.T) {
 		}
 		for i, s := range steps {
 			res := send(t, host, r.Wasm, s.req)
-			if res.status != 200 || !equalValues(values(res.headers, "x-ratelimit-remaining"), s.remaining) {
+			if res.status != 200 || !equalValues(wasmtest.HeaderValues(res.headers, "x-ratelimit-remaining"), s.remaining) {
 				t.Fatalf("request %d: status %d, x-ratelimit-remaining %q; want 200 and %s", i, res.status,
-					values(res.headers, "x-ratelimit-remaining"), s.remaining)
+					wasmtest.HeaderValues(res.headers, "x-ratelimit-remaining"), s.remaining)
 			}
 		}
-		if got := counter(t, host, "filter=.=api;.;decision=.=shadow_denied;.;policy_filter_decisions_total"); got != 2 {
+		if got := wasmtest.Counter(t, host, "filter=.=api;.;decision=.=shadow_denied;.;policy_filter_decisions_total"); got != 2 {
 			t.Fatalf("shadow_denied = %d, want 2", got)
 		}
 		// The filter's ID names its records.
@@ -82,7 +81,7 @@ func TestGoConfigErrorsFailThePluginStart(t *testing.T) {
 	p := policy.Static(ratelimit.Filter(ratelimit.Config{Rules: []ratelimit.Rule{
 		{Limit: ratelimit.Limit{RequestsPerUnit: 1, Key: []string{"source_ip"}, MaxKeys: -1}},
 	}}))
-	host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().WithVMContext(p))
+	host, reset := wasmtest.Emulator(p, "")
 	defer reset()
 	if host.StartPlugin() != types.OnPluginStartStatusFailed {
 		t.Fatal("plugin started")

@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 
 	"github.com/wasmpolicy/policy"
+	"github.com/wasmpolicy/policy/internal/wasmtest"
 )
 
 // workers builds n limiters from cfg the way n worker VMs would: each in
@@ -29,7 +29,7 @@ func workers(t *testing.T, n int, cfg Config, data policy.SharedData) []*Limiter
 			return l, err
 		}})
 		p.SharedData = data
-		host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().WithVMContext(p))
+		host, reset := wasmtest.Emulator(p, "")
 		status := host.StartPlugin()
 		reset()
 		if status != types.OnPluginStartStatusOK || out[i] == nil {

@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 
 	"github.com/wasmpolicy/policy/internal/wasmtest"
@@ -72,8 +71,7 @@ var configErrors = []struct{ config, err string }{
 func TestConfigErrorsFailThePluginStart(t *testing.T) {
 	wasmtest.Both(t, image, native, func(t *testing.T, r wasmtest.Runner) {
 		for _, c := range configErrors {
-			host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().WithVMContext(r.VM).
-				WithPluginConfiguration(pluginConfig(c.config, "")))
+			host, reset := wasmtest.Emulator(r.VM, pluginConfig(c.config, ""))
 			status := host.StartPlugin()
 			logs := host.GetCriticalLogs()
 			reset()

@@ -11,6 +11,7 @@ import (
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 
 	"github.com/wasmpolicy/policy"
+	"github.com/wasmpolicy/policy/internal/wasmtest"
 	"github.com/wasmpolicy/policy/ratelimit"
 )
 
@@ -32,7 +33,7 @@ func (s brokenStore) Set(string, []byte, uint32) error { return types.ErrorStatu
 func startWithStore(t *testing.T, store policy.SharedData, config string) (proxytest.HostEmulator, func()) {
 	p := policy.Configured(ratelimit.Kind)
 	p.SharedData = store
-	return start(t, p, pluginConfig(config, ""))
+	return wasmtest.Start(t, p, pluginConfig(config, ""))
 }
 
 func TestSharedDataFailureFailsOpenByDefault(t *testing.T) {
@@ -43,11 +44,11 @@ func TestSharedDataFailureFailsOpenByDefault(t *testing.T) {
 		if res.status != 200 {
 			t.Fatalf("request %d: status %d, want 200 (failing open)", i, res.status)
 		}
-		if got := values(res.headers, "x-ratelimit-remaining"); got != nil {
+		if got := wasmtest.HeaderValues(res.headers, "x-ratelimit-remaining"); got != nil {
 			t.Fatalf("request %d: x-ratelimit-remaining %q with no bucket state", i, got)
 		}
 	}
-	if got := counter(t, host, ratelimitCounter("shared_data_errors_total")); got != 5 {
+	if got := wasmtest.Counter(t, host, ratelimitCounter("shared_data_errors_total")); got != 5 {
 		t.Fatalf("shared_data_errors_total = %d, want 5", got)
 	}
 	// One line for the burst, not one per request.
@@ -67,17 +68,17 @@ func TestSharedDataFailureFailsClosed(t *testing.T) {
 	host, reset := startWithStore(t, brokenStore{err: errors.New("gone")}, `{"requests_per_unit": 5, "failure_mode": "closed"}`)
 	defer reset()
 	res := send(t, host, nil, at(0))
-	if res.status != 429 || !slices.Equal(values(res.headers, "retry-after"), []string{"1"}) {
-		t.Fatalf("status %d, retry-after %q; want 429 and 1", res.status, values(res.headers, "retry-after"))
+	if res.status != 429 || !slices.Equal(wasmtest.HeaderValues(res.headers, "retry-after"), []string{"1"}) {
+		t.Fatalf("status %d, retry-after %q; want 429 and 1", res.status, wasmtest.HeaderValues(res.headers, "retry-after"))
 	}
-	if got := counter(t, host, ratelimitCounter("shared_data_errors_total")); got != 1 {
+	if got := wasmtest.Counter(t, host, ratelimitCounter("shared_data_errors_total")); got != 1 {
 		t.Fatalf("shared_data_errors_total = %d, want 1", got)
 	}
-	if !anyContains(host.GetWarnLogs(), "denying requests (failure_mode closed)") {
+	if !wasmtest.AnyContains(host.GetWarnLogs(), "denying requests (failure_mode closed)") {
 		t.Fatalf("warnings %q", host.GetWarnLogs())
 	}
-	if !anyContains(allLogs(host), "rate limit state unavailable; failing closed (default)") {
-		t.Fatalf("the denial's reason was not logged: %q", allLogs(host))
+	if !wasmtest.AnyContains(wasmtest.Logs(host), "rate limit state unavailable; failing closed (default)") {
+		t.Fatalf("the denial's reason was not logged: %q", wasmtest.Logs(host))
 	}
 }
 
@@ -89,13 +90,13 @@ func TestEndlessContentionIsAFailure(t *testing.T) {
 	if res := send(t, host, nil, at(0)); res.status != 200 {
 		t.Fatalf("status %d, want 200 (failing open)", res.status)
 	}
-	if got := counter(t, host, ratelimitCounter("cas_conflicts_total")); got != 10 {
+	if got := wasmtest.Counter(t, host, ratelimitCounter("cas_conflicts_total")); got != 10 {
 		t.Fatalf("cas_conflicts_total = %d, want 10 attempts", got)
 	}
-	if got := counter(t, host, ratelimitCounter("shared_data_errors_total")); got != 1 {
+	if got := wasmtest.Counter(t, host, ratelimitCounter("shared_data_errors_total")); got != 1 {
 		t.Fatalf("shared_data_errors_total = %d, want 1", got)
 	}
-	if !anyContains(host.GetWarnLogs(), "compare-and-swap lost 10 times in a row") {
+	if !wasmtest.AnyContains(host.GetWarnLogs(), "compare-and-swap lost 10 times in a row") {
 		t.Fatalf("warnings %q", host.GetWarnLogs())
 	}
 }

@@ -2,7 +2,6 @@ package ratelimit_test
 
 import (
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -24,23 +23,8 @@ var t0 = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 
 // pluginConfig wraps a ratelimit "config" object into a plugin
 // configuration, in mode ("" for enforce).
-func pluginConfig(config, mode string) []byte {
-	if mode == "" {
-		mode = "enforce"
-	}
-	return []byte(`{"filters": [{"name": "ratelimit", "mode": "` + mode + `", "config": ` + config + `}]}`)
-}
-
-// start makes an emulator running the plugin with config on vm and checks
-// that the plugin starts.
-func start(t *testing.T, vm types.VMContext, config []byte) (proxytest.HostEmulator, func()) {
-	t.Helper()
-	host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().WithVMContext(vm).WithPluginConfiguration(config))
-	if s := host.StartPlugin(); s != types.OnPluginStartStatusOK {
-		reset()
-		t.Fatalf("plugin did not start (%v); critical logs: %q", s, host.GetCriticalLogs())
-	}
-	return host, reset
+func pluginConfig(config, mode string) string {
+	return wasmtest.FilterConfig("ratelimit", mode, config)
 }
 
 // request is one request of a case.
@@ -106,49 +90,8 @@ func must(t *testing.T, err error) {
 	}
 }
 
-func values(headers [][2]string, name string) []string {
-	var out []string
-	for _, h := range headers {
-		if strings.EqualFold(h[0], name) {
-			out = append(out, h[1])
-		}
-	}
-	return out
-}
-
-// counter reads a counter after flushing the metrics; a counter never
-// incremented reads 0.
-func counter(t testing.TB, host proxytest.HostEmulator, name string) uint64 {
-	t.Helper()
-	host.Tick()
-	v, err := host.GetCounterMetric(name)
-	if err != nil {
-		t.Fatalf("counter %s: %v", name, err)
-	}
-	return v
-}
-
 func decisions(decision string) string {
 	return "filter=.=ratelimit;.;decision=.=" + decision + ";.;policy_filter_decisions_total"
 }
 
 func ratelimitCounter(name string) string { return "filter=.=ratelimit;.;policy_ratelimit_" + name }
-
-// allLogs is every line the plugin logged, at every level.
-func allLogs(host proxytest.HostEmulator) []string {
-	var out []string
-	for _, get := range []func() []string{host.GetTraceLogs, host.GetDebugLogs, host.GetInfoLogs,
-		host.GetWarnLogs, host.GetErrorLogs, host.GetCriticalLogs} {
-		out = append(out, get()...)
-	}
-	return out
-}
-
-func anyContains(lines []string, sub string) bool {
-	for _, l := range lines {
-		if strings.Contains(l, sub) {
-			return true
-		}
-	}
-	return false
-}

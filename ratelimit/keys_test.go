@@ -38,7 +38,7 @@ func TestCyclingKeysCannotGrowMemory(t *testing.T) {
 		return p
 	}
 	wasmtest.Both(t, image, nativeWithStore, func(t *testing.T, r wasmtest.Runner) {
-		host, reset := start(t, r.VM, pluginConfig(config, ""))
+		host, reset := wasmtest.Start(t, r.VM, pluginConfig(config, ""))
 		defer reset()
 		user := func(at time.Duration, name string) uint32 {
 			return send(t, host, r.Wasm, withHeader(at, "x-user", name)).status
@@ -77,7 +77,7 @@ func TestCyclingKeysCannotGrowMemory(t *testing.T) {
 		if user(0, "alice") != 429 {
 			t.Fatal("alice's drained bucket was lost to the attack")
 		}
-		if got := counter(t, host, ratelimitCounter("overflow_total")); got != 10000 {
+		if got := wasmtest.Counter(t, host, ratelimitCounter("overflow_total")); got != 10000 {
 			t.Fatalf("overflow_total = %d, want 10000", got)
 		}
 		// A second later alice's and bob's buckets are full again: idle.

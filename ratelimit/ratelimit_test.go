@@ -205,23 +205,23 @@ func TestRequests(t *testing.T) {
 }
 
 func runCase(t *testing.T, r wasmtest.Runner, c limitCase) {
-	host, reset := start(t, r.VM, pluginConfig(c.config, c.mode))
+	host, reset := wasmtest.Start(t, r.VM, pluginConfig(c.config, c.mode))
 	defer reset()
 	for i, s := range c.steps {
 		res := send(t, host, r.Wasm, s.request)
 		if res.status != s.status {
 			t.Fatalf("request %d (t0+%v %s): status %d, want %d; body %q", i, s.at, s.path, res.status, s.status, res.body)
 		}
-		if ra := values(res.headers, "retry-after"); s.retryAfter != "" && !slices.Equal(ra, []string{s.retryAfter}) {
+		if ra := wasmtest.HeaderValues(res.headers, "retry-after"); s.retryAfter != "" && !slices.Equal(ra, []string{s.retryAfter}) {
 			t.Errorf("request %d: retry-after %q, want %q", i, ra, s.retryAfter)
 		}
 		for _, h := range s.headers {
-			if got := values(res.headers, h[0]); !slices.Equal(got, []string{h[1]}) {
+			if got := wasmtest.HeaderValues(res.headers, h[0]); !slices.Equal(got, []string{h[1]}) {
 				t.Errorf("request %d: %s = %q, want [%q]; headers %q", i, h[0], got, h[1], res.headers)
 			}
 		}
 		for _, name := range s.absent {
-			if got := values(res.headers, name); got != nil {
+			if got := wasmtest.HeaderValues(res.headers, name); got != nil {
 				t.Errorf("request %d: unexpected %s %q", i, name, got)
 			}
 		}
@@ -230,12 +230,12 @@ func runCase(t *testing.T, r wasmtest.Runner, c limitCase) {
 		}
 	}
 	for d, want := range c.decisions {
-		if got := counter(t, host, decisions(d)); got != want {
+		if got := wasmtest.Counter(t, host, decisions(d)); got != want {
 			t.Errorf("decisions %s = %d, want %d", d, got, want)
 		}
 	}
-	if c.log != "" && !anyContains(allLogs(host), c.log) {
-		t.Errorf("no log line contains %q: %q", c.log, allLogs(host))
+	if c.log != "" && !wasmtest.AnyContains(wasmtest.Logs(host), c.log) {
+		t.Errorf("no log line contains %q: %q", c.log, wasmtest.Logs(host))
 	}
 	for name, want := range c.records {
 		_, _, err := proxywasm.GetSharedData(name)
