@@ -44,6 +44,17 @@ func Start(t testing.TB, vm types.VMContext, config string, props ...Property) (
 	return host, reset
 }
 
+// TryStart runs the plugin's start in a fresh emulator, as Start does, and
+// reports whether it started, with the critical lines it logged: for tests
+// of configurations that must be refused, or must all start. The emulator
+// is reset before TryStart returns.
+func TryStart(vm types.VMContext, config string, props ...Property) (started bool, critical []string) {
+	host, reset := Emulator(vm, config, props...)
+	defer reset()
+	started = host.StartPlugin() == types.OnPluginStartStatusOK
+	return started, host.GetCriticalLogs()
+}
+
 // Chain is a plugin configuration whose chain is the filter entries, each a
 // JSON object such as {"name":"step","id":"a","config":{}}.
 func Chain(entries ...string) string {

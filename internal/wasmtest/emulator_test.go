@@ -50,6 +50,15 @@ func TestStartPassesConfigAndProperties(t *testing.T) {
 	}
 }
 
+func TestTryStart(t *testing.T) {
+	if started, critical := TryStart(&echoVM{}, "fail"); started || !slices.Equal(critical, []string{"refused"}) {
+		t.Errorf("\"fail\": started %v, critical logs %q; want refused", started, critical)
+	}
+	if started, critical := TryStart(&echoVM{}, "cfg"); !started || critical != nil {
+		t.Errorf("\"cfg\": started %v, critical logs %q; want started without one", started, critical)
+	}
+}
+
 func TestEmulatorLeavesTheStartToTheTest(t *testing.T) {
 	host, reset := Emulator(&echoVM{}, "fail")
 	defer reset()
