@@ -3,8 +3,6 @@ package authz_test
 import (
 	"testing"
 
-	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
-
 	"github.com/wasmpolicy/policy/internal/wasmtest"
 )
 
@@ -96,12 +94,10 @@ func TestInvalidConfig(t *testing.T) {
 	wasmtest.Both(t, image, native, func(t *testing.T, r wasmtest.Runner) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				host, reset := wasmtest.Emulator(r.VM, pluginConfig(c.config, ""))
-				defer reset()
-				if s := host.StartPlugin(); s != types.OnPluginStartStatusFailed {
-					t.Fatalf("plugin start %v, want failed", s)
+				started, logs := wasmtest.TryStart(r.VM, pluginConfig(c.config, ""))
+				if started {
+					t.Fatal("plugin started, want failed")
 				}
-				logs := host.GetCriticalLogs()
 				if len(logs) != 1 || !wasmtest.AnyContains(logs, prefix+c.want) {
 					t.Errorf("critical logs %q,\nwant one line containing %q", logs, prefix+c.want)
 				}

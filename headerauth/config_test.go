@@ -3,8 +3,6 @@ package headerauth_test
 import (
 	"testing"
 
-	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
-
 	"github.com/wasmpolicy/policy/internal/wasmtest"
 )
 
@@ -47,12 +45,10 @@ func TestConfigErrors(t *testing.T) {
 	wasmtest.Both(t, image, native, func(t *testing.T, r wasmtest.Runner) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				host, reset := wasmtest.Emulator(r.VM, c.plugin)
-				defer reset()
-				if s := host.StartPlugin(); s != types.OnPluginStartStatusFailed {
-					t.Fatalf("start status = %v, want failed", s)
+				started, logs := wasmtest.TryStart(r.VM, c.plugin)
+				if started {
+					t.Fatal("plugin started, want failed")
 				}
-				logs := host.GetCriticalLogs()
 				if len(logs) != 1 || !wasmtest.AnyContains(logs, prefix+c.want) {
 					t.Errorf("critical logs = %q, want one line starting %q", logs, prefix+c.want)
 				}

@@ -84,13 +84,12 @@ func TestInvalidConfigFailsStart(t *testing.T) {
 	wasmtest.Both(t, "headermutate", native, func(t *testing.T, r wasmtest.Runner) {
 		for _, c := range invalidConfigs {
 			t.Run(c.name, func(t *testing.T) {
-				host, reset := wasmtest.Emulator(r.VM, wasmtest.Chain(filter("headermutate", "", c.config)))
-				defer reset()
-				if got := host.StartPlugin(); got != types.OnPluginStartStatusFailed {
-					t.Fatalf("start = %v, want failed", got)
+				started, logs := wasmtest.TryStart(r.VM, wasmtest.Chain(filter("headermutate", "", c.config)))
+				if started {
+					t.Fatal("plugin started, want failed")
 				}
 				want := "policy: invalid plugin configuration: filters[0] (headermutate): config" + c.want
-				if got := strings.Join(host.GetCriticalLogs(), "\n"); got != want {
+				if got := strings.Join(logs, "\n"); got != want {
 					t.Errorf("critical log:\n got  %s\n want %s", got, want)
 				}
 			})

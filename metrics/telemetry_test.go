@@ -176,11 +176,9 @@ func TestConfiguration(t *testing.T) {
 	wasmtest.Both(t, image, native, func(t *testing.T, r wasmtest.Runner) {
 		t.Run("errors name the field", func(t *testing.T) {
 			for _, c := range errors {
-				host, reset := wasmtest.Emulator(r.VM, c.config)
-				status := host.StartPlugin()
-				logs := strings.Join(host.GetCriticalLogs(), "\n")
-				reset()
-				if status != types.OnPluginStartStatusFailed {
+				started, critical := wasmtest.TryStart(r.VM, c.config)
+				logs := strings.Join(critical, "\n")
+				if started {
 					t.Errorf("%s: the plugin started", c.config)
 					continue
 				}

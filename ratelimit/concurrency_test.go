@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
-
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/internal/wasmtest"
 )
@@ -29,10 +27,7 @@ func workers(t *testing.T, n int, cfg Config, data policy.SharedData) []*Limiter
 			return l, err
 		}})
 		p.SharedData = data
-		host, reset := wasmtest.Emulator(p, "")
-		status := host.StartPlugin()
-		reset()
-		if status != types.OnPluginStartStatusOK || out[i] == nil {
+		if started, _ := wasmtest.TryStart(p, ""); !started || out[i] == nil {
 			t.Fatalf("worker %d did not start", i)
 		}
 	}
