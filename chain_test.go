@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 
 	"github.com/wasmpolicy/policy"
@@ -19,23 +18,6 @@ import (
 // would keep three entries).
 
 func nativeChain() types.VMContext { return policy.Configured(testfilters.Kind) }
-
-// start starts a plugin with config on r's VM and fails the test unless it
-// starts.
-func start(t *testing.T, r wasmtest.Runner, config string) (proxytest.HostEmulator, func()) {
-	t.Helper()
-	host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().
-		WithVMContext(r.VM).WithPluginConfiguration([]byte(config)))
-	if host.StartPlugin() != types.OnPluginStartStatusOK {
-		reset()
-		t.Fatalf("plugin did not start: %v", host.GetCriticalLogs())
-	}
-	return host, reset
-}
-
-func chain(steps ...string) string {
-	return `{"filters":[` + strings.Join(steps, ",") + `]}`
-}
 
 func step(id, config string) string {
 	if config == "" {
@@ -55,16 +37,6 @@ func header(headers [][2]string, name string) string {
 	return ""
 }
 
-// counter reads a counter after a tick has flushed the plugin's metrics.
-func counter(t *testing.T, host proxytest.HostEmulator, name string) uint64 {
-	t.Helper()
-	v, err := host.GetCounterMetric(name)
-	if err != nil {
-		t.Fatalf("counter %s: %v", name, err)
-	}
-	return v
-}
-
 func decisions(filter, decision string) string {
 	return "filter=.=" + filter + ";.;decision=.=" + decision + ";.;policy_filter_decisions_total"
 }
@@ -74,7 +46,7 @@ func seen(filter string) string { return "filter=.=" + filter + ";.;policy_filte
 func TestChainOrderAndDeny(t *testing.T) {
 	wasmtest.Both(t, "testchain", nativeChain, func(t *testing.T, r wasmtest.Runner) {
 		t.Run("filters run in order", func(t *testing.T) {
-			host, reset := start(t, r, chain(step("a", ""), step("b", ""), step("c", "")))
+			host, reset := wasmtest.Start(t, r.VM, wasmtest.Chain(step("a", ""), step("b", ""), step("c", "")))
 			defer reset()
 			id := host.InitializeHttpContext()
 			if got := host.CallOnRequestHeaders(id, request, true); got != types.ActionContinue {
@@ -88,7 +60,7 @@ func TestChainOrderAndDeny(t *testing.T) {
 			}
 		})
 		t.Run("the first deny answers and stops the chain", func(t *testing.T) {
-			host, reset := start(t, r, chain(step("a", ""), step("b", `{"action":"deny","status":401}`), step("c", "")))
+			host, reset := wasmtest.Start(t, r.VM, wasmtest.Chain(step("a", ""), step("b", `{"action":"deny","status":401}`), step("c", "")))
 			defer reset()
 			id := host.InitializeHttpContext()
 			if got := host.CallOnRequestHeaders(id, request, true); got != types.ActionPause {
@@ -103,7 +75,7 @@ func TestChainOrderAndDeny(t *testing.T) {
 			}
 		})
 		t.Run("the same kind twice with different configs", func(t *testing.T) {
-			host, reset := start(t, r, chain(step("first", `{"action":"continue"}`), step("second", `{"action":"deny","status":429}`)))
+			host, reset := wasmtest.Start(t, r.VM, wasmtest.Chain(step("first", `{"action":"continue"}`), step("second", `{"action":"deny","status":429}`)))
 			defer reset()
 			id := host.InitializeHttpContext()
 			host.CallOnRequestHeaders(id, request, true)
@@ -133,7 +105,7 @@ func TestChainPauseResume(t *testing.T) {
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				host, reset := start(t, r, chain(step("a", ""), step("b", c.pause), step("c", "")))
+				host, reset := wasmtest.Start(t, r.VM, wasmtest.Chain(step("a", ""), step("b", c.pause), step("c", "")))
 				defer reset()
 				id := host.InitializeHttpContext()
 				if got := host.CallOnRequestHeaders(id, request, true); got != types.ActionPause {
@@ -167,16 +139,16 @@ func TestChainPauseResume(t *testing.T) {
 				if c.answer == nil || strings.Contains(c.pause, "panic") {
 					wantErrors = 1 // a failed callout and a panic are errors
 				}
-				if got := counter(t, host, decisions("b", "error")); got != wantErrors {
+				if got := wasmtest.ReadCounter(t, host, decisions("b", "error")); got != wantErrors {
 					t.Errorf("errors = %d, want %d", got, wantErrors)
 				}
-				if got := counter(t, host, decisions("b", "paused")); got != 1 {
+				if got := wasmtest.ReadCounter(t, host, decisions("b", "paused")); got != 1 {
 					t.Errorf("paused = %d, want 1", got)
 				}
 			})
 		}
 		t.Run("a body that arrives while paused runs after the resume", func(t *testing.T) {
-			host, reset := start(t, r, chain(step("a", `{"action":"pause"}`), step("b", `{"phase":"request_body"}`)))
+			host, reset := wasmtest.Start(t, r.VM, wasmtest.Chain(step("a", `{"action":"pause"}`), step("b", `{"phase":"request_body"}`)))
 			defer reset()
 			id := host.InitializeHttpContext()
 			host.CallOnRequestHeaders(id, request, false)
@@ -202,7 +174,7 @@ func TestChainPauseResume(t *testing.T) {
 
 func TestChainLocalReplyPassesResponseFiltersOnce(t *testing.T) {
 	wasmtest.Both(t, "testchain", nativeChain, func(t *testing.T, r wasmtest.Runner) {
-		host, reset := start(t, r, chain(step("gate", `{"action":"deny","status":403}`), step("stamp", `{"phase":"response_headers"}`)))
+		host, reset := wasmtest.Start(t, r.VM, wasmtest.Chain(step("gate", `{"action":"deny","status":403}`), step("stamp", `{"phase":"response_headers"}`)))
 		defer reset()
 		id := host.InitializeHttpContext()
 		host.CallOnRequestHeaders(id, request, true)
@@ -221,7 +193,7 @@ func TestChainLocalReplyPassesResponseFiltersOnce(t *testing.T) {
 			seen("gate"): 1, decisions("gate", "denied"): 1, decisions("gate", "allowed"): 0,
 			seen("stamp"): 1, decisions("stamp", "allowed"): 1,
 		} {
-			if got := counter(t, host, name); got != want {
+			if got := wasmtest.ReadCounter(t, host, name); got != want {
 				t.Errorf("%s = %d, want %d", name, got, want)
 			}
 		}
@@ -230,7 +202,7 @@ func TestChainLocalReplyPassesResponseFiltersOnce(t *testing.T) {
 
 func TestChainResponseDenyCountsOnce(t *testing.T) {
 	wasmtest.Both(t, "testchain", nativeChain, func(t *testing.T, r wasmtest.Runner) {
-		host, reset := start(t, r, chain(step("check", `{"phase":"response_headers","action":"deny","status":502}`)))
+		host, reset := wasmtest.Start(t, r.VM, wasmtest.Chain(step("check", `{"phase":"response_headers","action":"deny","status":502}`)))
 		defer reset()
 		id := host.InitializeHttpContext()
 		host.CallOnRequestHeaders(id, request, true)
@@ -246,10 +218,10 @@ func TestChainResponseDenyCountsOnce(t *testing.T) {
 		host.CallOnResponseHeaders(id, [][2]string{{":status", "502"}}, true)
 		host.CompleteHttpContext(id)
 		host.Tick()
-		if got := counter(t, host, decisions("check", "denied")); got != 1 {
+		if got := wasmtest.ReadCounter(t, host, decisions("check", "denied")); got != 1 {
 			t.Errorf("denied = %d, want 1", got)
 		}
-		if got := counter(t, host, seen("check")); got != 1 {
+		if got := wasmtest.ReadCounter(t, host, seen("check")); got != 1 {
 			t.Errorf("requests = %d, want 1", got)
 		}
 	})
@@ -260,13 +232,13 @@ func TestChainPanicRecovery(t *testing.T) {
 		panicky := step("b", `{"action":"panic","if_header":"x-panic"}`)
 		for _, failOpen := range []bool{false, true} {
 			name := "fail closed"
-			config := chain(step("a", ""), panicky, step("c", ""))
+			config := wasmtest.Chain(step("a", ""), panicky, step("c", ""))
 			if failOpen {
 				name = "fail open"
 				config = `{"fail_open":true,` + config[1:]
 			}
 			t.Run(name, func(t *testing.T) {
-				host, reset := start(t, r, config)
+				host, reset := wasmtest.Start(t, r.VM, config)
 				defer reset()
 				id := host.InitializeHttpContext()
 				host.CallOnRequestHeaders(id, append([][2]string{{"x-panic", "1"}}, request...), true)
@@ -295,7 +267,7 @@ func TestChainPanicRecovery(t *testing.T) {
 				}
 				host.CompleteHttpContext(next)
 				host.Tick()
-				if got := counter(t, host, decisions("b", "error")); got != 1 {
+				if got := wasmtest.ReadCounter(t, host, decisions("b", "error")); got != 1 {
 					t.Errorf("errors counted = %d, want 1", got)
 				}
 			})
@@ -305,7 +277,7 @@ func TestChainPanicRecovery(t *testing.T) {
 
 func TestChainShadowMode(t *testing.T) {
 	wasmtest.Both(t, "testchain", nativeChain, func(t *testing.T, r wasmtest.Runner) {
-		host, reset := start(t, r, chain(step("a", ""),
+		host, reset := wasmtest.Start(t, r.VM, wasmtest.Chain(step("a", ""),
 			`{"name":"step","id":"b","mode":"shadow","config":{"action":"deny","status":403}}`, step("c", "")))
 		defer reset()
 		id := host.InitializeHttpContext()
@@ -324,10 +296,10 @@ func TestChainShadowMode(t *testing.T) {
 		}
 		host.CompleteHttpContext(id)
 		host.Tick()
-		if got := counter(t, host, decisions("b", "shadow_denied")); got != 1 {
+		if got := wasmtest.ReadCounter(t, host, decisions("b", "shadow_denied")); got != 1 {
 			t.Errorf("shadow_denied = %d, want 1", got)
 		}
-		if got := counter(t, host, decisions("b", "denied")); got != 0 {
+		if got := wasmtest.ReadCounter(t, host, decisions("b", "denied")); got != 0 {
 			t.Errorf("denied = %d, want 0", got)
 		}
 	})
@@ -341,12 +313,12 @@ func TestConfigErrors(t *testing.T) {
 		{"filters of the wrong type", `{"filters": "step"}`, `filters: must be an array of objects, not a string`},
 		{"bad metrics prefix", `{"metrics_prefix":"my-prefix","filters":[{"name":"step"}]}`, `metrics_prefix: must be letters, digits and '_', not starting with a digit, not "my-prefix"`},
 		{"unknown top-level key", `{"filter": []}`, `filter: unknown field (known fields: fail_open, filters, flush_interval, metrics_prefix)`},
-		{"unknown filter", chain(step("a", ""), `{"name":"nope"}`), `filters[1].name: unknown filter "nope"; this plugin links in: step`},
+		{"unknown filter", wasmtest.Chain(step("a", ""), `{"name":"nope"}`), `filters[1].name: unknown filter "nope"; this plugin links in: step`},
 		{"missing name", `{"filters":[{"config":{}}]}`, `filters[0].name: is required`},
 		{"unknown key in an entry", `{"filters":[{"name":"step","confg":{}}]}`, `filters[0].confg: unknown field (known fields: config, id, mode, name)`},
-		{"unknown key in a filter config", chain(step("a", `{"acton":"deny"}`)), `filters[0] (step): config.acton: unknown field (known fields: action, if_header, phase, resume, status)`},
-		{"wrong type", chain(step("a", ""), step("b", `{"status":"403"}`)), `filters[1] (step): config.status: must be a number, not a string`},
-		{"out of range", chain(step("a", `{"status":700}`)), `filters[0] (step): config.status: must be between 200 and 599, not 700`},
+		{"unknown key in a filter config", wasmtest.Chain(step("a", `{"acton":"deny"}`)), `filters[0] (step): config.acton: unknown field (known fields: action, if_header, phase, resume, status)`},
+		{"wrong type", wasmtest.Chain(step("a", ""), step("b", `{"status":"403"}`)), `filters[1] (step): config.status: must be a number, not a string`},
+		{"out of range", wasmtest.Chain(step("a", `{"status":700}`)), `filters[0] (step): config.status: must be between 200 and 599, not 700`},
 		{"bad mode", `{"filters":[{"name":"step","mode":"dry"}]}`, `filters[0] (step): mode: must be "enforce" or "shadow", not "dry"`},
 		{"same id twice", `{"filters":[{"name":"step"},{"name":"step"}]}`, `filters[1] (step): id: "step" is already the id of filters[0]; give one of them a distinct "id"`},
 		{"bad fail_open", `{"fail_open":"yes","filters":[{"name":"step"}]}`, `fail_open: must be true or false, not a string`},
@@ -354,13 +326,10 @@ func TestConfigErrors(t *testing.T) {
 	wasmtest.Both(t, "testchain", nativeChain, func(t *testing.T, r wasmtest.Runner) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().
-					WithVMContext(r.VM).WithPluginConfiguration([]byte(c.config)))
-				defer reset()
-				if host.StartPlugin() != types.OnPluginStartStatusFailed {
+				started, logs := wasmtest.TryStart(r.VM, c.config)
+				if started {
 					t.Fatal("plugin started")
 				}
-				logs := host.GetCriticalLogs()
 				want := "policy: invalid plugin configuration: " + c.want
 				if len(logs) != 1 || !strings.HasPrefix(logs[0], want) {
 					t.Errorf("critical logs = %q\nwant one line starting %q", logs, want)
@@ -374,7 +343,7 @@ func TestStaticChain(t *testing.T) {
 	native := func() types.VMContext { return testfilters.Static() }
 	wasmtest.Both(t, "teststatic", native, func(t *testing.T, r wasmtest.Runner) {
 		t.Run("no configuration needed", func(t *testing.T) {
-			host, reset := start(t, r, "")
+			host, reset := wasmtest.Start(t, r.VM, "")
 			defer reset()
 			id := host.InitializeHttpContext()
 			host.CallOnRequestHeaders(id, append([][2]string{{"x-deny", "1"}}, request...), true)
@@ -388,24 +357,22 @@ func TestStaticChain(t *testing.T) {
 			}
 		})
 		t.Run("top-level options only", func(t *testing.T) {
-			host, reset := start(t, r, `{"fail_open": true, "metrics_prefix": "edge"}`)
+			host, reset := wasmtest.Start(t, r.VM, `{"fail_open": true, "metrics_prefix": "edge"}`)
 			defer reset()
 			id := host.InitializeHttpContext()
 			host.CallOnRequestHeaders(id, request, true)
 			host.CompleteHttpContext(id)
 			host.Tick()
-			if got := counter(t, host, "filter=.=gate;.;edge_filter_requests_total"); got != 1 {
+			if got := wasmtest.ReadCounter(t, host, "filter=.=gate;.;edge_filter_requests_total"); got != 1 {
 				t.Errorf("requests = %d", got)
 			}
 		})
 		t.Run("a chain built in Go takes no filters from the configuration", func(t *testing.T) {
-			host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().
-				WithVMContext(r.VM).WithPluginConfiguration([]byte(chain(step("a", "")))))
-			defer reset()
-			if host.StartPlugin() != types.OnPluginStartStatusFailed {
+			started, logs := wasmtest.TryStart(r.VM, wasmtest.Chain(step("a", "")))
+			if started {
 				t.Fatal("plugin started")
 			}
-			if logs := host.GetCriticalLogs(); len(logs) != 1 || !strings.Contains(logs[0], "filters: this plugin's chain is built in Go") {
+			if len(logs) != 1 || !strings.Contains(logs[0], "filters: this plugin's chain is built in Go") {
 				t.Errorf("critical logs = %q", logs)
 			}
 		})
@@ -415,7 +382,7 @@ func TestStaticChain(t *testing.T) {
 func TestChainCountsOnlyRequestsAFilterSaw(t *testing.T) {
 	wasmtest.Both(t, "testchain", nativeChain, func(t *testing.T, r wasmtest.Runner) {
 		// "late" acts on requests and responses; "gate" denies before it.
-		host, reset := start(t, r, chain(step("gate", `{"action":"deny","if_header":"x-deny"}`),
+		host, reset := wasmtest.Start(t, r.VM, wasmtest.Chain(step("gate", `{"action":"deny","if_header":"x-deny"}`),
 			step("late", `{"phase":"headers"}`), step("late-response", `{"phase":"response_headers"}`)))
 		defer reset()
 		for _, deny := range []bool{true, false} {
@@ -437,7 +404,7 @@ func TestChainCountsOnlyRequestsAFilterSaw(t *testing.T) {
 			seen("late"): 1, decisions("late", "allowed"): 1, // the denied request never reached it
 			seen("late-response"): 2, decisions("late-response", "allowed"): 2,
 		} {
-			if got := counter(t, host, name); got != want {
+			if got := wasmtest.ReadCounter(t, host, name); got != want {
 				t.Errorf("%s = %d, want %d", name, got, want)
 			}
 		}
