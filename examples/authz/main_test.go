@@ -1,11 +1,8 @@
 package main
 
 import (
-	"os"
-	"strings"
 	"testing"
 
-	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 
 	"github.com/wasmpolicy/policy"
@@ -17,15 +14,8 @@ import (
 // natively and as build/authz.wasm, and checks that every JSON plugin
 // configuration in the README starts the plugin.
 func TestReadmeExchange(t *testing.T) {
-	config, err := os.ReadFile("config.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	readme, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	blocks := jsonBlocks(string(readme))
+	config := wasmtest.ReadFile(t, "config.json")
+	blocks := wasmtest.FencedBlocks(wasmtest.ReadFile(t, "README.md"), "json")
 	if len(blocks) != 2 {
 		t.Fatalf("README has %d JSON blocks, want 2 (the example's and the remote service's)", len(blocks))
 	}
@@ -49,17 +39,12 @@ func TestReadmeExchange(t *testing.T) {
 	wasmtest.Both(t, "authz", native, func(t *testing.T, r wasmtest.Runner) {
 		// One emulator at a time: the SDK's emulator is process-global.
 		for i, b := range blocks {
-			host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().WithVMContext(r.VM).WithPluginConfiguration([]byte(b)))
-			if s := host.StartPlugin(); s != types.OnPluginStartStatusOK {
-				t.Errorf("README JSON block %d does not start the plugin (%v): %q", i, s, host.GetCriticalLogs())
+			if started, logs := wasmtest.TryStart(r.VM, b); !started {
+				t.Errorf("README JSON block %d does not start the plugin: %q", i, logs)
 			}
-			reset()
 		}
-		host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().WithVMContext(r.VM).WithPluginConfiguration(config))
+		host, reset := wasmtest.Start(t, r.VM, config)
 		defer reset()
-		if s := host.StartPlugin(); s != types.OnPluginStartStatusOK {
-			t.Fatalf("plugin did not start (%v): %q", s, host.GetCriticalLogs())
-		}
 		for _, c := range cases {
 			id := host.InitializeHttpContext()
 			headers := append([][2]string{{":method", c.method}, {":path", c.path}, {":authority", "example.com"}}, c.headers...)
@@ -74,14 +59,4 @@ func TestReadmeExchange(t *testing.T) {
 			host.CompleteHttpContext(id)
 		}
 	})
-}
-
-// jsonBlocks returns the fenced json blocks of a Markdown text.
-func jsonBlocks(md string) []string {
-	var out []string
-	for _, part := range strings.Split(md, "```json\n")[1:] {
-		block, _, _ := strings.Cut(part, "```")
-		out = append(out, block)
-	}
-	return out
 }

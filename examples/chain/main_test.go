@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"strconv"
 	"testing"
 	"time"
@@ -30,10 +29,7 @@ type step struct {
 // as in the managed-mesh tutorial) and the authz rule act as README.md
 // says, and the metrics filter counts it all.
 func TestSeedScenario(t *testing.T) {
-	config, err := os.ReadFile("config.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	config := wasmtest.ReadFile(t, "config.json")
 	allow := [][2]string{{"allow", "true"}}
 	steps := []step{
 		{at: 0, path: "/headers", headers: allow, status: 200},
@@ -45,11 +41,8 @@ func TestSeedScenario(t *testing.T) {
 	}
 	t0 := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	wasmtest.Both(t, "chain", func() types.VMContext { return Plugin() }, func(t *testing.T, r wasmtest.Runner) {
-		host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().WithVMContext(r.VM).WithPluginConfiguration(config))
+		host, reset := wasmtest.Start(t, r.VM, config)
 		defer reset()
-		if s := host.StartPlugin(); s != types.OnPluginStartStatusOK {
-			t.Fatalf("start = %v: %v", s, host.GetCriticalLogs())
-		}
 		for i, s := range steps {
 			if err := host.SetProperty([]string{"request", "time"}, policy.EncodeTime(t0.Add(s.at))); err != nil {
 				t.Fatal(err)

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"os"
 	"strings"
 	"testing"
 
-	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 
 	"github.com/wasmpolicy/policy"
@@ -17,10 +15,7 @@ import (
 // without "allow: true" a request gets 403 and a short body; with it, the
 // request goes on to the backend.
 func TestSeedExchange(t *testing.T) {
-	config, err := os.ReadFile("config.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	config := wasmtest.ReadFile(t, "config.json")
 	const body = "access forbidden: send the header allow: true\n"
 	cases := []struct {
 		name    string
@@ -35,12 +30,8 @@ func TestSeedExchange(t *testing.T) {
 	wasmtest.Both(t, "headerauth", native, func(t *testing.T, r wasmtest.Runner) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().
-					WithVMContext(r.VM).WithPluginConfiguration(config))
+				host, reset := wasmtest.Start(t, r.VM, config)
 				defer reset()
-				if s := host.StartPlugin(); s != types.OnPluginStartStatusOK {
-					t.Fatalf("config.json did not start the plugin: %q", host.GetCriticalLogs())
-				}
 				id := host.InitializeHttpContext()
 				headers := append([][2]string{{":method", "GET"}, {":path", "/productpage"}, {":authority", "bookinfo.example"}}, c.headers...)
 				action := host.CallOnRequestHeaders(id, headers, true)
@@ -62,14 +53,10 @@ func TestSeedExchange(t *testing.T) {
 // README.md that lists filters, so the documentation cannot drift from the
 // code.
 func TestReadmeConfigs(t *testing.T) {
-	readme, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var configs []string
-	for _, block := range strings.Split(string(readme), "```json\n")[1:] {
-		if config, _, _ := strings.Cut(block, "```"); strings.Contains(config, `"filters"`) {
-			configs = append(configs, config)
+	for _, block := range wasmtest.FencedBlocks(wasmtest.ReadFile(t, "README.md"), "json") {
+		if strings.Contains(block, `"filters"`) {
+			configs = append(configs, block)
 		}
 	}
 	if len(configs) < 2 {
@@ -78,12 +65,9 @@ func TestReadmeConfigs(t *testing.T) {
 	native := func() types.VMContext { return policy.Configured(headerauth.Kind) }
 	wasmtest.Both(t, "headerauth", native, func(t *testing.T, r wasmtest.Runner) {
 		for i, config := range configs {
-			host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().
-				WithVMContext(r.VM).WithPluginConfiguration([]byte(config)))
-			if s := host.StartPlugin(); s != types.OnPluginStartStatusOK {
-				t.Errorf("README configuration %d does not start: %q", i, host.GetCriticalLogs())
+			if started, logs := wasmtest.TryStart(r.VM, config); !started {
+				t.Errorf("README configuration %d does not start: %q", i, logs)
 			}
-			reset()
 		}
 	})
 }

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"os"
 	"testing"
 
-	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 
 	"github.com/wasmpolicy/policy"
@@ -15,18 +13,11 @@ import (
 // The exchange the README shows, with config.json as the plugin
 // configuration, natively and against build/headermutate.wasm.
 func TestReadmeExchange(t *testing.T) {
-	config, err := os.ReadFile("config.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	config := wasmtest.ReadFile(t, "config.json")
 	native := func() types.VMContext { return policy.Configured(headermutate.Kind) }
 	wasmtest.Both(t, "headermutate", native, func(t *testing.T, r wasmtest.Runner) {
-		host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().
-			WithVMContext(r.VM).WithPluginConfiguration(config))
+		host, reset := wasmtest.Start(t, r.VM, config)
 		defer reset()
-		if got := host.StartPlugin(); got != types.OnPluginStartStatusOK {
-			t.Fatalf("start = %v: %v", got, host.GetCriticalLogs())
-		}
 		id := host.InitializeHttpContext()
 		request := [][2]string{{":authority", "bookinfo.example.com"}, {":method", "GET"}, {":path", "/productpage"}}
 		if got := host.CallOnRequestHeaders(id, request, true); got != types.ActionContinue {

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 
 	"github.com/wasmpolicy/policy/internal/wasmtest"
@@ -23,22 +21,13 @@ var traffic = [][2]string{
 	{"PROPFIND", "207"}, {"HEAD", ""},
 }
 
-func read(t *testing.T, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
 // TestReadme runs the README's traffic through the example, with its
 // config.json, and checks that the README shows exactly the Prometheus
 // series of the counters that are not zero, and the generated Envoy and
 // Istio configuration.
 func TestReadme(t *testing.T) {
-	readme := read(t, "README.md")
-	config := read(t, "config.json")
+	readme := wasmtest.ReadFile(t, "README.md")
+	config := wasmtest.ReadFile(t, "config.json")
 	keys := metrics.Keys()
 	tags, err := metrics.StatsTags(keys...)
 	if err != nil {
@@ -52,12 +41,8 @@ func TestReadme(t *testing.T) {
 		return p
 	}
 	wasmtest.Both(t, "metrics", native, func(t *testing.T, r wasmtest.Runner) {
-		host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().
-			WithVMContext(r.VM).WithPluginConfiguration([]byte(config)))
+		host, reset := wasmtest.Start(t, r.VM, config)
 		defer reset()
-		if host.StartPlugin() != types.OnPluginStartStatusOK {
-			t.Fatalf("the example's config.json does not start: %v", host.GetCriticalLogs())
-		}
 		// The README says the plugin defines 60 + 6 + 1 + 6 metrics.
 		if n := metricstest.NextMetricID(); n != 73 {
 			t.Errorf("the plugin defined %d metric names, the README says 73", n)

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 
 	"github.com/wasmpolicy/policy"
@@ -20,18 +18,11 @@ import (
 // apart get 200, 200, then 429 with retry-after; a second after the first,
 // the next one passes.
 func TestReadmeExchange(t *testing.T) {
-	config, err := os.ReadFile("config.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	config := wasmtest.ReadFile(t, "config.json")
 	native := func() types.VMContext { return policy.Configured(ratelimit.Kind) }
 	wasmtest.Both(t, "ratelimit", native, func(t *testing.T, r wasmtest.Runner) {
-		host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().
-			WithVMContext(r.VM).WithPluginConfiguration(config))
+		host, reset := wasmtest.Start(t, r.VM, config)
 		defer reset()
-		if got := host.StartPlugin(); got != types.OnPluginStartStatusOK {
-			t.Fatalf("start = %v: %v", got, host.GetCriticalLogs())
-		}
 		t0 := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 		for i, step := range []struct {
 			at     time.Duration
@@ -74,15 +65,10 @@ func TestReadmeExchange(t *testing.T) {
 
 // Every configuration the README shows starts the plugin.
 func TestReadmeConfigurations(t *testing.T) {
-	readme, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var configs []string
-	for _, block := range strings.Split(string(readme), "```json\n")[1:] {
-		block = block[:strings.Index(block, "```")]
+	for _, block := range wasmtest.FencedBlocks(wasmtest.ReadFile(t, "README.md"), "json") {
 		if !strings.Contains(block, `"filters"`) {
-			block = `{"filters": [{"name": "ratelimit", "config": ` + block + `}]}`
+			block = wasmtest.FilterConfig("ratelimit", "", block)
 		}
 		configs = append(configs, block)
 	}
@@ -92,12 +78,9 @@ func TestReadmeConfigurations(t *testing.T) {
 	native := func() types.VMContext { return policy.Configured(ratelimit.Kind) }
 	wasmtest.Both(t, "ratelimit", native, func(t *testing.T, r wasmtest.Runner) {
 		for _, config := range configs {
-			host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().
-				WithVMContext(r.VM).WithPluginConfiguration([]byte(config)))
-			if got := host.StartPlugin(); got != types.OnPluginStartStatusOK {
-				t.Errorf("%s: start = %v: %v", config, got, host.GetCriticalLogs())
+			if started, logs := wasmtest.TryStart(r.VM, config); !started {
+				t.Errorf("%s: did not start: %v", config, logs)
 			}
-			reset()
 		}
 	})
 }
