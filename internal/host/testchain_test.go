@@ -4,24 +4,20 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/wasmpolicy/policy/internal/wasmtest"
 )
 
 // The dispatcher (the root package) through this host: build/testchain.wasm
-// runs a chain of configurable "step" filters; each request step appends its
-// id to the request's x-trace, the response step to the response's.
-const testchainConfig = `{"filters":[
-	{"name":"step","id":"a","config":{}},
-	{"name":"step","id":"deny","config":{"action":"deny","status":403,"if_header":"x-deny"}},
-	{"name":"step","id":"wait","config":{"action":"pause","if_header":"x-pause"}},
-	{"name":"step","id":"boom","config":{"action":"panic","if_header":"x-panic"}},
-	{"name":"step","id":"b","config":{"phase":"request_body"}},
-	{"name":"step","id":"r","config":{"phase":"response_headers"}}
-]}`
+// runs the chain of configurable "step" filters in the configuration next to
+// its source; each request step appends its id to the request's x-trace, the
+// response step to the response's.
+const testchainConfig = "../testdata/testchain/config.json"
 
 func TestDispatcherThroughHost(t *testing.T) {
 	var callouts []string
 	h, l := newHost(t, "testchain", Config{
-		PluginConfig: []byte(testchainConfig),
+		PluginConfig: []byte(wasmtest.ReadFile(t, testchainConfig)),
 		HTTPCall: func(_ context.Context, c Callout) (*CalloutResponse, error) {
 			callouts = append(callouts, c.Cluster+" "+value(c.Headers, ":path"))
 			return &CalloutResponse{Headers: [][2]string{{":status", "200"}}}, nil

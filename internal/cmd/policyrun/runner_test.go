@@ -10,16 +10,10 @@ import (
 	"testing"
 )
 
-// The dispatcher's test chain (build/testchain.wasm): each request step
+// The dispatcher's test chain (build/testchain.wasm) with the configuration
+// next to its source, which has a step of every kind: each request step
 // adds its id to the request's x-trace, the response step to the response's.
-const testchainConfig = `{"filters":[
-	{"name":"step","id":"a","config":{}},
-	{"name":"step","id":"deny","config":{"action":"deny","status":403,"if_header":"x-deny"}},
-	{"name":"step","id":"wait","config":{"action":"pause","if_header":"x-pause"}},
-	{"name":"step","id":"boom","config":{"action":"panic","if_header":"x-panic"}},
-	{"name":"step","id":"b","config":{"phase":"request_body"}},
-	{"name":"step","id":"r","config":{"phase":"response_headers"}}
-]}`
+const testchainConfig = "../../testdata/testchain/config.json"
 
 func TestRunnerThroughTestchain(t *testing.T) {
 	up := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
@@ -27,7 +21,7 @@ func TestRunnerThroughTestchain(t *testing.T) {
 		fmt.Fprint(w, "from upstream")
 	})
 	callout := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {})
-	base, _ := startRunner(t, "testchain", "-config", writeFile(t, testchainConfig), "-upstream", up.srv.URL,
+	base, _ := startRunner(t, "testchain", "-config", testchainConfig, "-upstream", up.srv.URL,
 		"-cluster", "callout="+callout.srv.URL)
 
 	for _, c := range []struct {
