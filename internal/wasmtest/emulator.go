@@ -20,9 +20,9 @@ type Property struct {
 }
 
 // Emulator makes a host emulator running vm with the plugin configuration
-// config and props, without starting the plugin: for tests of a start that
-// must fail. The SDK's emulator is process-global: call reset, and only
-// then make the next one.
+// config and props, without starting the plugin: for tests that start it
+// themselves and look at more than TryStart reports. The SDK's emulator is
+// process-global: call reset, and only then make the next one.
 func Emulator(vm types.VMContext, config string, props ...Property) (host proxytest.HostEmulator, reset func()) {
 	opt := proxytest.NewEmulatorOption().WithVMContext(vm).WithPluginConfiguration([]byte(config))
 	for _, p := range props {
@@ -36,10 +36,10 @@ func Emulator(vm types.VMContext, config string, props ...Property) (host proxyt
 func Start(t testing.TB, vm types.VMContext, config string, props ...Property) (host proxytest.HostEmulator, reset func()) {
 	t.Helper()
 	host, reset = Emulator(vm, config, props...)
-	if s := host.StartPlugin(); s != types.OnPluginStartStatusOK {
+	if host.StartPlugin() != types.OnPluginStartStatusOK {
 		logs := host.GetCriticalLogs()
 		reset()
-		t.Fatalf("plugin did not start (%v); critical logs: %q", s, logs)
+		t.Fatalf("plugin did not start; critical logs: %q", logs)
 	}
 	return host, reset
 }

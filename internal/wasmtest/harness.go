@@ -1,6 +1,9 @@
 // Package wasmtest runs compiled plugin images in wazero through the SDK's
 // host emulator, so that one table of test cases can run against the plugin
-// compiled into the test binary and against the .wasm users deploy.
+// compiled into the test binary and against the .wasm users deploy. It also
+// holds what those tests share, either way: starting a plugin in the
+// emulator, building plugin configurations, and reading back headers, logs,
+// counters and the examples' files.
 package wasmtest
 
 import (
