@@ -125,14 +125,22 @@ func closes(prefix []byte) bool {
 			stack = stack[:len(stack)-1]
 		}
 	}
+	doc := string(prefix)
 	if inString {
-		return false
+		doc += `"`
 	}
-	doc := strings.TrimRight(string(prefix), " \t\r\n,")
+	doc = strings.TrimRight(doc, " \t\r\n,")
+	var closing string
 	for i := len(stack) - 1; i >= 0; i-- {
-		doc += string(stack[i])
+		closing += string(stack[i])
 	}
-	return gjson.Valid(doc)
+	// A prefix may also end after a key or a colon.
+	for _, tail := range []string{"", "null", ":null"} {
+		if gjson.Valid(doc + tail + closing) {
+			return true
+		}
+	}
+	return false
 }
 
 // New returns a decoder for r, which sits at path in the document.
@@ -252,14 +260,24 @@ func (o *Object) RequiredString(key string) string {
 	return s
 }
 
-// Int returns the integer at key, or def if absent.
-func (o *Object) Int(key string, def int64) int64 {
-	v := o.get(key)
+// number returns the number at key; ok is false if it is absent or not a
+// number (which records an error).
+func (o *Object) number(key string) (v gjson.Result, ok bool) {
+	v = o.get(key)
 	if !v.Exists() {
-		return def
+		return v, false
 	}
 	if v.Type != gjson.Number {
 		o.fail(key, "must be a number, not %s", typeName(v))
+		return v, false
+	}
+	return v, true
+}
+
+// Int returns the integer at key, or def if absent.
+func (o *Object) Int(key string, def int64) int64 {
+	v, ok := o.number(key)
+	if !ok {
 		return def
 	}
 	n, err := strconv.ParseInt(v.Raw, 10, 64)
@@ -272,15 +290,10 @@ func (o *Object) Int(key string, def int64) int64 {
 
 // Float returns the number at key, or def if absent.
 func (o *Object) Float(key string, def float64) float64 {
-	v := o.get(key)
-	if !v.Exists() {
-		return def
+	if v, ok := o.number(key); ok {
+		return v.Float()
 	}
-	if v.Type != gjson.Number {
-		o.fail(key, "must be a number, not %s", typeName(v))
-		return def
-	}
-	return v.Float()
+	return def
 }
 
 // Bool returns the boolean at key, or def if absent.

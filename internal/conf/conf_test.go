@@ -1,0 +1,93 @@
+package conf
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestParseReportsWhereJSONBreaks(t *testing.T) {
+	for doc, want := range map[string]string{
+		`{"a": 1,}`:         "malformed JSON at offset 8",
+		`{"a": [1, 2}`:      "malformed JSON at offset 11",
+		`{"a": "x`:          "malformed JSON at offset 8",
+		`[1, 2]`:            "must be a JSON object",
+		`{"a": {"b": tru}}`: "malformed JSON at offset 12",
+	} {
+		_, err := Parse([]byte(doc))
+		if err == nil || err.Error() != want {
+			t.Errorf("Parse(%s) = %v, want %q", doc, err, want)
+		}
+	}
+}
+
+func TestGetters(t *testing.T) {
+	o, err := Parse([]byte(`{"s": "x", "n": 3, "f": 1.5, "b": true, "d": "250ms",
+		"l": ["a", "b"], "m": {"k": "v"}, "o": {"x": 1}, "a": [{"y": 2}], "dot.key": "lit"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.String("s", "") != "x" || o.Int("n", 0) != 3 || o.Float("f", 0) != 1.5 || !o.Bool("b", false) ||
+		o.Duration("d", 0) != 250*time.Millisecond || len(o.Strings("l")) != 2 || o.StringMap("m")[0] != [2]string{"k", "v"} ||
+		o.String("dot.key", "") != "lit" || o.String("missing", "def") != "def" {
+		t.Fatal("a getter returned the wrong value")
+	}
+	sub := o.Object("o")
+	if sub.Int("x", 0) != 1 || sub.Err() != nil {
+		t.Fatal("nested object")
+	}
+	items := o.Objects("a")
+	if len(items) != 1 || items[0].Int("y", 0) != 2 || items[0].Path() != "a[0]" {
+		t.Fatal("array of objects")
+	}
+	if err := o.Err(); err != nil {
+		t.Fatalf("Err = %v", err)
+	}
+}
+
+func TestErrorsNameThePath(t *testing.T) {
+	cases := []struct {
+		doc  string
+		read func(o *Object)
+		want string
+	}{
+		{`{"n": "3"}`, func(o *Object) { o.Int("n", 0) }, "n: must be a number, not a string"},
+		{`{"n": 1.5}`, func(o *Object) { o.Int("n", 0) }, "n: must be a whole number, not 1.5"},
+		{`{"d": "soon"}`, func(o *Object) { o.Duration("d", 0) }, `d: must be a duration such as "200ms" or "1s", not "soon"`},
+		{`{"l": ["a", 1]}`, func(o *Object) { o.Strings("l") }, "l[1]: must be a string, not a number"},
+		{`{}`, func(o *Object) { o.RequiredString("name") }, "name: is required"},
+		{`{"name": ""}`, func(o *Object) { o.RequiredString("name") }, "name: must not be empty"},
+		{`{"a": [{"y": "2"}]}`, func(o *Object) { o.Check(o.Objects("a")[0].Err()); o.Objects("a")[0].Int("y", 0); o.Check(o.Objects("a")[0].Err()) }, ""},
+		{`{"o": {"x": true}}`, func(o *Object) { s := o.Object("o"); s.Int("x", 0); o.Check(s.Err()) }, "o.x: must be a number, not a boolean"},
+		{`{"nme": "x", "n": "bad"}`, func(o *Object) { o.String("name", ""); o.Int("n", 0) }, "nme: unknown field (known fields: n, name)"},
+	}
+	for _, c := range cases {
+		o, err := Parse([]byte(c.doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.read(o)
+		err = o.Err()
+		if c.want == "" {
+			continue
+		}
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%s: Err = %v, want %q", c.doc, err, c.want)
+		}
+	}
+}
+
+func TestWithin(t *testing.T) {
+	if got := Within("config", Errorf("rules[2].burst", "must be > 0")).Error(); got != "config.rules[2].burst: must be > 0" {
+		t.Errorf("Within = %q", got)
+	}
+	if got := Within("rules", Errorf("[1]", "bad")).Error(); got != "rules[1]: bad" {
+		t.Errorf("Within = %q", got)
+	}
+	if got := Within("config", errors.New("plain")).Error(); got != "config: plain" {
+		t.Errorf("Within = %q", got)
+	}
+	if Within("config", nil) != nil {
+		t.Error("Within(nil) is not nil")
+	}
+}
