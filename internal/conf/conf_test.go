@@ -57,7 +57,11 @@ func TestErrorsNameThePath(t *testing.T) {
 		{`{"l": ["a", 1]}`, func(o *Object) { o.Strings("l") }, "l[1]: must be a string, not a number"},
 		{`{}`, func(o *Object) { o.RequiredString("name") }, "name: is required"},
 		{`{"name": ""}`, func(o *Object) { o.RequiredString("name") }, "name: must not be empty"},
-		{`{"a": [{"y": "2"}]}`, func(o *Object) { o.Check(o.Objects("a")[0].Err()); o.Objects("a")[0].Int("y", 0); o.Check(o.Objects("a")[0].Err()) }, ""},
+		{`{"a": [{"y": "2"}]}`, func(o *Object) {
+			o.Check(o.Objects("a")[0].Err())
+			o.Objects("a")[0].Int("y", 0)
+			o.Check(o.Objects("a")[0].Err())
+		}, ""},
 		{`{"o": {"x": true}}`, func(o *Object) { s := o.Object("o"); s.Int("x", 0); o.Check(s.Err()) }, "o.x: must be a number, not a boolean"},
 		{`{"nme": "x", "n": "bad"}`, func(o *Object) { o.String("name", ""); o.Int("n", 0) }, "nme: unknown field (known fields: n, name)"},
 	}
