@@ -43,7 +43,7 @@ func withHeader(d time.Duration, name, value string) request {
 }
 
 var limitCases = []limitCase{
-	{name: "seed tutorial: 2 per second", config: seed, steps: []step{
+	{name: "Istio tutorial: 2 per second", config: seed, steps: []step{
 		{request: at(0), status: 200, absent: []string{"retry-after", "x-ratelimit-limit"}},
 		{request: at(250 * ms), status: 200},
 		{request: at(500 * ms), status: 429, retryAfter: "1",
@@ -53,7 +53,7 @@ var limitCases = []limitCase{
 		{request: at(1000 * ms), status: 200},
 	}, decisions: map[string]uint64{"allowed": 3, "denied": 2}, log: "rate limit exceeded: 2 per second (default)"},
 
-	{name: "the seed's 403 and body", config: `{"requests_per_unit": 2, "status": 403, "body": "rate limited, wait and retry."}`,
+	{name: "the tutorial code's 403 and body", config: `{"requests_per_unit": 2, "status": 403, "body": "rate limited, wait and retry."}`,
 		steps: []step{
 			{request: at(0), status: 200}, {request: at(0), status: 200},
 			{request: at(0), status: 403, retryAfter: "1", body: "rate limited, wait and retry.",

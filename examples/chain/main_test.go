@@ -22,7 +22,7 @@ type step struct {
 	body    string      // the local reply's body, when the chain answers
 }
 
-// The seed tutorial end to end, with config.json as the plugin
+// Istio's Wasm rate-limiting tutorial end to end, with config.json as the plugin
 // configuration: three requests 0.25 s apart get 200, 200, 429, and every
 // response, the denied one too, carries who-am-i and injected-by; a second
 // later the limit admits requests again. The headerauth rule (allow: true,

@@ -11,7 +11,7 @@ import (
 	"github.com/wasmpolicy/policy/internal/wasmtest"
 )
 
-// The budgets of the chain (examples/chain with its config.json, the seed
+// The budgets of the chain (examples/chain with its config.json, the tutorial
 // scenario), asserted on counts rather than times so that a regression
 // fails make test on any machine. BENCHMARKS.md reports the same figures.
 

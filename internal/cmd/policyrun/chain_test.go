@@ -12,7 +12,7 @@ import (
 	"github.com/wasmpolicy/policy/internal/wasmtest"
 )
 
-// The seed tutorials' chain on build/chain.wasm: the rate limit admits two
+// The tutorials' chain on build/chain.wasm: the rate limit admits two
 // requests a second, a request without allow: true is denied, and every
 // response carries the injected headers. The configuration is the test's
 // own, so that it states exactly what the traffic expects.
