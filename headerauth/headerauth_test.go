@@ -11,8 +11,8 @@ import (
 
 // Filter configurations the cases share.
 const (
-	// seed is the managed-mesh tutorial's check.
-	seed = `{"header": "allow", "values": ["true"], "deny": {"body": "denied\n", "headers": {"x-denied-by": "headerauth"}}}`
+	// tutorial is the managed-mesh tutorial's check.
+	tutorial = `{"header": "allow", "values": ["true"], "deny": {"body": "denied\n", "headers": {"x-denied-by": "headerauth"}}}`
 	// apiKeys forwards the caller's name instead of its key.
 	apiKeys = `{"header": "x-api-key", "keys": {"alice": "k-alice-0001", "bob": "k-bob-0002"},
 		"strip": true, "identity_header": "x-consumer",
@@ -47,19 +47,19 @@ type authCase struct {
 
 func TestRequests(t *testing.T) {
 	cases := []authCase{
-		{name: "no header", config: seed, status: 403, body: "denied\n",
+		{name: "no header", config: tutorial, status: 403, body: "denied\n",
 			respHeaders: [][2]string{{"x-denied-by", "headerauth"}}, decision: "denied",
 			log: `filter headerauth denied with 403: header "allow" is missing`},
-		{name: "wrong value", config: seed, req: request{headers: [][2]string{{"allow", "false"}}},
+		{name: "wrong value", config: tutorial, req: request{headers: [][2]string{{"allow", "false"}}},
 			status: 403, body: "denied\n", decision: "denied",
 			log: `header "allow" has a value that is not allowed`},
-		{name: "right value", config: seed, req: request{headers: [][2]string{{"allow", "true"}}},
+		{name: "right value", config: tutorial, req: request{headers: [][2]string{{"allow", "true"}}},
 			upstream: [][2]string{{"allow", "true"}}, decision: "allowed"},
-		{name: "mixed-case header name in the request", config: seed,
+		{name: "mixed-case header name in the request", config: tutorial,
 			req: request{headers: [][2]string{{"Allow", "true"}}}, decision: "allowed"},
 		{name: "mixed-case header name in the config", config: `{"header": "X-Allow", "values": ["true"]}`,
 			req: request{headers: [][2]string{{"x-allow", "true"}}}, decision: "allowed"},
-		{name: "values match exactly by default", config: seed,
+		{name: "values match exactly by default", config: tutorial,
 			req: request{headers: [][2]string{{"allow", "TRUE"}}}, status: 403, decision: "denied"},
 		{name: "values ignore case on request", config: `{"header": "allow", "values": ["true"], "ignore_case": true}`,
 			req: request{headers: [][2]string{{"allow", "TRUE"}}}, decision: "allowed"},
@@ -67,9 +67,9 @@ func TestRequests(t *testing.T) {
 			req: request{headers: [][2]string{{"allow", "yes"}}}, decision: "allowed"},
 		{name: "repeated header, every value allowed", config: `{"header": "allow", "values": ["true", "yes"]}`,
 			req: request{headers: [][2]string{{"allow", "yes"}, {"allow", "true"}}}, decision: "allowed"},
-		{name: "repeated header, one value not allowed", config: seed,
+		{name: "repeated header, one value not allowed", config: tutorial,
 			req: request{headers: [][2]string{{"allow", "true"}, {"allow", "false"}}}, status: 403, decision: "denied"},
-		{name: "comma-joined values are one value", config: seed,
+		{name: "comma-joined values are one value", config: tutorial,
 			req: request{headers: [][2]string{{"allow", "true,true"}}}, status: 403, decision: "denied"},
 		{name: "presence rule", config: `{"header": "x-user"}`,
 			req: request{headers: [][2]string{{"x-user", "anything"}}}, decision: "allowed"},
@@ -115,7 +115,7 @@ func TestRequests(t *testing.T) {
 		{name: "secret values", config: `{"header": "x-token", "values": ["t-1", "t-2"], "secret": true}`,
 			req: request{headers: [][2]string{{"x-token", "t-2"}}}, upstream: [][2]string{{"x-token", "t-2"}}, decision: "allowed"},
 
-		{name: "shadow mode lets a denial through", config: seed, mode: "shadow",
+		{name: "shadow mode lets a denial through", config: tutorial, mode: "shadow",
 			decision: "shadow_denied", log: `would deny with 403 (shadow mode): header "allow" is missing`},
 		{name: "shadow mode still strips and removes forged identities", config: apiKeys, mode: "shadow",
 			req:         request{headers: [][2]string{{"x-consumer", "admin"}, {"x-api-key", "wrong"}}},

@@ -34,7 +34,7 @@ type limitCase struct {
 	records   map[string]bool   // shared-data records that must (true) or must not exist
 }
 
-const seed = `{"requests_per_unit": 2, "unit": "second"}`
+const tutorial = `{"requests_per_unit": 2, "unit": "second"}`
 
 func at(d time.Duration) request { return request{at: d} }
 
@@ -43,7 +43,7 @@ func withHeader(d time.Duration, name, value string) request {
 }
 
 var limitCases = []limitCase{
-	{name: "Istio tutorial: 2 per second", config: seed, steps: []step{
+	{name: "Istio tutorial: 2 per second", config: tutorial, steps: []step{
 		{request: at(0), status: 200, absent: []string{"retry-after", "x-ratelimit-limit"}},
 		{request: at(250 * ms), status: 200},
 		{request: at(500 * ms), status: 429, retryAfter: "1",
@@ -181,7 +181,7 @@ var limitCases = []limitCase{
 		}, decisions: map[string]uint64{"allowed": 2, "shadow_denied": 1, "denied": 0},
 		log: "would deny with 429 (shadow mode): rate limit exceeded"},
 
-	{name: "proxy scope keeps the bucket in shared data", config: seed + ``,
+	{name: "proxy scope keeps the bucket in shared data", config: tutorial + ``,
 		steps:   []step{{request: at(0), status: 200}},
 		records: map[string]bool{"ratelimit/ratelimit/default/all": true}},
 
