@@ -1,46 +1,39 @@
 package ratelimit_test
 
 import (
-	"errors"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 
-	"github.com/wasmpolicy/policy"
+	"github.com/wasmpolicy/policy/internal/testdata/ratelimitfail/failing"
 	"github.com/wasmpolicy/policy/internal/wasmtest"
-	"github.com/wasmpolicy/policy/ratelimit"
 )
 
-// brokenStore fails every read with err, or, if err is nil, loses every
-// compare-and-swap as if other workers always wrote first.
-type brokenStore struct{ err error }
+// These cases replace the proxy's shared data with one that always fails,
+// which only a plugin compiled with it can be given: they run natively and
+// against the test plugin built from the same code (failing.Plugin). Its
+// reads fail with "disk on fire", except in failing.ContendedDomain, where
+// every write loses its compare-and-swap race.
+const failImage = "ratelimitfail"
 
-func (s brokenStore) Get(string) ([]byte, uint32, error) {
-	if s.err != nil {
-		return nil, 0, s.err
-	}
-	return nil, 0, types.ErrorStatusNotFound
+func failNative() types.VMContext { return failing.Plugin() }
+
+func TestSharedDataFailure(t *testing.T) {
+	wasmtest.Both(t, failImage, failNative, func(t *testing.T, r wasmtest.Runner) {
+		t.Run("fails open by default", func(t *testing.T) { failsOpenByDefault(t, r) })
+		t.Run("fails closed", func(t *testing.T) { failsClosed(t, r) })
+		t.Run("endless contention is a failure", func(t *testing.T) { endlessContention(t, r) })
+	})
 }
 
-func (s brokenStore) Set(string, []byte, uint32) error { return types.ErrorStatusCasMismatch }
-
-// These cases replace the proxy's shared data with a broken one, which only
-// a plugin compiled into the test can be given: they run natively.
-func startWithStore(t *testing.T, store policy.SharedData, config string) (proxytest.HostEmulator, func()) {
-	p := policy.Configured(ratelimit.Kind)
-	p.SharedData = store
-	return wasmtest.Start(t, p, pluginConfig(config, ""))
-}
-
-func TestSharedDataFailureFailsOpenByDefault(t *testing.T) {
-	host, reset := startWithStore(t, brokenStore{err: errors.New("disk on fire")}, `{"requests_per_unit": 1, "rate_limit_headers": true}`)
+func failsOpenByDefault(t *testing.T, r wasmtest.Runner) {
+	host, reset := wasmtest.Start(t, r.VM, pluginConfig(`{"requests_per_unit": 1, "rate_limit_headers": true}`, ""))
 	defer reset()
 	for i := 0; i < 5; i++ {
-		res := send(t, host, nil, at(time.Duration(i)*time.Second))
+		res := send(t, host, r.Wasm, at(time.Duration(i)*time.Second))
 		if res.status != 200 {
 			t.Fatalf("request %d: status %d, want 200 (failing open)", i, res.status)
 		}
@@ -58,16 +51,16 @@ func TestSharedDataFailureFailsOpenByDefault(t *testing.T) {
 	}
 	// A minute after that line, the next failure is logged with the count
 	// of those left out.
-	send(t, host, nil, at(61*time.Second))
+	send(t, host, r.Wasm, at(61*time.Second))
 	if warn := host.GetWarnLogs(); len(warn) != 2 || !strings.HasSuffix(warn[1], "; 4 more failures since the last report") {
 		t.Fatalf("warnings %q, want a second line reporting 4 more failures", warn)
 	}
 }
 
-func TestSharedDataFailureFailsClosed(t *testing.T) {
-	host, reset := startWithStore(t, brokenStore{err: errors.New("gone")}, `{"requests_per_unit": 5, "failure_mode": "closed"}`)
+func failsClosed(t *testing.T, r wasmtest.Runner) {
+	host, reset := wasmtest.Start(t, r.VM, pluginConfig(`{"requests_per_unit": 5, "failure_mode": "closed"}`, ""))
 	defer reset()
-	res := send(t, host, nil, at(0))
+	res := send(t, host, r.Wasm, at(0))
 	if res.status != 429 || !slices.Equal(wasmtest.HeaderValues(res.headers, "retry-after"), []string{"1"}) {
 		t.Fatalf("status %d, retry-after %q; want 429 and 1", res.status, wasmtest.HeaderValues(res.headers, "retry-after"))
 	}
@@ -82,12 +75,12 @@ func TestSharedDataFailureFailsClosed(t *testing.T) {
 	}
 }
 
-func TestEndlessContentionIsAFailure(t *testing.T) {
+func endlessContention(t *testing.T, r wasmtest.Runner) {
 	// Every write loses its race: after a bounded number of attempts the
 	// request is decided by the failure mode, not retried forever.
-	host, reset := startWithStore(t, brokenStore{}, `{"requests_per_unit": 5}`)
+	host, reset := wasmtest.Start(t, r.VM, pluginConfig(`{"requests_per_unit": 5, "domain": "`+failing.ContendedDomain+`"}`, ""))
 	defer reset()
-	if res := send(t, host, nil, at(0)); res.status != 200 {
+	if res := send(t, host, r.Wasm, at(0)); res.status != 200 {
 		t.Fatalf("status %d, want 200 (failing open)", res.status)
 	}
 	if got := wasmtest.Counter(t, host, ratelimitCounter("cas_conflicts_total")); got != 10 {
