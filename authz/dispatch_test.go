@@ -1,0 +1,173 @@
+package authz_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wasmpolicy/policy/internal/host"
+	"github.com/wasmpolicy/policy/internal/stats"
+	"github.com/wasmpolicy/policy/internal/wasmtest"
+)
+
+// The remote check once more, in internal/host, for the one failure the
+// SDK's emulator cannot produce: the proxy refusing to dispatch the check
+// request at all, as Envoy refuses a callout to a cluster it does not know.
+// A host without Config.HTTPCall knows no cluster, so its proxy_http_call
+// fails and x.HTTPCall returns the error; the filter then decides at once,
+// without pausing. This host runs compiled images only: there is no native
+// half to this test.
+
+// dispatchLogs collects the warnings the plugin logs.
+type dispatchLogs struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *dispatchLogs) log(level host.LogLevel, msg string) {
+	if level != host.LogWarn {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, msg)
+}
+
+func (l *dispatchLogs) warnings() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.lines...)
+}
+
+func TestRemoteDispatchRefused(t *testing.T) {
+	const refused = `authz: filter authz: authorization service "ext-authz": the check request could not be sent: error status returned by host: bad argument; `
+	cases := []struct {
+		name, extra, mode string
+
+		status   int    // the client's status; 200 is the upstream's answer
+		body     string // the client's body
+		failOpen uint64 // authz_remote_fail_open_total
+		decision string // filter_decisions_total decision
+		log      string // the warning logged
+	}{
+		{name: "fail closed with the default status",
+			status: 403, body: "access denied\n", decision: "denied",
+			log: refused + "request denied with 403 (fail closed)"},
+		{name: "fail closed with status_on_error", extra: `"status_on_error": 503`,
+			status: 503, body: "access denied\n", decision: "denied",
+			log: refused + "request denied with 503 (fail closed)"},
+		{name: "fail open", extra: `"fail_open": true`,
+			status: 200, body: "upstream body", failOpen: 1, decision: "allowed",
+			log: refused + "request allowed (fail_open)"},
+		{name: "shadow mode lets the request through", mode: "shadow",
+			status: 200, body: "upstream body", decision: "shadow_denied",
+			log: refused + "request denied with 403 (fail closed)"},
+	}
+	wasm := wasmtest.Image(t, image)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			logs := &dispatchLogs{}
+			// No HTTPCall: every callout is refused. A paused stream that
+			// is never resumed fails Serve with ErrPauseTimeout.
+			h, err := host.New(ctx, wasm, host.Config{
+				PluginConfig: []byte(pluginConfig(remoteConfig(c.extra, ""), c.mode)),
+				Log:          logs.log,
+				PauseTimeout: 2 * time.Second,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer h.Close(context.Background())
+			vm, err := h.NewVM(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			var upstream *host.Request
+			resp, err := vm.Serve(ctx, &host.Request{Headers: clientRequest.all(), Source: "10.1.2.3:51234"},
+				func(_ context.Context, r *host.Request) (*host.Response, error) {
+					upstream = r
+					return &host.Response{Status: 200, Body: []byte("upstream body"), Details: "via_upstream"}, nil
+				})
+			if err != nil {
+				t.Fatalf("Serve: %v (the stream must be answered or resumed at once)", err)
+			}
+			if n := vm.HostCalls()["proxy_http_call"]; n != 1 {
+				t.Errorf("proxy_http_call called %d times, want the one refused check request", n)
+			}
+			if resp.Status != c.status || string(resp.Body) != c.body {
+				t.Errorf("client got %d %q, want %d %q", resp.Status, resp.Body, c.status, c.body)
+			}
+			switch {
+			case c.status != 200 && upstream != nil:
+				t.Errorf("the upstream was reached; want the request denied")
+			case c.status == 200 && upstream == nil:
+				t.Errorf("the upstream was not reached; want the request let through")
+			case c.status == 200:
+				if got := wasmtest.HeaderValues(upstream.Headers, "x-auth-user"); got != nil {
+					t.Errorf("the upstream got the client's x-auth-user %q", got)
+				}
+			}
+
+			// Counters reach the host when the plugin flushes them, on tick.
+			dispatched := authzMetric("authz_remote_errors_total", tag("reason", "dispatch"))
+			if got := metric(t, h, dispatched); got != 0 {
+				t.Errorf("%s = %d before the tick, want 0 (flushed on tick)", dispatched, got)
+			}
+			if err := vm.Tick(ctx); err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range []struct {
+				name string
+				want uint64
+			}{
+				{dispatched, 1},
+				{authzMetric("authz_remote_errors_total", tag("reason", "unavailable")), 0},
+				{authzMetric("authz_remote_errors_total", tag("reason", "malformed")), 0},
+				{authzMetric("authz_remote_checks_total", tag("result", "error")), 1},
+				{authzMetric("authz_remote_checks_total", tag("result", "allowed")), 0},
+				{authzMetric("authz_remote_checks_total", tag("result", "denied")), 0},
+				{authzMetric("authz_remote_fail_open_total"), c.failOpen},
+				{authzMetric("filter_decisions_total", tag("decision", c.decision)), 1},
+				// The filter decided at once: it never paused the stream.
+				{authzMetric("filter_decisions_total", tag("decision", "paused")), 0},
+			} {
+				if got := metric(t, h, m.name); got != m.want {
+					t.Errorf("%s = %d, want %d", m.name, got, m.want)
+				}
+			}
+
+			if w := logs.warnings(); !containsLine(w, c.log) {
+				t.Errorf("no warning %q in %q", c.log, w)
+			}
+		})
+	}
+}
+
+// authzMetric is the full name of the metric name of the filter "authz".
+func authzMetric(name string, tags ...stats.Tag) string {
+	return stats.Name("policy_"+name, append([]stats.Tag{tag("filter", "authz")}, tags...)...)
+}
+
+// metric reads a counter the plugin defined when it started.
+func metric(t *testing.T, h *host.Host, name string) uint64 {
+	t.Helper()
+	m, ok := h.Metric(name)
+	if !ok {
+		t.Fatalf("the plugin defined no metric %s", name)
+	}
+	return m.Value
+}
+
+func containsLine(lines []string, line string) bool {
+	for _, l := range lines {
+		if strings.TrimSpace(l) == line {
+			return true
+		}
+	}
+	return false
+}
