@@ -11,10 +11,10 @@ import (
 	"github.com/wasmpolicy/policy/internal/wasmtest"
 )
 
-// TestSeedExchange runs the exchange README.md shows with config.json:
+// TestReadmeExchange runs the exchange README.md shows with config.json:
 // without "allow: true" a request gets 403 and a short body; with it, the
 // request goes on to the backend.
-func TestSeedExchange(t *testing.T) {
+func TestReadmeExchange(t *testing.T) {
 	config := wasmtest.ReadFile(t, "config.json")
 	const body = "access forbidden: send the header allow: true\n"
 	cases := []struct {
