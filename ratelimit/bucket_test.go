@@ -44,7 +44,7 @@ func runSteps(t *testing.T, r rate, steps []step) {
 
 const ms = time.Millisecond
 
-func TestBucketSeedTutorial(t *testing.T) {
+func TestBucketTutorialRate(t *testing.T) {
 	// 2 per second: three requests 0.25 s apart get yes, yes, no; the
 	// next second brings two more.
 	runSteps(t, rate{fill: 2, interval: int64(time.Second), burst: 2}, []step{

@@ -28,7 +28,7 @@ type step struct {
 // later the limit admits requests again. The headerauth rule (allow: true,
 // as in the managed-mesh tutorial) and the authz rule act as README.md
 // says, and the metrics filter counts it all.
-func TestSeedScenario(t *testing.T) {
+func TestTutorialScenario(t *testing.T) {
 	config := wasmtest.ReadFile(t, "config.json")
 	allow := [][2]string{{"allow", "true"}}
 	steps := []step{
