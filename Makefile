@@ -56,5 +56,4 @@ test: examples testplugins vet
 clean:
 	rm -rf build
 
-include images.mk demo.mk
--include bench.mk
+include images.mk demo.mk bench.mk
