@@ -7,6 +7,7 @@ import (
 
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/internal/conf"
+	"github.com/wasmpolicy/policy/internal/httptoken"
 	"github.com/wasmpolicy/policy/internal/stats"
 )
 
@@ -164,7 +165,7 @@ func compileDeny(d DenyResponse) (policy.Response, error) {
 // checkHeaderName checks a header name the filter sends or copies; key is
 // the field it comes from.
 func checkHeaderName(key, name string) error {
-	if !isToken(name) {
+	if !httptoken.Valid(name) {
 		return conf.Errorf(key, "%q is not a header name", name)
 	}
 	return nil

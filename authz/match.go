@@ -6,6 +6,7 @@ import (
 
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/internal/conf"
+	"github.com/wasmpolicy/policy/internal/httptoken"
 )
 
 // request is what the matchers read from a request; *policy.Exchange
@@ -126,7 +127,7 @@ func compileMethods(list []string) (methods, error) {
 		return nil, conf.Errorf("methods", `must list at least one method, such as ["GET"]; leave it out to match any method`)
 	}
 	for i, m := range list {
-		if !isToken(m) || strings.ToUpper(m) != m {
+		if !httptoken.Valid(m) || strings.ToUpper(m) != m {
 			return nil, conf.Errorf("methods"+conf.Index(i), "must be an upper-case HTTP method such as \"GET\", not %q", m)
 		}
 	}
@@ -141,20 +142,6 @@ func (ms methods) match(v *view) bool {
 		}
 	}
 	return false
-}
-
-// isToken reports whether s is a non-empty HTTP token (RFC 9110).
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // pathMatch is a compiled PathMatch.
@@ -296,7 +283,7 @@ func compileHeader(h HeaderMatch) (*header, error) {
 	if h.Name == "" {
 		return nil, conf.Errorf("name", "is required")
 	}
-	if !isToken(strings.TrimPrefix(h.Name, ":")) {
+	if !httptoken.Valid(strings.TrimPrefix(h.Name, ":")) {
 		return nil, conf.Errorf("name", "%q is not a header name", h.Name)
 	}
 	set := 0

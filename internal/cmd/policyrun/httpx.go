@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/wasmpolicy/policy/internal/host"
+	"github.com/wasmpolicy/policy/internal/httptoken"
 )
 
 // Conversions between net/http and the header lists a plugin sees: lower-case
@@ -24,20 +25,6 @@ import (
 var hopByHop = map[string]bool{
 	"connection": true, "keep-alive": true, "proxy-connection": true, "te": true,
 	"transfer-encoding": true, "upgrade": true, "trailer": true,
-}
-
-// validName reports whether s can be an HTTP/1.1 header name (a token).
-func validName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // headerList lists h's entries with lower-case names, sorted by name.
@@ -124,7 +111,7 @@ func (p *proxy) roundTrip(ctx context.Context, base *url.URL, headers [][2]strin
 	}
 	out.Host = pseudo(headers, ":authority") // kept, as Envoy keeps it
 	for _, h := range headers {
-		if name := h[0]; !strings.HasPrefix(name, ":") && !hopByHop[name] && name != "content-length" && name != "host" && validName(name) {
+		if name := h[0]; !strings.HasPrefix(name, ":") && !hopByHop[name] && name != "content-length" && name != "host" && httptoken.Valid(name) {
 			out.Header[name] = append(out.Header[name], h[1]) // as the plugin wrote the name
 		}
 	}
@@ -147,7 +134,7 @@ func (p *proxy) roundTrip(ctx context.Context, base *url.URL, headers [][2]strin
 func writeResponse(w http.ResponseWriter, resp *host.Response) {
 	h := w.Header()
 	for _, e := range resp.Headers {
-		if name := e[0]; !strings.HasPrefix(name, ":") && !hopByHop[name] && name != "content-length" && validName(name) {
+		if name := e[0]; !strings.HasPrefix(name, ":") && !hopByHop[name] && name != "content-length" && httptoken.Valid(name) {
 			key := http.CanonicalHeaderKey(name)
 			h[key] = append(h[key], e[1])
 		}
