@@ -5,7 +5,7 @@ go 1.24.0
 require (
 	github.com/google/go-containerregistry v0.20.7
 	github.com/tetratelabs/proxy-wasm-go-sdk v0.24.0
-	github.com/tetratelabs/wazero v1.7.2
+	github.com/tetratelabs/wazero v1.9.0
 	github.com/tidwall/gjson v1.20.0
 	github.com/tidwall/sjson v1.2.5
 	github.com/wasilibs/nottinygc v0.4.0
