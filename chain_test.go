@@ -230,12 +230,19 @@ func TestChainResponseDenyCountsOnce(t *testing.T) {
 func TestChainPanicRecovery(t *testing.T) {
 	wasmtest.Both(t, "testchain", nativeChain, func(t *testing.T, r wasmtest.Runner) {
 		panicky := step("b", `{"action":"panic","if_header":"x-panic"}`)
-		for _, failOpen := range []bool{false, true} {
-			name := "fail closed"
+		for _, mode := range []string{"", "closed", "open"} {
+			failOpen := mode == "open"
+			name := "fail " + mode
 			config := wasmtest.Chain(step("a", ""), panicky, step("c", ""))
-			if failOpen {
-				name = "fail open"
-				config = `{"fail_open":true,` + config[1:]
+			wantStatus := 500
+			switch mode {
+			case "":
+				name = "fail closed by default"
+			case "closed":
+				config = `{"failure_mode":"closed","status_on_error":503,` + config[1:]
+				wantStatus = 503
+			case "open":
+				config = `{"failure_mode":"open",` + config[1:]
 			}
 			t.Run(name, func(t *testing.T) {
 				host, reset := wasmtest.Start(t, r.VM, config)
@@ -248,8 +255,8 @@ func TestChainPanicRecovery(t *testing.T) {
 					if resp != nil || trace != "abc" {
 						t.Errorf("fail open: local response %+v, trace %q; want none and abc", resp, trace)
 					}
-				} else if resp == nil || resp.StatusCode != 500 || trace != "ab" {
-					t.Errorf("fail closed: local response %+v, trace %q; want 500 and ab", resp, trace)
+				} else if resp == nil || resp.StatusCode != uint32(wantStatus) || trace != "ab" {
+					t.Errorf("fail closed: local response %+v, trace %q; want %d and ab", resp, trace, wantStatus)
 				}
 				logs := host.GetCriticalLogs()
 				if len(logs) != 1 || !strings.Contains(logs[0], "filter b (step) panicked") {
@@ -312,16 +319,21 @@ func TestConfigErrors(t *testing.T) {
 		{"no filters", `{"filters": []}`, `filters: must list at least one filter`},
 		{"filters of the wrong type", `{"filters": "step"}`, `filters: must be an array of objects, not a string`},
 		{"bad metrics prefix", `{"metrics_prefix":"my-prefix","filters":[{"name":"step"}]}`, `metrics_prefix: must be letters, digits and '_', not starting with a digit, not "my-prefix"`},
-		{"unknown top-level key", `{"filter": []}`, `filter: unknown field (known fields: fail_open, filters, flush_interval, metrics_prefix)`},
+		{"unknown top-level key", `{"filters":[{"name":"step"}],"filter": []}`, `filter: unknown field (known fields: failure_mode, filters, flush_interval, metrics_prefix, status_on_error)`},
+		{"unknown key in a single filter's own configuration", `{"acton":"deny"}`, `step (the whole configuration, which has no "filters"): acton: unknown field (known fields: action, if_header, phase, resume, status)`},
+		{"key given twice", `{"filters":[{"name":"step"}],"filters":[]}`, `filters: is given twice`},
 		{"unknown filter", wasmtest.Chain(step("a", ""), `{"name":"nope"}`), `filters[1].name: unknown filter "nope"; this plugin links in: step`},
 		{"missing name", `{"filters":[{"config":{}}]}`, `filters[0].name: is required`},
 		{"unknown key in an entry", `{"filters":[{"name":"step","confg":{}}]}`, `filters[0].confg: unknown field (known fields: config, id, mode, name)`},
 		{"unknown key in a filter config", wasmtest.Chain(step("a", `{"acton":"deny"}`)), `filters[0] (step): config.acton: unknown field (known fields: action, if_header, phase, resume, status)`},
 		{"wrong type", wasmtest.Chain(step("a", ""), step("b", `{"status":"403"}`)), `filters[1] (step): config.status: must be a number, not a string`},
 		{"out of range", wasmtest.Chain(step("a", `{"status":700}`)), `filters[0] (step): config.status: must be between 200 and 599, not 700`},
-		{"bad mode", `{"filters":[{"name":"step","mode":"dry"}]}`, `filters[0] (step): mode: must be "enforce" or "shadow", not "dry"`},
+		{"bad mode", `{"filters":[{"name":"step","mode":"dry"}]}`, `filters[0].mode: must be "enforce" or "shadow", not "dry"`},
+		{"config not an object", `{"filters":[{"name":"step","config":[]}]}`, `filters[0].config: must be an object, not an array`},
 		{"same id twice", `{"filters":[{"name":"step"},{"name":"step"}]}`, `filters[1] (step): id: "step" is already the id of filters[0]; give one of them a distinct "id"`},
-		{"bad fail_open", `{"fail_open":"yes","filters":[{"name":"step"}]}`, `fail_open: must be true or false, not a string`},
+		{"the old fail_open", `{"fail_open":true,"filters":[{"name":"step"}]}`, `fail_open: moved: write it as failure_mode ("open" or "closed")`},
+		{"bad failure_mode", `{"failure_mode":"yes","filters":[{"name":"step"}]}`, `failure_mode: must be "open" or "closed", not "yes"`},
+		{"bad status_on_error", `{"status_on_error":200,"filters":[{"name":"step"}]}`, `status_on_error: must be an HTTP status code from 300 to 599, not 200`},
 	}
 	wasmtest.Both(t, "testchain", nativeChain, func(t *testing.T, r wasmtest.Runner) {
 		for _, c := range cases {
@@ -357,7 +369,7 @@ func TestStaticChain(t *testing.T) {
 			}
 		})
 		t.Run("top-level options only", func(t *testing.T) {
-			host, reset := wasmtest.Start(t, r.VM, `{"fail_open": true, "metrics_prefix": "edge"}`)
+			host, reset := wasmtest.Start(t, r.VM, `{"failure_mode": "open", "metrics_prefix": "edge"}`)
 			defer reset()
 			id := host.InitializeHttpContext()
 			host.CallOnRequestHeaders(id, request, true)
@@ -393,7 +405,8 @@ func TestChainCountsOnlyRequestsAFilterSaw(t *testing.T) {
 			}
 			host.CallOnRequestHeaders(id, headers, true)
 			host.CallOnResponseHeaders(id, [][2]string{{":status", "200"}}, true)
-			if got := header(host.GetCurrentResponseHeaders(id), "x-trace"); got != "latelate-response" {
+			// Response phases run in reverse chain order.
+			if got := header(host.GetCurrentResponseHeaders(id), "x-trace"); got != "late-responselate" {
 				t.Errorf("response x-trace = %q: both response filters must see every response", got)
 			}
 			host.CompleteHttpContext(id)

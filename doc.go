@@ -15,8 +15,8 @@
 //
 //	func init() {
 //		policy.Serve(policy.Static(
-//			ratelimit.Filter(ratelimit.Config{RequestsPerUnit: 2, Unit: "second"}),
-//			headermutate.Filter(headermutate.Config{...}),
+//			ratelimit.Filter(ratelimit.Config{Limit: ratelimit.Limit{RequestsPerUnit: 2, Unit: ratelimit.Second}}),
+//			headermutate.Filter(headermutate.Config{Response: headermutate.Ops{Set: [][2]string{{"who-am-i", "wasm-extension"}}}}),
 //		))
 //	}
 //
@@ -31,26 +31,32 @@
 //
 //	{"filters": [
 //	  {"name": "ratelimit", "config": {"requests_per_unit": 2, "unit": "second"}},
-//	  {"name": "headerauth", "mode": "shadow", "config": {...}}
+//	  {"name": "headerauth", "mode": "shadow", "config": {"header": "allow", "values": ["true"]}}
 //	]}
 //
 // Each entry has a "name" (the filter kind), an optional "id" (its name in
 // logs and metrics; required to tell apart two filters of one kind), an
 // optional "mode" ("enforce", the default, or "shadow") and its "config".
-// The top level also takes "fail_open" (bool), "metrics_prefix" (default
-// "policy") and "flush_interval" (how often metrics reach the proxy,
-// default "1s"). Any error (malformed JSON, an unknown filter or key, a
-// missing field, a wrong type, a value out of range) fails the plugin start
-// with one log line naming where and why, e.g.
+// The top level also takes "failure_mode" ("closed", the default, or
+// "open": what a request gets when a filter panics), "status_on_error" (the
+// status of a request failed closed, default 500), "metrics_prefix"
+// (default "policy") and "flush_interval" (how often metrics reach the
+// proxy, default "1s"). Any error (malformed JSON, an unknown filter or
+// key, a key given twice, a missing field, a wrong type, a value out of
+// range, a field spelt the old way) fails the plugin start with one log
+// line naming where and why; writing "values": "true" in the headerauth
+// entry above gives
 //
-//	policy: invalid plugin configuration: filters[1] (headerauth): config.values: must be a non-empty array of strings
+//	policy: invalid plugin configuration: filters[1] (headerauth): config.values: must be an array of strings, not a string
 //
 // and Envoy keeps the previous configuration.
 //
 // # How a chain runs
 //
-// The request phases call the filters in chain order; so do the response
-// phases. A filter returns Continue, Deny (with a local response) or Pause:
+// The request phases call the filters in chain order; the response phases
+// call them in reverse, like Envoy's encoder filters, so a chain m1, m2, m3
+// nests as m1(m2(m3(h))): m3 sees the response first and m1 last. A filter
+// returns Continue, Deny (with a local response) or Pause:
 //
 //   - The first Deny sends its response; later request filters do not run.
 //     Envoy then passes the local reply through the plugin's response phase,
@@ -62,9 +68,10 @@
 //   - A filter in shadow mode never denies: its denial is logged and counted
 //     and the request continues.
 //   - A panic in a filter is recovered, logged once with the filter's name
-//     and counted; the request gets 500 (fail closed, the default) or
-//     continues (fail open). The VM keeps serving. (Upstream Go builds only:
-//     TinyGo cannot recover from a panic.)
+//     and counted; the request gets 500 or the status_on_error status
+//     (failure_mode "closed", the default) or continues ("open"). The VM
+//     keeps serving. (Upstream Go builds only: TinyGo cannot recover from
+//     a panic.)
 //
 // For every filter the chain counts requests and decisions:
 // policy_filter_requests_total and policy_filter_decisions_total with

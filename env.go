@@ -5,7 +5,7 @@ import (
 
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
 
-	"github.com/wasmpolicy/policy/internal/stats"
+	"github.com/wasmpolicy/policy/stats"
 )
 
 // Env is what a filter gets from its plugin when it is built.

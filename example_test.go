@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
-	"github.com/tidwall/gjson"
+	"github.com/wasmpolicy/policy/conf"
 
 	"github.com/wasmpolicy/policy"
 )
@@ -72,10 +72,10 @@ func Example_static() {
 //
 //	func init() { policy.Serve(policy.Configured(adminOnlyKind, stampKind)) }
 func Example_configured() {
-	adminOnlyKind := policy.Kind{Name: "adminonly", Build: func(config gjson.Result, env *policy.Env) (policy.Filter, error) {
-		return adminOnly{role: config.Get("role").String()}, nil
+	adminOnlyKind := policy.Kind{Name: "adminonly", Build: func(config *conf.Object, env *policy.Env) (policy.Filter, error) {
+		return adminOnly{role: config.RequiredString("role")}, nil
 	}}
-	stampKind := policy.Kind{Name: "stamp", Build: func(gjson.Result, *policy.Env) (policy.Filter, error) {
+	stampKind := policy.Kind{Name: "stamp", Build: func(*conf.Object, *policy.Env) (policy.Filter, error) {
 		return stamp{}, nil
 	}}
 	plugin := policy.Configured(adminOnlyKind, stampKind)

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
+
+	"github.com/wasmpolicy/policy/internal/ascii"
 )
 
 // Exchange is one request and its response as the filters of a chain see
@@ -54,15 +56,17 @@ type property struct {
 	ok    bool
 }
 
-// RequestHeader returns the first value of the request header name (lower
-// case, as the proxy delivers them).
+// RequestHeader returns the first value of the request header name. Names
+// match ASCII case-insensitively, as HTTP's do ("X-Role" finds x-role); a
+// lower-case name, as the proxy delivers them, is the cheapest to look up.
 func (x *Exchange) RequestHeader(name string) (string, bool) {
-	return lookup(x.RequestHeaders(), name)
+	return lookup(x.RequestHeaders(), HeaderName(name))
 }
 
-// RequestHeaderValues returns every value of the request header name.
+// RequestHeaderValues returns every value of the request header name,
+// matched as RequestHeader matches it.
 func (x *Exchange) RequestHeaderValues(name string) []string {
-	return lookupAll(x.RequestHeaders(), name)
+	return lookupAll(x.RequestHeaders(), HeaderName(name))
 }
 
 // RequestHeaders returns all request headers, pseudo-headers included. The
@@ -100,10 +104,12 @@ func (x *Exchange) RemoveRequestHeader(name string) {
 	}
 }
 
-// ResponseHeader returns the first value of the response header name.
-// The first name looked up is read from the proxy on its own; looking up a
-// second one reads them all.
+// ResponseHeader returns the first value of the response header name,
+// matched ASCII case-insensitively as RequestHeader matches it. The first
+// name looked up is read from the proxy on its own; looking up a second one
+// reads them all.
 func (x *Exchange) ResponseHeader(name string) (string, bool) {
+	name = HeaderName(name)
 	if !x.respLoaded {
 		if !x.respOne.read {
 			v, err := proxywasm.GetHttpResponseHeader(name)
@@ -116,9 +122,10 @@ func (x *Exchange) ResponseHeader(name string) (string, bool) {
 	return lookup(x.ResponseHeaders(), name)
 }
 
-// ResponseHeaderValues returns every value of the response header name.
+// ResponseHeaderValues returns every value of the response header name,
+// matched as RequestHeader matches it.
 func (x *Exchange) ResponseHeaderValues(name string) []string {
-	return lookupAll(x.ResponseHeaders(), name)
+	return lookupAll(x.ResponseHeaders(), HeaderName(name))
 }
 
 // ResponseHeaders returns all response headers, :status included. The slice
@@ -277,9 +284,12 @@ func (x *Exchange) SetScratch(v any) { x.scratch[x.current] = v }
 // returned r. Calling it when the chain is not paused does nothing.
 func (x *Exchange) Resume(r Result) { x.stream.resume(r) }
 
+// The helpers below take a header name the caller lower-cased with
+// HeaderName, and match it against the stored names with sameName.
+
 func lookup(headers [][2]string, name string) (string, bool) {
 	for _, h := range headers {
-		if h[0] == name {
+		if sameName(h[0], name) {
 			return h[1], true
 		}
 	}
@@ -289,7 +299,7 @@ func lookup(headers [][2]string, name string) (string, bool) {
 func lookupAll(headers [][2]string, name string) []string {
 	var out []string
 	for _, h := range headers {
-		if h[0] == name {
+		if sameName(h[0], name) {
 			out = append(out, h[1])
 		}
 	}
@@ -303,28 +313,20 @@ func set(headers [][2]string, name, value string) [][2]string {
 func remove(headers [][2]string, name string) [][2]string {
 	out := headers[:0]
 	for _, h := range headers {
-		if h[0] != name {
+		if !sameName(h[0], name) {
 			out = append(out, h)
 		}
 	}
 	return out
 }
 
+// sameName reports whether a stored header name is name (lower case),
+// ASCII letters folded: the proxy delivers names in lower case, but hosts
+// and emulators may not.
+func sameName(stored, name string) bool { return ascii.EqualFold(stored, name) }
+
 // HeaderName returns a header name as the proxy delivers it: with its ASCII
 // letters lower-cased, and nothing else changed (Envoy leaves other bytes
 // alone). It does not allocate when the name is already lower case.
 // Filters normalize the header names of their configuration with it.
-func HeaderName(name string) string {
-	for i := 0; i < len(name); i++ {
-		if 'A' <= name[i] && name[i] <= 'Z' {
-			b := []byte(name)
-			for j := i; j < len(b); j++ {
-				if 'A' <= b[j] && b[j] <= 'Z' {
-					b[j] += 'a' - 'A'
-				}
-			}
-			return string(b)
-		}
-	}
-	return name
-}
+func HeaderName(name string) string { return ascii.Lower(name) }

@@ -9,10 +9,9 @@ import (
 
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
-	"github.com/tidwall/gjson"
 
-	"github.com/wasmpolicy/policy/internal/conf"
-	"github.com/wasmpolicy/policy/internal/stats"
+	"github.com/wasmpolicy/policy/conf"
+	"github.com/wasmpolicy/policy/stats"
 )
 
 // Spec is one filter of a chain built in Go. The chain builds it when the
@@ -27,15 +26,21 @@ type Spec struct {
 	Mode Mode
 	// Build makes the filter.
 	Build func(env *Env) (Filter, error)
+
+	whole bool // built from the whole plugin configuration
 }
 
-// Kind is a filter type a plugin can build from JSON configuration.
+// Kind is a filter type a plugin can build from JSON configuration. The
+// filter packages define theirs with Define; a Kind written by hand works
+// the same way.
 type Kind struct {
 	// Name is the filter's "name" in the plugin configuration.
 	Name string
 	// Build decodes, validates and builds the filter from its "config"
 	// object. Its errors name the offending field's path within config.
-	Build func(config gjson.Result, env *Env) (Filter, error)
+	// Whatever field of config Build did not read is reported as unknown
+	// when it returns, so a misspelt key fails the start.
+	Build func(config *conf.Object, env *Env) (Filter, error)
 }
 
 // Plugin is a proxy-wasm plugin running one chain of filters. Install it
@@ -45,10 +50,13 @@ type Plugin struct {
 	specs []Spec
 	kinds []Kind
 
-	// FailOpen lets a request continue when a filter panics; by default
-	// (fail closed) it is answered with 500. A "fail_open" key in the plugin
-	// configuration overrides it.
-	FailOpen bool
+	// FailureMode says what happens to a request when a filter panics:
+	// FailClosed (the default) answers it with StatusOnError, FailOpen lets
+	// it continue. "failure_mode" in the plugin configuration overrides it.
+	FailureMode FailureMode
+	// StatusOnError is the status of that answer, 500 when 0;
+	// "status_on_error" in the configuration overrides it.
+	StatusOnError uint32
 	// MetricsPrefix starts the name of every metric the plugin defines
 	// ("policy" when empty); "metrics_prefix" in the configuration
 	// overrides it.
@@ -61,13 +69,20 @@ type Plugin struct {
 }
 
 // Static returns a plugin whose chain is specs, in order: the request phases
-// run specs[0] first, and so do the response phases.
+// run specs[0] first, the response phases run it last (as Envoy runs its
+// filters: the chain is specs[0](specs[1](...(upstream)))).
 func Static(specs ...Spec) *Plugin { return &Plugin{specs: specs} }
 
 // Configured returns a plugin whose chain comes from its JSON configuration,
 // which may name any of kinds:
 //
-//	{"filters": [{"name": "ratelimit", "config": {...}}, ...]}
+//	{"filters": [{"name": "ratelimit", "config": {"requests_per_unit": 2, "unit": "second"}},
+//	             {"name": "headermutate", "config": {"name": "hello", "value": "world"}}]}
+//
+// A plugin of one kind also takes that filter's own configuration as the
+// whole plugin configuration: the plugin Configured(headermutate.Kind)
+// accepts {"name": "hello", "value": "world"} as well as
+// {"filters": [{"name": "headermutate", "config": {"name": "hello", "value": "world"}}]}.
 func Configured(kinds ...Kind) *Plugin { return &Plugin{kinds: kinds} }
 
 // Serve installs p as the plugin of this Wasm module. Call it from an init
@@ -97,6 +112,7 @@ type pluginContext struct {
 	plugin      *Plugin
 	links       []*link
 	failOpen    bool
+	onError     uint32 // the status of a request failed closed
 	metrics     *stats.Registry
 	measureTime bool
 	tickers     []TickFilter
@@ -167,14 +183,14 @@ func (pc *pluginContext) NewHttpContext(contextID uint32) types.HttpContext {
 // configure reads the plugin configuration and builds the chain.
 func (pc *pluginContext) configure(data []byte) error {
 	p := pc.plugin
-	pc.failOpen = p.FailOpen
+	mode, onError := p.FailureMode, p.StatusOnError
 	prefix := p.MetricsPrefix
 	if prefix == "" {
 		prefix = "policy"
 	}
 	pc.tickPeriod = time.Second
 
-	var entries []*conf.Object
+	var specs []Spec
 	if len(strings.TrimSpace(string(data))) == 0 {
 		if p.specs == nil {
 			return errors.New(`the configuration is empty; it must list the filters to run: {"filters": [{"name": ..., "config": {...}}]}`)
@@ -184,81 +200,101 @@ func (pc *pluginContext) configure(data []byte) error {
 		if err != nil {
 			return err
 		}
-		pc.failOpen = root.Bool("fail_open", pc.failOpen)
-		prefix = root.String("metrics_prefix", prefix)
-		if !stats.ValidName(prefix) {
-			root.Fail("metrics_prefix", "must be letters, digits and '_', not starting with a digit, not %q", prefix)
-		}
-		pc.tickPeriod = root.Duration("flush_interval", pc.tickPeriod)
-		if pc.tickPeriod < 10*time.Millisecond {
-			root.Fail("flush_interval", "must be at least 10ms, not %s", pc.tickPeriod)
-		}
-		if p.specs != nil {
-			if root.Has("filters") {
-				root.Fail("filters", "this plugin's chain is built in Go; its configuration takes only fail_open, metrics_prefix and flush_interval")
-			}
+		if p.specs == nil && len(p.kinds) == 1 && !root.Raw().Get("filters").Exists() {
+			// The single filter's own configuration is the whole document.
+			s := pc.spec(p.kinds[0], "", Enforce, root, "")
+			s.whole = true
+			specs = []Spec{s} // root's errors are the filter's, reported when it is built
 		} else {
-			entries = root.Objects("filters")
-			if entries != nil && len(entries) == 0 || !root.Has("filters") {
-				root.Fail("filters", `must list at least one filter: [{"name": ..., "config": {...}}]`)
+			root.Moved("fail_open", `failure_mode ("open" or "closed")`)
+			mode = DecodeFailureMode(root, mode)
+			onError = status(root, "status_on_error", onError)
+			prefix = root.String("metrics_prefix", prefix)
+			if !stats.ValidName(prefix) {
+				root.Fail("metrics_prefix", "must be letters, digits and '_', not starting with a digit, not %q", prefix)
+			}
+			pc.tickPeriod = root.Duration("flush_interval", pc.tickPeriod)
+			if pc.tickPeriod < 10*time.Millisecond {
+				root.Fail("flush_interval", "must be at least 10ms, not %s", pc.tickPeriod)
+			}
+			if p.specs != nil {
+				if root.Has("filters") {
+					root.Fail("filters", "this plugin's chain is built in Go; its configuration takes only failure_mode, status_on_error, metrics_prefix and flush_interval")
+				}
+			} else {
+				entries := root.Objects("filters")
+				if entries != nil && len(entries) == 0 || !root.Has("filters") {
+					root.Fail("filters", `must list at least one filter: [{"name": ..., "config": {...}}]`)
+				}
+				specs = pc.specsFrom(entries)
 			}
 		}
-		if err := root.Err(); err != nil {
-			return err
+		if err := root.Err(); len(specs) == 0 || !specs[0].whole {
+			if err != nil {
+				return err
+			}
 		}
+	}
+	if err := checkFailure(mode, onError); err != nil {
+		return err
+	}
+	pc.failOpen, pc.onError = mode == FailOpen, onError
+	if pc.onError == 0 {
+		pc.onError = 500
 	}
 	pc.metrics = stats.NewRegistry(prefix)
 
-	specs := p.specs
-	if specs == nil {
-		var err error
-		if specs, err = pc.specsFrom(entries); err != nil {
-			return err
-		}
+	if p.specs != nil {
+		specs = p.specs
 	}
 	return pc.build(specs)
 }
 
-// specsFrom turns the "filters" entries into specs.
-func (pc *pluginContext) specsFrom(entries []*conf.Object) ([]Spec, error) {
+// specsFrom turns the "filters" entries into specs; errors are recorded on
+// the entries.
+func (pc *pluginContext) specsFrom(entries []*conf.Object) []Spec {
 	specs := make([]Spec, 0, len(entries))
 	for i, e := range entries {
 		name := e.RequiredString("name")
 		id := e.String("id", "")
-		mode := e.String("mode", "enforce")
-		config := e.Object("config")
-		if err := e.Err(); err != nil {
-			return nil, err
+		m := Mode(0)
+		switch e.OneOf("mode", "enforce", "enforce", "shadow") {
+		case "shadow":
+			m = Shadow
+		}
+		raw := e.Value("config")
+		if raw.Exists() && !raw.IsObject() {
+			e.Object("config") // records "must be an object, not ..."
+			continue
+		}
+		config := conf.New("", raw)
+		if name == "" {
+			continue
 		}
 		kind, ok := pc.kind(name)
 		if !ok {
-			return nil, conf.Errorf(fmt.Sprintf("filters[%d].name", i), "unknown filter %q; this plugin links in: %s", name, pc.kindNames())
+			e.Check(conf.Errorf(fmt.Sprintf("filters[%d].name", i), "unknown filter %q; this plugin links in: %s", name, pc.kindNames()))
+			continue
 		}
-		m, err := parseMode(mode)
-		if err != nil {
-			return nil, conf.Errorf(fmt.Sprintf("filters[%d] (%s): mode", i, name), "%v", err)
-		}
-		raw := config.Raw()
-		if !raw.Exists() {
-			raw = gjson.Parse("{}")
-		}
-		build := kind.Build
-		specs = append(specs, Spec{Kind: name, ID: id, Mode: m, Build: func(env *Env) (Filter, error) {
-			f, err := build(raw, env)
-			return f, conf.Within("config", err)
-		}})
+		specs = append(specs, pc.spec(kind, id, m, config, "config"))
 	}
-	return specs, nil
+	return specs
 }
 
-func parseMode(s string) (Mode, error) {
-	switch s {
-	case "enforce":
-		return Enforce, nil
-	case "shadow":
-		return Shadow, nil
-	}
-	return Enforce, fmt.Errorf(`must be "enforce" or "shadow", not %q`, s)
+// spec is the Spec that builds kind from config, which sits at path in its
+// entry.
+func (pc *pluginContext) spec(kind Kind, id string, m Mode, config *conf.Object, path string) Spec {
+	return Spec{Kind: kind.Name, ID: id, Mode: m, Build: func(env *Env) (Filter, error) {
+		f, err := kind.Build(config, env)
+		if err == nil {
+			err = config.Err() // a field Build did not read, or an error it did not check
+		}
+		var located *conf.Error
+		if errors.As(err, &located) {
+			err = conf.Within(path, err) // a field's path, within the entry
+		}
+		return f, err
+	}}
 }
 
 func (pc *pluginContext) kind(name string) (Kind, bool) {
@@ -284,6 +320,9 @@ func (pc *pluginContext) build(specs []Spec) error {
 	ids := map[string]int{}
 	for i, s := range specs {
 		where := fmt.Sprintf("filters[%d] (%s)", i, s.Kind)
+		if s.whole {
+			where = s.Kind + ` (the whole configuration, which has no "filters")`
+		}
 		id := s.ID
 		if id == "" {
 			id = s.Kind
@@ -303,14 +342,21 @@ func (pc *pluginContext) build(specs []Spec) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", where, err)
 		}
+		if f == nil {
+			return fmt.Errorf("%s: Build returned no filter", where)
+		}
 		l := &link{id: id, kind: s.Kind, mode: s.Mode, filter: f}
 		l.reqHeaders, _ = f.(RequestHeadersFilter)
 		l.reqBody, _ = f.(RequestBodyFilter)
 		l.respHeaders, _ = f.(ResponseHeadersFilter)
 		l.respBody, _ = f.(ResponseBodyFilter)
 		l.done, _ = f.(StreamDoneFilter)
-		if t, ok := f.(TickFilter); ok {
+		t, ticks := f.(TickFilter)
+		if ticks {
 			pc.tickers = append(pc.tickers, t)
+		}
+		if !l.requestPhase() && l.respHeaders == nil && l.respBody == nil && l.done == nil && !ticks {
+			return fmt.Errorf("%s: %T implements no phase of a filter (OnRequestHeaders, OnRequestBody, OnResponseHeaders, OnResponseBody, OnStreamDone or OnTick); check the methods' names and signatures", where, f)
 		}
 		tag := stats.Tag{Key: "filter", Value: id}
 		l.seen = pc.metrics.Counter("filter_requests_total", tag)

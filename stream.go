@@ -32,6 +32,12 @@ type mark struct {
 
 // stream runs the chain for one HTTP stream; it is the plugin's
 // types.HttpContext.
+//
+// The request phases call the filters in chain order and the response
+// phases in reverse, as Envoy runs its decoder and encoder filters: a chain
+// m1, m2, m3 behaves like m1(m2(m3(h))). A phase walks positions 0, 1, ...
+// of its own order; linkAt maps a position to the filter's index in the
+// chain, which is what marks, scratch slots and logs use.
 type stream struct {
 	types.DefaultHttpContext
 	pc    *pluginContext
@@ -43,7 +49,8 @@ type stream struct {
 	callouts int
 	held     bool
 
-	// Where the chain is paused, if it is.
+	// Where the chain is paused, if it is: the phase, and the paused
+	// filter's position in that phase's order (not its index in the chain).
 	paused      bool
 	pausedPhase phase
 	pausedAt    int
@@ -202,8 +209,19 @@ func (l *link) has(ph phase) bool {
 	return l.respBody != nil
 }
 
-// run calls the filters of phase ph from position from on, and tells the
-// proxy whether to go on.
+// linkAt is the index in the chain of the filter at position pos of phase
+// ph's order: the request phases run the chain in order, the response phases
+// in reverse (Envoy's encoder filters run in the reverse of the decoder
+// order, so the chain nests as m1(m2(m3(h)))).
+func (s *stream) linkAt(ph phase, pos int) int {
+	if ph.request() {
+		return pos
+	}
+	return len(s.pc.links) - 1 - pos
+}
+
+// run calls the filters of phase ph from position from of the phase's order
+// on (see linkAt), and tells the proxy whether to go on.
 func (s *stream) run(ph phase, from int) types.Action {
 	if ph.request() && s.x.local != nil {
 		return types.ActionPause
@@ -214,7 +232,8 @@ func (s *stream) run(ph phase, from int) types.Action {
 	}
 	stop := false
 	var r Result // one for the whole loop: a Result is large, and copying it costs
-	for i := from; i < len(s.pc.links) && !stop; i++ {
+	for pos := from; pos < len(s.pc.links) && !stop; pos++ {
+		i := s.linkAt(ph, pos)
 		l := s.pc.links[i]
 		if !l.has(ph) {
 			continue
@@ -225,7 +244,7 @@ func (s *stream) run(ph phase, from int) types.Action {
 		if !s.invoke(l, i, ph, &r) {
 			r = s.failure(i)
 		}
-		stop = s.decide(i, ph, &r)
+		stop = s.decide(ph, pos, &r)
 	}
 	if s.pc.measureTime {
 		s.chainTime += s.pc.plugin.now().Sub(start)
@@ -279,25 +298,28 @@ func (s *stream) recoverFilter(i, prev int, ok *bool) {
 	}
 }
 
-// failure is the result that stands in for a filter that panicked: 500
-// (fail closed) unless the plugin fails open or the filter is in shadow mode.
+// failure is the result that stands in for a filter that panicked: a reply
+// with the plugin's status_on_error (500 by default) when the plugin fails
+// closed, as it does by default; Continue when it fails open or the filter
+// is in shadow mode.
 func (s *stream) failure(i int) Result {
 	if s.pc.failOpen || s.pc.links[i].mode == Shadow {
 		return Continue()
 	}
-	return Deny(Response{Status: 500, Body: []byte("internal error in policy filter\n"),
+	return Deny(Response{Status: s.pc.onError, Body: []byte("internal error in policy filter\n"),
 		Reason: fmt.Sprintf("filter %s failed", s.pc.links[i].id)})
 }
 
-// decide applies filter i's result r in phase ph and reports whether the
-// chain stops here.
-func (s *stream) decide(i int, ph phase, r *Result) (stop bool) {
+// decide applies the result r of the filter at position pos of phase ph's
+// order and reports whether the chain stops here.
+func (s *stream) decide(ph phase, pos int, r *Result) (stop bool) {
+	i := s.linkAt(ph, pos)
 	l := s.pc.links[i]
 	switch r.Action {
 	case ActionPause:
 		s.marks[i].paused = true
 		s.held = true
-		s.paused, s.pausedPhase, s.pausedAt = true, ph, i
+		s.paused, s.pausedPhase, s.pausedAt = true, ph, pos
 		return true
 	case ActionDeny:
 		if l.mode == Shadow {
@@ -332,20 +354,23 @@ func (s *stream) sendLocal(l *link, resp Response) {
 	}
 }
 
-// resume continues a paused chain as if the paused filter had returned r.
+// resume continues a paused chain as if the paused filter had returned r:
+// with the filter after it in its phase's order, which for a response phase
+// is the one before it in the chain.
 func (s *stream) resume(r Result) {
 	if !s.paused {
 		return
 	}
 	s.paused = false
-	ph, at := s.pausedPhase, s.pausedAt
-	if s.decide(at, ph, &r) {
+	ph, pos := s.pausedPhase, s.pausedAt
+	if s.decide(ph, pos, &r) {
 		return // denied, or paused again
 	}
-	if s.run(ph, at+1) == types.ActionPause {
+	if s.run(ph, pos+1) == types.ActionPause {
 		return
 	}
-	// The phase is complete; run a body that arrived meanwhile.
+	// The phase is complete; run a body that arrived meanwhile, from the
+	// start of its own order.
 	switch {
 	case ph == phaseRequestHeaders && s.reqBodyWaiting:
 		s.reqBodyWaiting = false

@@ -3,33 +3,24 @@ package authz
 import (
 	"strconv"
 
-	"github.com/tidwall/gjson"
-
 	"github.com/wasmpolicy/policy"
-	"github.com/wasmpolicy/policy/internal/conf"
+	"github.com/wasmpolicy/policy/conf"
 	"github.com/wasmpolicy/policy/internal/httptoken"
-	"github.com/wasmpolicy/policy/internal/stats"
+	"github.com/wasmpolicy/policy/match"
+	"github.com/wasmpolicy/policy/stats"
 )
+
+var definition = policy.Define(kindName, decode, New)
 
 // Kind builds the declarative filter from the plugin configuration, for
 // policy.Configured:
 //
 //	{"name": "authz", "config": {"rules": [...], "default": "deny"}}
-var Kind = policy.Kind{Name: kindName, Build: func(config gjson.Result, env *policy.Env) (policy.Filter, error) {
-	cfg, err := ParseConfig(config)
-	if err != nil {
-		return nil, err
-	}
-	return New(cfg, env)
-}}
+var Kind = definition.Kind()
 
 // Filter returns a chain step, for policy.Static, that authorizes requests
 // with cfg. An invalid cfg fails the plugin's start.
-func Filter(cfg Config) policy.Spec {
-	return policy.Spec{Kind: kindName, Build: func(env *policy.Env) (policy.Filter, error) {
-		return New(cfg, env)
-	}}
-}
+func Filter(cfg Config) policy.Spec { return definition.Spec(cfg) }
 
 // Authorizer is the declarative filter: it tries its rules in order on the
 // request headers, and the first that matches decides; when none does, the
@@ -50,7 +41,8 @@ type Authorizer struct {
 type rule struct {
 	name   string
 	action Action
-	when   []matcher
+	when   *match.Matcher
+	claims []*claim
 	deny   policy.Response // the reply when action is ActionDeny
 	hits   *stats.Counter
 }
@@ -91,11 +83,11 @@ func compile(cfg Config) (*Authorizer, error) {
 		if err := checkAction(r.Action, cfg.Remote != nil); err != nil {
 			return nil, conf.Within(at+".action", err)
 		}
-		when, err := compileMatch(r.Match)
+		when, claims, err := compileRule(r)
 		if err != nil {
-			return nil, conf.Within(at+".match", err)
+			return nil, conf.Within(at, err)
 		}
-		c.when = when
+		c.when, c.claims = when, claims
 		a.rules = append(a.rules, c)
 	}
 	switch {
@@ -110,9 +102,9 @@ func compile(cfg Config) (*Authorizer, error) {
 	default:
 		a.def = ActionDeny
 	}
-	deny, err := compileDeny(cfg.DenyResponse)
+	deny, err := cfg.Deny.Response(policy.Response{Status: 403, Body: []byte(defaultDenyBody)})
 	if err != nil {
-		return nil, conf.Within("deny_response", err)
+		return nil, conf.Within("deny", err)
 	}
 	a.deny = deny
 	a.deny.Reason = "no rule matched and the default is deny"
@@ -143,37 +135,11 @@ func checkAction(a Action, haveRemote bool) error {
 	return conf.Errorf("", `must be "allow", "deny" or "remote", not %q`, string(a))
 }
 
-func compileDeny(d DenyResponse) (policy.Response, error) {
-	r := policy.Response{Status: d.Status, Body: []byte(d.Body), Headers: d.Headers}
-	if r.Status == 0 {
-		r.Status = 403
-	}
-	if err := checkStatus("status", r.Status); err != nil {
-		return r, err
-	}
-	if d.Body == "" {
-		r.Body = []byte(defaultDenyBody)
-	}
-	for _, h := range d.Headers {
-		if err := checkHeaderName("headers", h[0]); err != nil {
-			return r, err
-		}
-	}
-	return r, nil
-}
-
 // checkHeaderName checks a header name the filter sends or copies; key is
 // the field it comes from.
 func checkHeaderName(key, name string) error {
 	if !httptoken.Valid(name) {
 		return conf.Errorf(key, "%q is not a header name", name)
-	}
-	return nil
-}
-
-func checkStatus(key string, s uint32) error {
-	if s < 200 || s > 599 {
-		return conf.Errorf(key, "must be an HTTP status code (200-599), not %d", s)
 	}
 	return nil
 }
@@ -184,7 +150,7 @@ func (a *Authorizer) OnRequestHeaders(x *policy.Exchange) policy.Result {
 		a.remote.strip(x)
 	}
 	v := &a.view // reused: building a view per request would allocate it
-	*v = view{req: x}
+	v.reset(x)
 	action, i := a.decide(v)
 	deny := &a.deny
 	if i >= 0 {
@@ -204,20 +170,11 @@ func (a *Authorizer) OnRequestHeaders(x *policy.Exchange) policy.Result {
 // chose it, -1 for the default.
 func (a *Authorizer) decide(v *view) (Action, int) {
 	for i := range a.rules {
-		if matchAll(a.rules[i].when, v) {
+		if a.rules[i].applies(v) {
 			return a.rules[i].action, i
 		}
 	}
 	return a.def, -1
-}
-
-func matchAll(when []matcher, v *view) bool {
-	for _, m := range when {
-		if !m.match(v) {
-			return false
-		}
-	}
-	return true
 }
 
 var _ policy.RequestHeadersFilter = (*Authorizer)(nil)

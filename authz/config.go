@@ -5,7 +5,9 @@ import (
 
 	"github.com/tidwall/gjson"
 
-	"github.com/wasmpolicy/policy/internal/conf"
+	"github.com/wasmpolicy/policy"
+	"github.com/wasmpolicy/policy/conf"
+	"github.com/wasmpolicy/policy/match"
 )
 
 // Config is the declarative form of the filter: rules tried in order, a
@@ -14,16 +16,17 @@ import (
 // and passed to Filter or New, which validate it and compile its matchers.
 // Field comments give each field's JSON name.
 type Config struct {
-	// Rules ("rules") are tried in order; the first whose Match matches
-	// decides the request with its Action.
+	// Rules ("rules") are tried in order; the first that applies decides
+	// the request with its Action.
 	Rules []Rule
-	// Default ("default") is the action when no rule matches. Empty means
+	// Default ("default") is the action when no rule applies. Empty means
 	// ActionRemote when Remote is set, else ActionDeny; a Config with
 	// neither rules nor Remote must set it.
 	Default Action
-	// DenyResponse ("deny_response") is what a request denied by a rule or
-	// by the default action gets.
-	DenyResponse DenyResponse
+	// Deny ("deny") is the reply to a request denied by a rule or by the
+	// default action: 403 with the body "access denied\n" unless it says
+	// otherwise.
+	Deny policy.DenyResponse
 	// Remote ("remote") is the authorization service ActionRemote asks;
 	// nil when there is none.
 	Remote *Remote
@@ -42,6 +45,14 @@ const (
 )
 
 // Rule is one entry of the rule list.
+//
+// Whether a rule applies to a request depends on its action, as the match
+// package explains: an allow rule applies only to a request that certainly
+// matches (every reading of its path, every copy of a header), a deny or
+// remote rule to one that possibly does. So a path that some backend could
+// resolve to "/admin" is denied by a deny rule on "/admin/**", and a path
+// that only some backend would resolve to "/public/x" is not allowed by an
+// allow rule on "/public/**".
 type Rule struct {
 	// Name ("name") labels the rule in logs and in the
 	// authz_rule_matches_total metric: letters, digits, '_', '-', '/'. It
@@ -49,70 +60,15 @@ type Rule struct {
 	Name string
 	// Action ("action") is required.
 	Action Action
-	// Match ("match") selects the requests the rule applies to. Every field
-	// that is set must match; a zero Match matches every request.
-	Match Match
-}
-
-// Match is a rule's conditions. Lists of alternatives (methods, hosts,
-// source IPs) match if any entry does; lists of conditions (headers, claims)
-// match if all do.
-type Match struct {
-	// Methods ("methods") are upper-case request methods, any of which
-	// matches: ["GET", "HEAD"].
-	Methods []string
-	// Path ("path") matches the request path without its query string.
-	Path PathMatch
-	// Hosts ("hosts") match the request's authority without its port,
-	// ignoring case: "api.example.com", or "*.example.com" for any
-	// subdomain (not example.com itself).
-	Hosts []string
-	// Headers ("headers") are request header conditions, all of which must
-	// hold.
-	Headers []HeaderMatch
-	// SourceIPs ("source_ips") are addresses ("192.0.2.7") and CIDR ranges
-	// ("10.0.0.0/8", "2001:db8::/32") of the downstream peer (the proxy's
-	// source.address), any of which matches. Behind another proxy that is
-	// the other proxy's address, not the client's.
-	SourceIPs []string
+	// Match ("match") selects the requests the rule applies to, in the
+	// shape every filter shares (see the match package); the zero Match
+	// selects every request.
+	Match match.Match
 	// Claims ("claims") are conditions on the payload of the JWT in the
 	// request's "authorization: Bearer" header, all of which must hold. A
 	// missing or malformed token matches no claim condition. The token's
 	// signature is NOT checked: see the package documentation.
 	Claims []ClaimMatch
-}
-
-// PathMatch matches the request path without its query string. At most one
-// field may be set; none means any path.
-type PathMatch struct {
-	// Exact ("exact") is the whole path: "/healthz".
-	Exact string
-	// Prefix ("prefix") is a string prefix: "/api/" matches "/api/users".
-	// "/admin" also matches "/administrator"; end a prefix with "/" or use
-	// Glob to match whole segments.
-	Prefix string
-	// Glob ("glob") matches segment by segment: a "*" segment matches any one
-	// non-empty segment, and a final "**" segment matches the rest of the
-	// path, zero or more segments. "/status/*" matches "/status/418" but not
-	// "/status" or "/status/418/x"; "/admin/**" matches "/admin" and
-	// "/admin/users/7".
-	Glob string
-}
-
-// HeaderMatch is a condition on a request header. Exactly one of Present,
-// Absent, Equals and Prefix is set. A header with several values matches
-// Equals or Prefix if one of its values does.
-type HeaderMatch struct {
-	// Name ("name") is the header name, matched case-insensitively.
-	Name string
-	// Present ("present": true) requires the header.
-	Present bool
-	// Absent ("absent": true) requires that the header is missing.
-	Absent bool
-	// Equals ("equals") is the value required.
-	Equals string
-	// Prefix ("prefix") is a prefix the value must start with.
-	Prefix string
 }
 
 // ClaimMatch is a condition on one claim of a JWT payload. Exactly one of
@@ -128,16 +84,6 @@ type ClaimMatch struct {
 	// must equal it, so {"path": "groups", "equals": "ops"} asks for
 	// membership.
 	Equals string
-}
-
-// DenyResponse is the local reply sent when a rule or the default denies.
-type DenyResponse struct {
-	// Status ("status") is the status code, 403 when 0.
-	Status uint32
-	// Body ("body") is the response body, "access denied\n" when empty.
-	Body string
-	// Headers ("headers", an object of strings) are added to the reply.
-	Headers [][2]string
 }
 
 // Remote is an external authorization service asked over HTTP, as Envoy's
@@ -168,12 +114,12 @@ type Remote struct {
 	// ClientHeaders ("client_headers") are headers of a denying answer that
 	// are sent back to the client with it: "www-authenticate", "location".
 	ClientHeaders []string
-	// FailOpen ("fail_open") lets the request continue when the service
-	// cannot be asked or gives no usable answer (timeout, connection
-	// failure, malformed answer). By default such a request is denied with
-	// StatusOnError (fail closed). Either way the error is counted and
-	// logged.
-	FailOpen bool
+	// FailureMode ("failure_mode") says what happens to a request when the
+	// service cannot be asked or gives no usable answer (timeout,
+	// connection failure, malformed answer): policy.FailClosed (the
+	// default) denies it with StatusOnError, policy.FailOpen lets it
+	// continue. Either way the error is counted and logged.
+	FailureMode policy.FailureMode
 	// StatusOnError ("status_on_error") is the status sent when failing
 	// closed; 403 when 0.
 	StatusOnError uint32
@@ -182,66 +128,46 @@ type Remote struct {
 // ParseConfig decodes the filter's JSON "config" object. It checks types and
 // rejects unknown fields; New checks the values. Error paths are relative to
 // the object: `rules[2].match.source_ips[0]: ...`.
-func ParseConfig(raw gjson.Result) (Config, error) {
-	o := conf.New("", raw)
+func ParseConfig(raw gjson.Result) (Config, error) { return definition.Parse(raw) }
+
+func decode(o *conf.Object) Config {
 	var c Config
 	for _, r := range o.Objects("rules") {
-		c.Rules = append(c.Rules, parseRule(r))
-		o.Check(r.Err())
+		c.Rules = append(c.Rules, decodeRule(r))
 	}
 	c.Default = Action(o.String("default", ""))
-	if d := o.Object("deny_response"); d.Raw().Exists() {
-		c.DenyResponse = DenyResponse{
-			Status:  status(d, "status"),
-			Body:    d.String("body", ""),
-			Headers: d.StringMap("headers"),
-		}
-		o.Check(d.Err())
-	}
+	o.Moved("deny_response", "deny")
+	c.Deny = policy.DecodeDenyResponse(o.Object("deny"))
 	if r := o.Object("remote"); r.Raw().Exists() {
-		c.Remote = parseRemote(r)
-		o.Check(r.Err())
+		c.Remote = decodeRemote(r)
 	}
-	return c, o.Err()
+	return c
 }
 
-func parseRule(o *conf.Object) Rule {
+func decodeRule(o *conf.Object) Rule {
 	r := Rule{Name: o.String("name", ""), Action: Action(o.RequiredString("action"))}
 	m := o.Object("match")
-	r.Match.Methods = m.Strings("methods")
-	if p := m.Object("path"); p.Raw().Exists() {
-		r.Match.Path = PathMatch{Exact: p.String("exact", ""), Prefix: p.String("prefix", ""), Glob: p.String("glob", "")}
-		m.Check(p.Err())
+	if m.Raw().Get("claims").Exists() { // not m.Has, which would list claims among the fields of a match
+		m.Value("claims") // known, so that the error is this one, not "unknown field"
+		m.Fail("claims", "moved: write it beside match, as %s", conf.Join(o.Path(), "claims"))
 	}
-	r.Match.Hosts = m.Strings("hosts")
-	for _, h := range m.Objects("headers") {
-		r.Match.Headers = append(r.Match.Headers, HeaderMatch{
-			Name:    h.RequiredString("name"),
-			Present: h.Bool("present", false),
-			Absent:  h.Bool("absent", false),
-			Equals:  nonEmpty(h, "equals"),
-			Prefix:  nonEmpty(h, "prefix"),
-		})
-		m.Check(h.Err())
-	}
-	r.Match.SourceIPs = m.Strings("source_ips")
-	for _, c := range m.Objects("claims") {
-		r.Match.Claims = append(r.Match.Claims, ClaimMatch{
+	r.Match = match.Decode(m)
+	for _, c := range o.Objects("claims") {
+		r.Claims = append(r.Claims, ClaimMatch{
 			Path:    c.RequiredString("path"),
 			Present: c.Bool("present", false),
 			Equals:  nonEmpty(c, "equals"),
 		})
-		m.Check(c.Err())
 	}
-	o.Check(m.Err())
 	return r
 }
 
-func parseRemote(o *conf.Object) *Remote {
+func decodeRemote(o *conf.Object) *Remote {
 	timeout := o.Duration("timeout", defaultTimeout)
 	if timeout <= 0 {
 		o.Fail("timeout", "must be positive, not %s", timeout)
 	}
+	o.Moved("fail_open", `failure_mode ("open" or "closed")`)
 	return &Remote{
 		Cluster:         o.RequiredString("cluster"),
 		PathPrefix:      o.String("path_prefix", ""),
@@ -249,8 +175,8 @@ func parseRemote(o *conf.Object) *Remote {
 		RequestHeaders:  o.Strings("request_headers"),
 		UpstreamHeaders: o.Strings("upstream_headers"),
 		ClientHeaders:   o.Strings("client_headers"),
-		FailOpen:        o.Bool("fail_open", false),
-		StatusOnError:   status(o, "status_on_error"),
+		FailureMode:     policy.DecodeFailureMode(o, policy.FailClosed),
+		StatusOnError:   policy.DecodeStatus(o, "status_on_error", 0),
 	}
 }
 
@@ -261,17 +187,4 @@ func nonEmpty(o *conf.Object, key string) string {
 		return o.RequiredString(key)
 	}
 	return ""
-}
-
-// status reads a status code; New checks its range.
-func status(o *conf.Object, key string) uint32 {
-	n := o.Int(key, 0)
-	if n < 0 || n > 999 {
-		o.Fail(key, "must be an HTTP status code (200-599), not %d", n)
-		return 0
-	}
-	if o.Has(key) && n == 0 {
-		o.Fail(key, "must be an HTTP status code (200-599), not 0")
-	}
-	return uint32(n)
 }

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/wasmpolicy/policy/internal/host"
-	"github.com/wasmpolicy/policy/internal/stats"
 	"github.com/wasmpolicy/policy/internal/wasmtest"
+	"github.com/wasmpolicy/policy/stats"
 )
 
 // The remote check once more, in internal/host, for the one failure the
@@ -54,16 +54,16 @@ func TestRemoteDispatchRefused(t *testing.T) {
 	}{
 		{name: "fail closed with the default status",
 			status: 403, body: "access denied\n", decision: "denied",
-			log: refused + "request denied with 403 (fail closed)"},
+			log: refused + "request denied with 403 (failure_mode closed)"},
 		{name: "fail closed with status_on_error", extra: `"status_on_error": 503`,
 			status: 503, body: "access denied\n", decision: "denied",
-			log: refused + "request denied with 503 (fail closed)"},
-		{name: "fail open", extra: `"fail_open": true`,
+			log: refused + "request denied with 503 (failure_mode closed)"},
+		{name: "fail open", extra: `"failure_mode": "open"`,
 			status: 200, body: "upstream body", failOpen: 1, decision: "allowed",
-			log: refused + "request allowed (fail_open)"},
+			log: refused + "request allowed (failure_mode open)"},
 		{name: "shadow mode lets the request through", mode: "shadow",
 			status: 200, body: "upstream body", decision: "shadow_denied",
-			log: refused + "request denied with 403 (fail closed)"},
+			log: refused + "request denied with 403 (failure_mode closed)"},
 	}
 	wasm := wasmtest.Image(t, image)
 	for _, c := range cases {

@@ -26,9 +26,9 @@
 // # Declarative rules
 //
 // For configuration without code, Kind builds the filter from JSON, and
-// Filter from a typed Config. Rules are tried in order; the first whose
-// every condition matches decides (allow, deny, or ask the remote service);
-// when none matches the default does:
+// Filter from a typed Config. Rules are tried in order; the first that
+// applies decides (allow, deny, or ask the remote service); when none
+// applies the default does:
 //
 //	{"name": "authz", "config": {
 //	  "rules": [
@@ -36,16 +36,21 @@
 //	     "match": {"methods": ["GET"], "path": {"glob": "/status/*"}}},
 //	    {"name": "admin", "action": "allow",
 //	     "match": {"path": {"glob": "/admin/**"},
-//	               "headers": [{"name": "x-role", "equals": "admin"}]}}
+//	               "headers": [{"name": "x-role", "equals": "admin"}]},
+//	     "claims": [{"path": "groups", "equals": "ops"}]}
 //	  ],
-//	  "default": "deny"}}
+//	  "default": "deny",
+//	  "deny": {"status": 403, "body": "access denied\n"}}}
 //
-// A rule matches on method, path (exact, prefix, or a glob whose "*"
-// segments match one segment), host, request headers (present, absent,
-// equals, prefix), source address in CIDR ranges, and claims of the JWT in
-// the authorization header. The matchers are compiled once, when the plugin
-// starts; an invalid rule fails the start with the path of the field and the
-// reason.
+// A rule's "match" is the request-matching object every filter shares (see
+// the match package): methods, path (exact, prefix, or a glob whose "*"
+// segments match one segment), hosts, request headers (present, absent,
+// equals, prefix) and source addresses in CIDR ranges. Beside it, "claims"
+// are conditions on the JWT in the authorization header. Every condition
+// of a rule must hold. "deny" is the reply to a denied request: 403
+// "access denied\n" unless it sets a status (300-599), headers, a body or
+// a content type. The rules are compiled once, when the plugin starts; an
+// invalid rule fails the start with the path of the field and the reason.
 //
 // The JWT claims are read, not verified: this filter does not check the
 // token's signature, issuer, audience or expiry, so a client can write any
@@ -54,9 +59,21 @@
 // RequestAuthentication (with an AuthorizationPolicy requiring a principal)
 // or Envoy's jwt_authn filter.
 //
-// Paths are matched as the proxy forwards them. Enable Envoy's path
-// normalization (normalize_path and merge_slashes; Istio turns them on) so
-// that "/status/../admin" cannot pass for a "/status/" path.
+// A rule sees every way a backend may read the request path, as the match
+// package explains: with ";" parameters cut off or kept, "%2F" and "\"
+// taken as separators or as text, "//" merged or kept, dot segments
+// resolved. The proxy does not settle these for the backend: Istio's
+// default path normalization (BASE) resolves dot segments but neither
+// merges slashes nor decodes "%2F", and Envoy on its own normalizes nothing
+// unless told to. So an allow rule applies only when every reading
+// matches, and a deny or remote rule when any reading does, in any letter
+// case: a deny rule on "/admin/**" denies "/public/..;/admin" and "/Admin",
+// and an allow rule on "/public/**" does not let "/public/..;/admin"
+// through. A path that cannot be read safely (an encoded NUL or control
+// character, "#", a bad percent-encoding) is denied by every deny rule on
+// the path and allowed by no allow rule. Headers sent several times are
+// read the same way: an allow rule needs every copy to match, a deny rule
+// one.
 //
 // # Remote authorization
 //
@@ -67,8 +84,9 @@
 // listed. A 2xx answer allows the request and copies the listed headers onto
 // it; any other answer denies it with the service's status, body and listed
 // headers. A timeout (200ms by default), a connection failure or a
-// malformed answer denies with status_on_error (403), or lets the request
-// through with fail_open; both are counted and logged. Whatever happens,
+// malformed answer denies with status_on_error (403) under the default
+// "failure_mode": "closed", or lets the request through with
+// "failure_mode": "open"; both are counted and logged. Whatever happens,
 // the paused request is resumed or answered.
 //
 // # Shadow mode and metrics

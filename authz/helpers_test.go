@@ -9,8 +9,8 @@ import (
 
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/authz"
-	"github.com/wasmpolicy/policy/internal/stats"
 	"github.com/wasmpolicy/policy/internal/wasmtest"
+	"github.com/wasmpolicy/policy/stats"
 )
 
 // The declarative and remote tests run natively and against the example
@@ -31,7 +31,7 @@ type req struct {
 	source             string
 }
 
-// headers is the request's header list, pseudo-headers first.
+// all is the request's header list, pseudo-headers first.
 func (q req) all() [][2]string {
 	method, path, host := q.method, q.path, q.host
 	if method == "" {
@@ -50,13 +50,20 @@ func (q req) all() [][2]string {
 // action the plugin returned.
 func begin(t *testing.T, host proxytest.HostEmulator, q req) (uint32, types.Action) {
 	t.Helper()
-	if q.source != "" {
-		if err := host.SetProperty([]string{"source", "address"}, []byte(q.source)); err != nil {
+	return beginHeaders(t, host, q.all(), q.source)
+}
+
+// beginHeaders is begin for a header list as the proxy delivers it, with
+// source as source.address unless it is empty.
+func beginHeaders(t *testing.T, host proxytest.HostEmulator, headers [][2]string, source string) (uint32, types.Action) {
+	t.Helper()
+	if source != "" {
+		if err := host.SetProperty([]string{"source", "address"}, []byte(source)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	id := host.InitializeHttpContext()
-	return id, host.CallOnRequestHeaders(id, q.all(), true)
+	return id, host.CallOnRequestHeaders(id, headers, true)
 }
 
 // outcome is what became of a finished request.
@@ -80,7 +87,13 @@ func finish(t *testing.T, host proxytest.HostEmulator, id uint32) outcome {
 // send runs q to the end; the filter must decide without a callout.
 func send(t *testing.T, host proxytest.HostEmulator, q req) outcome {
 	t.Helper()
-	id, action := begin(t, host, q)
+	return sendHeaders(t, host, q.all(), q.source)
+}
+
+// sendHeaders is send for a header list, as beginHeaders.
+func sendHeaders(t *testing.T, host proxytest.HostEmulator, headers [][2]string, source string) outcome {
+	t.Helper()
+	id, action := beginHeaders(t, host, headers, source)
 	if n := len(host.GetCalloutAttributesFromContext(id)); n != 0 || action == types.ActionPause && host.GetSentLocalResponse(id) == nil {
 		t.Fatalf("the request paused (action %v, %d callouts); want a decision on the headers", action, n)
 	}

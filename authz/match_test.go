@@ -8,10 +8,13 @@ import (
 
 	"github.com/tidwall/gjson"
 
-	"github.com/wasmpolicy/policy/internal/conf"
+	"github.com/wasmpolicy/policy"
+	"github.com/wasmpolicy/policy/conf"
+	"github.com/wasmpolicy/policy/match"
 )
 
-// fakeRequest is a request for the pure matcher tests.
+// fakeRequest is a request for the tests of decide; it is a match.Source,
+// as *policy.Exchange is.
 type fakeRequest struct {
 	method, path, authority, sourceIP string
 	headers                           [][2]string
@@ -24,53 +27,17 @@ func (r fakeRequest) SourceIP() string  { return r.sourceIP }
 func (r fakeRequest) RequestHeaderValues(name string) []string {
 	var out []string
 	for _, h := range r.headers {
-		if h[0] == name {
+		if strings.EqualFold(h[0], name) { // the Exchange folds ASCII case
 			out = append(out, h[1])
 		}
 	}
 	return out
 }
 
-func TestGlobMatch(t *testing.T) {
-	cases := []struct {
-		pattern, path string
-		want          bool
-	}{
-		{"/", "/", true},
-		{"/", "/a", false},
-		{"/*", "/a", true},
-		{"/*", "/", false},
-		{"/a/*/c", "/a/b/c", true},
-		{"/a/*/c", "/a//c", false},
-		{"/a/*/c", "/a/b/c/", false},
-		{"/a/*", "/a/b/", false},
-		{"/a/**", "/a", true},
-		{"/a/**", "/a/b/c/", true},
-		{"/a/**", "/ab", false},
-		{"/**", "/", true},
-		{"/**", "/x/y", true},
-		{"/a", "", false},
-		{"/a", "a", false},
-	}
-	for _, c := range cases {
-		if got := globMatch(strings.Split(c.pattern[1:], "/"), c.path); got != c.want {
-			t.Errorf("globMatch(%q, %q) = %v, want %v", c.pattern, c.path, got, c.want)
-		}
-	}
-}
-
-func TestHostOnly(t *testing.T) {
-	for in, want := range map[string]string{
-		"Example.COM":      "example.com",
-		"example.com:8080": "example.com",
-		"[::1]:443":        "[::1]",
-		"[::1]":            "[::1]",
-		"":                 "",
-	} {
-		if got := hostOnly(in); got != want {
-			t.Errorf("hostOnly(%q) = %q, want %q", in, got, want)
-		}
-	}
+func decideFor(a *Authorizer, q fakeRequest) (Action, int) {
+	var v view
+	v.reset(q)
+	return a.decide(&v)
 }
 
 func TestBearerClaims(t *testing.T) {
@@ -99,36 +66,57 @@ func TestBearerClaims(t *testing.T) {
 	}
 }
 
+// TestDecide checks what authz adds to the match package: an allow rule
+// applies only to a request that certainly matches it, a deny or remote
+// rule to one that possibly does; a rule's claims must hold as well; the
+// first rule that applies decides, and the default decides the rest.
 func TestDecide(t *testing.T) {
 	a, err := compile(Config{
 		Rules: []Rule{
-			{Name: "office", Action: ActionAllow, Match: Match{SourceIPs: []string{"192.0.2.0/24"}, Methods: []string{"GET"}}},
-			{Action: ActionDeny, Match: Match{Hosts: []string{"*.internal"}}},
-			{Name: "ask", Action: ActionRemote, Match: Match{Headers: []HeaderMatch{{Name: "Authorization", Present: true}}}},
+			{Name: "public", Action: ActionAllow, Match: match.Match{Path: match.Path{Prefix: "/public/"}}},
+			{Name: "admin", Action: ActionDeny, Match: match.Match{Path: match.Path{Glob: "/admin/**"}}},
+			{Name: "ops", Action: ActionAllow, Match: match.Match{Path: match.Path{Glob: "/ops/**"}},
+				Claims: []ClaimMatch{{Path: "groups", Equals: "ops"}}},
+			{Name: "api", Action: ActionRemote, Match: match.Match{Path: match.Path{Prefix: "/api/"}}},
+			{Action: ActionAllow, Match: match.Match{Methods: []string{"GET"}}},
 		},
 		Remote: &Remote{Cluster: "authz"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	ops := [2]string{"authorization", "Bearer h.eyJncm91cHMiOlsib3BzIl19.s"} // {"groups":["ops"]}
 	cases := []struct {
+		name   string
 		req    fakeRequest
 		action Action
 		rule   int
 	}{
-		{fakeRequest{method: "GET", sourceIP: "192.0.2.9", authority: "db.internal"}, ActionAllow, 0},
-		{fakeRequest{method: "POST", sourceIP: "192.0.2.9", authority: "db.internal"}, ActionDeny, 1},
-		{fakeRequest{method: "POST", authority: "x", headers: [][2]string{{"authorization", "t"}}}, ActionRemote, 2},
-		{fakeRequest{method: "POST", authority: "x"}, ActionRemote, -1},
+		{"allow rule, certain match", fakeRequest{method: "POST", path: "/public/a"}, ActionAllow, 0},
+		{"allow rule, only some readings match", fakeRequest{method: "POST", path: "/public/..;/admin"}, ActionDeny, 1},
+		{"allow rule, unreadable path", fakeRequest{method: "POST", path: "/public/%00"}, ActionDeny, 1},
+		{"allow rule, case differs", fakeRequest{method: "POST", path: "/Public/a"}, ActionRemote, -1},
+		{"deny rule, certain match", fakeRequest{method: "GET", path: "/admin/x"}, ActionDeny, 1},
+		{"deny rule, some reading matches", fakeRequest{method: "GET", path: "/x/..%2Fadmin"}, ActionDeny, 1},
+		{"deny rule, case differs", fakeRequest{method: "GET", path: "/ADMIN"}, ActionDeny, 1},
+		{"claims and path hold", fakeRequest{method: "POST", path: "/ops/x", headers: [][2]string{ops}}, ActionAllow, 2},
+		{"claims hold, path only possibly", fakeRequest{method: "POST", path: "/OPS/x", headers: [][2]string{ops}}, ActionRemote, -1},
+		{"path holds, no token", fakeRequest{method: "POST", path: "/ops/x"}, ActionRemote, -1},
+		{"remote rule, certain match", fakeRequest{method: "POST", path: "/api/x"}, ActionRemote, 3},
+		{"remote rule, some reading matches", fakeRequest{method: "POST", path: "/api;v=2/x"}, ActionRemote, 3},
+		{"remote rule, case differs", fakeRequest{method: "POST", path: "/API/x"}, ActionRemote, 3},
+		{"first match wins", fakeRequest{method: "GET", path: "/admin/x"}, ActionDeny, 1},
+		{"a later rule", fakeRequest{method: "GET", path: "/x"}, ActionAllow, 4},
+		{"the default", fakeRequest{method: "POST", path: "/x"}, ActionRemote, -1},
 	}
-	for i, c := range cases {
-		action, rule := a.decide(&view{req: c.req})
+	for _, c := range cases {
+		action, rule := decideFor(a, c.req)
 		if action != c.action || rule != c.rule {
-			t.Errorf("case %d: %s by rule %d, want %s by rule %d", i, action, rule, c.action, c.rule)
+			t.Errorf("%s: %s %s: %s by rule %d, want %s by rule %d", c.name, c.req.method, c.req.path, action, rule, c.action, c.rule)
 		}
 	}
-	if a.rules[1].name != "1" {
-		t.Errorf("unnamed rule is called %q, want its index", a.rules[1].name)
+	if a.rules[4].name != "4" {
+		t.Errorf("unnamed rule is called %q, want its index", a.rules[4].name)
 	}
 }
 
@@ -142,32 +130,43 @@ func TestCompileDefaults(t *testing.T) {
 	}
 	r := a.remote
 	if r.timeout != 200*time.Millisecond || r.onError.Status != 403 || r.failOpen {
-		t.Errorf("timeout %v, status_on_error %d, fail_open %v; want 200ms, 403, false", r.timeout, r.onError.Status, r.failOpen)
+		t.Errorf("timeout %v, status_on_error %d, fail open %v; want 200ms, 403, false", r.timeout, r.onError.Status, r.failOpen)
 	}
 	if strings.Join(r.send, ",") != "authorization,x-user" {
 		t.Errorf("headers sent %q, want authorization and x-user once each, lower-cased", r.send)
 	}
-	if a.deny.Status != 403 || string(a.deny.Body) != defaultDenyBody {
-		t.Errorf("deny reply %d %q", a.deny.Status, a.deny.Body)
+	if a.deny.Status != 403 || string(a.deny.Body) != defaultDenyBody || len(a.deny.Headers) != 0 {
+		t.Errorf("deny reply %d %q %q", a.deny.Status, a.deny.Body, a.deny.Headers)
 	}
-	if _, err := compile(Config{Rules: []Rule{{Action: ActionAllow}}}); err != nil {
-		t.Errorf("rules without default: %v", err)
+	a, err = compile(Config{Rules: []Rule{{Action: ActionAllow}}})
+	if err != nil || a.def != ActionDeny {
+		t.Errorf("rules without default: %v, default %q; want deny", err, a.def)
+	}
+	a, err = compile(Config{Default: ActionAllow, Remote: &Remote{Cluster: "authz", FailureMode: policy.FailOpen, StatusOnError: 503}})
+	if err != nil || a.def != ActionAllow || !a.remote.failOpen || a.remote.onError.Status != 503 {
+		t.Errorf("explicit default and failure mode: %v", err)
 	}
 }
 
 // TestTypedConfigErrors checks that a Config written in Go is validated with
 // the same paths as JSON.
 func TestTypedConfigErrors(t *testing.T) {
+	allow := func(m match.Match) Config { return Config{Rules: []Rule{{Action: ActionAllow, Match: m}}} }
 	cases := []struct {
 		cfg  Config
 		path string
 	}{
 		{Config{}, "rules"},
-		{Config{Rules: []Rule{{Action: ActionAllow, Match: Match{SourceIPs: []string{"fe80::1%eth0"}}}}}, "rules[0].match.source_ips[0]"},
-		{Config{Rules: []Rule{{Action: ActionAllow}, {Action: ActionAllow, Match: Match{Claims: []ClaimMatch{{Path: "a", Present: true, Equals: "b"}}}}}}, "rules[1].match.claims[0]"},
-		{Config{Default: ActionDeny, DenyResponse: DenyResponse{Status: 600}}, "deny_response.status"},
+		{allow(match.Match{SourceIPs: []string{"fe80::1%eth0"}}), "rules[0].match.source_ips[0]"},
+		{allow(match.Match{Path: match.Path{Prefix: "/public/../admin"}}), "rules[0].match.path.prefix"},
+		{Config{Rules: []Rule{{Action: ActionAllow}, {Action: ActionAllow, Claims: []ClaimMatch{{Path: "a", Present: true, Equals: "b"}}}}}, "rules[1].claims[0]"},
+		{Config{Rules: []Rule{{Action: ActionAllow, Claims: []ClaimMatch{{Equals: "b"}}}}}, "rules[0].claims[0].path"},
+		{Config{Default: ActionDeny, Deny: policy.DenyResponse{Status: 600}}, "deny.status"},
+		{Config{Default: ActionDeny, Deny: policy.DenyResponse{Status: 200}}, "deny.status"},
 		{Config{Remote: &Remote{Cluster: "c", Timeout: time.Microsecond}}, "remote.timeout"},
 		{Config{Remote: &Remote{Cluster: "c", ClientHeaders: []string{"bad header"}}}, "remote.client_headers[0]"},
+		{Config{Remote: &Remote{Cluster: "c", FailureMode: "sometimes"}}, "remote.failure_mode"},
+		{Config{Remote: &Remote{Cluster: "c", StatusOnError: 200}}, "remote.status_on_error"},
 	}
 	for i, c := range cases {
 		_, err := compile(c.cfg)
@@ -211,10 +210,11 @@ func TestThrottle(t *testing.T) {
 // accept must decide any request with a valid action.
 func FuzzParseConfig(f *testing.F) {
 	f.Add([]byte(`{"rules": [{"action": "allow", "match": {"methods": ["GET"], "path": {"glob": "/status/*"}}}], "default": "deny"}`))
-	f.Add([]byte(`{"remote": {"cluster": "c", "timeout": "1s", "upstream_headers": ["x-user"]}}`))
+	f.Add([]byte(`{"remote": {"cluster": "c", "timeout": "1s", "upstream_headers": ["x-user"], "failure_mode": "open"}}`))
 	requests := []fakeRequest{
 		{method: "GET", path: "/status/200", authority: "a.example:80", sourceIP: "10.0.0.1"},
 		{method: "POST", path: "/admin?x=1", headers: [][2]string{{"x-role", "admin"}, {"authorization", "Bearer a.eyJyb2xlIjoiYWRtaW4ifQ.b"}}},
+		{method: "get", path: "/public/..;/admin%2F%00", authority: "a:80:80", sourceIP: "pipe"},
 		{},
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -226,7 +226,7 @@ func FuzzParseConfig(f *testing.F) {
 			var a *Authorizer
 			if a, err = compile(cfg); err == nil {
 				for _, q := range requests {
-					action, rule := a.decide(&view{req: q})
+					action, rule := decideFor(a, q)
 					if action != ActionAllow && action != ActionDeny && action != ActionRemote || rule < -1 || rule >= len(a.rules) {
 						t.Fatalf("decided %q by rule %d", action, rule)
 					}

@@ -8,8 +8,8 @@ import (
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
 
 	"github.com/wasmpolicy/policy"
-	"github.com/wasmpolicy/policy/internal/conf"
-	"github.com/wasmpolicy/policy/internal/stats"
+	"github.com/wasmpolicy/policy/conf"
+	"github.com/wasmpolicy/policy/stats"
 )
 
 // defaultTimeout is Envoy ext_authz's default.
@@ -32,7 +32,7 @@ type remote struct {
 }
 
 func compileRemote(c Remote, deny policy.Response) (*remote, error) {
-	r := &remote{cluster: c.Cluster, pathPrefix: c.PathPrefix, timeout: c.Timeout, failOpen: c.FailOpen, onError: deny}
+	r := &remote{cluster: c.Cluster, pathPrefix: c.PathPrefix, timeout: c.Timeout, failOpen: c.FailureMode == policy.FailOpen, onError: deny}
 	if r.cluster == "" {
 		return nil, conf.Errorf("cluster", "is required")
 	}
@@ -45,12 +45,12 @@ func compileRemote(c Remote, deny policy.Response) (*remote, error) {
 	if r.timeout < time.Millisecond {
 		return nil, conf.Errorf("timeout", "must be at least 1ms, not %s", r.timeout)
 	}
+	if err := c.FailureMode.Check(c.StatusOnError); err != nil {
+		return nil, err
+	}
 	r.onError.Status = c.StatusOnError
 	if r.onError.Status == 0 {
 		r.onError.Status = 403
-	}
-	if err := checkStatus("status_on_error", r.onError.Status); err != nil {
-		return nil, err
 	}
 	var err error
 	if r.send, err = headerNames("request_headers", append([]string{"authorization"}, c.RequestHeaders...)); err != nil {
@@ -182,13 +182,13 @@ func (r *remote) fail(reason *stats.Counter, why string) policy.Result {
 	r.failed.Inc()
 	reason.Inc()
 	verdict := policy.Continue()
-	outcome := "allowed (fail_open)"
+	outcome := "allowed (failure_mode open)"
 	if r.failOpen {
 		r.failedOpen.Inc()
 	} else {
 		verdict = policy.Deny(r.onError)
 		verdict.Response.Reason = "authorization service error: " + why
-		outcome = "denied with " + strconv.Itoa(int(r.onError.Status)) + " (fail closed)"
+		outcome = "denied with " + strconv.Itoa(int(r.onError.Status)) + " (failure_mode closed)"
 	}
 	if ok, skipped := r.logs.allow(r.now()); ok {
 		more := ""

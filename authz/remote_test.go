@@ -77,7 +77,7 @@ func TestRemote(t *testing.T) {
 		{name: "timeout or connection failure fails closed",
 			reply:  reply{},
 			status: 403, body: "access denied\n", result: "error", errReason: "unavailable", decision: "denied",
-			log: `authz: filter authz: authorization service "ext-authz": no answer within 200ms (timeout, connection failure or reset); request denied with 403 (fail closed)`},
+			log: `authz: filter authz: authorization service "ext-authz": no answer within 200ms (timeout, connection failure or reset); request denied with 403 (failure_mode closed)`},
 		{name: "failure with status_on_error", config: remoteConfig(`"status_on_error": 503, "timeout": "1s"`, ""),
 			reply:  reply{},
 			status: 503, result: "error", errReason: "unavailable", decision: "denied", log: "no answer within 1s"},
@@ -90,12 +90,12 @@ func TestRemote(t *testing.T) {
 		{name: "informational status is malformed",
 			reply:  reply{headers: [][2]string{{":status", "100"}}},
 			status: 403, result: "error", errReason: "malformed", decision: "denied"},
-		{name: "fail open on failure", config: remoteConfig(`"fail_open": true`, ""),
+		{name: "fail open on failure", config: remoteConfig(`"failure_mode": "open"`, ""),
 			reply:       reply{},
 			notUpstream: []string{"x-auth-user", "x-auth-groups"},
 			result:      "error", errReason: "unavailable", failOpen: true, decision: "allowed",
-			log: "request allowed (fail_open)"},
-		{name: "fail open on malformed answer", config: remoteConfig(`"fail_open": true`, ""),
+			log: "request allowed (failure_mode open)"},
+		{name: "fail open on malformed answer", config: remoteConfig(`"failure_mode": "open"`, ""),
 			reply:       reply{headers: [][2]string{{":status", "abc"}, {"x-auth-user", "alice"}}},
 			notUpstream: []string{"x-auth-user"},
 			result:      "error", errReason: "malformed", failOpen: true, decision: "allowed"},
@@ -219,7 +219,7 @@ func TestRemote(t *testing.T) {
 // TestRemoteWithRules shows that rules decide without a callout when they
 // can, and that every one of several paused requests is resumed.
 func TestRemoteWithRules(t *testing.T) {
-	config := remoteConfig(`"fail_open": false`, `"rules": [
+	config := remoteConfig(`"failure_mode": "closed"`, `"rules": [
 		{"name": "health", "action": "allow", "match": {"path": {"exact": "/healthz"}}},
 		{"name": "blocked", "action": "deny", "match": {"path": {"prefix": "/blocked/"}}},
 		{"name": "api", "action": "remote", "match": {"path": {"prefix": "/api/"}}}],

@@ -28,51 +28,12 @@ func TestRules(t *testing.T) {
 		config string
 		checks []check
 	}{
-		{"methods", allowRule(`{"methods": ["GET", "HEAD"]}`), []check{
-			{"GET", req{method: "GET"}, 0},
-			{"HEAD", req{method: "HEAD"}, 0},
-			{"POST", req{method: "POST"}, 403},
-			{"methods are case-sensitive", req{method: "get"}, 403},
-		}},
-		{"path exact", allowRule(`{"path": {"exact": "/healthz"}}`), []check{
-			{"exact", req{path: "/healthz"}, 0},
-			{"query ignored", req{path: "/healthz?full=1"}, 0},
-			{"trailing slash", req{path: "/healthz/"}, 403},
-			{"longer", req{path: "/healthzz"}, 403},
-		}},
-		{"path prefix", allowRule(`{"path": {"prefix": "/api/"}}`), []check{
-			{"below", req{path: "/api/users/7"}, 0},
-			{"the prefix itself", req{path: "/api/"}, 0},
-			{"without slash", req{path: "/api"}, 403},
-			{"other", req{path: "/apis/x"}, 403},
-			{"prefix in query only", req{path: "/x?next=/api/"}, 403},
-		}},
-		{"path glob one segment", allowRule(`{"path": {"glob": "/status/*"}}`), []check{
-			{"one segment", req{path: "/status/418"}, 0},
-			{"query ignored", req{path: "/status/418?delay=1"}, 0},
-			{"no segment", req{path: "/status"}, 403},
-			{"empty segment", req{path: "/status/"}, 403},
-			{"two segments", req{path: "/status/418/x"}, 403},
-			{"other parent", req{path: "/statuses/418"}, 403},
-		}},
+		// Not in the shared table yet: a "*" segment inside a glob.
 		{"path glob inner segment", allowRule(`{"path": {"glob": "/v1/*/items"}}`), []check{
 			{"one segment", req{path: "/v1/carts/items"}, 0},
 			{"two segments", req{path: "/v1/a/b/items"}, 403},
+			{"empty segment", req{path: "/v1//items"}, 403},
 			{"missing tail", req{path: "/v1/carts"}, 403},
-		}},
-		{"path glob rest", allowRule(`{"path": {"glob": "/admin/**"}}`), []check{
-			{"the root", req{path: "/admin"}, 0},
-			{"trailing slash", req{path: "/admin/"}, 0},
-			{"deep", req{path: "/admin/users/7"}, 0},
-			{"longer name", req{path: "/administrator"}, 403},
-		}},
-		{"hosts", allowRule(`{"hosts": ["api.example.com", "*.internal.example"]}`), []check{
-			{"exact", req{host: "api.example.com"}, 0},
-			{"case and port ignored", req{host: "API.Example.com:8443"}, 0},
-			{"subdomain", req{host: "db.internal.example"}, 0},
-			{"deeper subdomain", req{host: "a.b.internal.example:80"}, 0},
-			{"wildcard's own domain", req{host: "internal.example"}, 403},
-			{"other", req{host: "web.example.com"}, 403},
 		}},
 		{"headers all must hold", allowRule(`{"headers": [
 				{"name": "X-Role", "equals": "admin"},
@@ -80,7 +41,7 @@ func TestRules(t *testing.T) {
 				{"name": "x-debug", "absent": true},
 				{"name": "x-tenant", "present": true}]}`), []check{
 			{"all hold", req{headers: [][2]string{{"x-role", "admin"}, {"authorization", "Bearer t"}, {"x-tenant", "a"}}}, 0},
-			{"equals one of several values", req{headers: [][2]string{{"x-role", "user"}, {"x-role", "admin"}, {"authorization", "Bearer t"}, {"x-tenant", "a"}}}, 0},
+			{"equals only one of several values", req{headers: [][2]string{{"x-role", "user"}, {"x-role", "admin"}, {"authorization", "Bearer t"}, {"x-tenant", "a"}}}, 403},
 			{"present with empty value", req{headers: [][2]string{{"x-role", "admin"}, {"authorization", "Bearer t"}, {"x-tenant", ""}}}, 0},
 			{"equals is case-sensitive", req{headers: [][2]string{{"x-role", "Admin"}, {"authorization", "Bearer t"}, {"x-tenant", "a"}}}, 403},
 			{"prefix fails", req{headers: [][2]string{{"x-role", "admin"}, {"authorization", "Basic dTpw"}, {"x-tenant", "a"}}}, 403},
@@ -88,18 +49,20 @@ func TestRules(t *testing.T) {
 			{"present fails", req{headers: [][2]string{{"x-role", "admin"}, {"authorization", "Bearer t"}}}, 403},
 			{"no headers", req{}, 403},
 		}},
-		{"source ips", allowRule(`{"source_ips": ["10.0.0.0/8", "192.0.2.7", "2001:db8::/32"]}`), []check{
+		// The source address comes from the proxy's source.address property.
+		{"source ips allow", allowRule(`{"source_ips": ["10.0.0.0/8", "192.0.2.7"]}`), []check{
 			{"unparseable source", req{source: "pipe"}, 403},
 			{"in range", req{source: "10.1.2.3:50000"}, 0},
 			{"single address", req{source: "192.0.2.7:1234"}, 0},
 			{"next address", req{source: "192.0.2.8:1234"}, 403},
-			{"outside", req{source: "11.0.0.1:1"}, 403},
-			{"IPv6 in range", req{source: "[2001:db8::1]:443"}, 0},
-			{"IPv6 outside", req{source: "[2001:db9::1]:443"}, 403},
-			{"IPv4-mapped IPv6", req{source: "[::ffff:10.9.9.9]:80"}, 0},
 			{"without port", req{source: "10.0.0.1"}, 0},
 		}},
-		{"jwt claims", allowRule(`{"claims": [{"path": "role", "equals": "admin"}, {"path": "sub", "present": true}]}`), []check{
+		{"source ips deny", `{"rules": [{"action": "deny", "match": {"source_ips": ["10.0.0.0/8"]}}], "default": "allow"}`, []check{
+			{"unparseable source", req{source: "pipe"}, 403},
+			{"in range", req{source: "10.1.2.3:50000"}, 403},
+			{"outside", req{source: "192.0.2.8:1234"}, 0},
+		}},
+		{"jwt claims", `{"rules": [{"action": "allow", "claims": [{"path": "role", "equals": "admin"}, {"path": "sub", "present": true}]}], "default": "deny"}`, []check{
 			{"well-formed, matching", req{headers: [][2]string{bearer(admin)}}, 0},
 			{"scheme is case-insensitive", req{headers: [][2]string{{"authorization", "bearer " + admin}}}, 0},
 			{"well-formed, other role", req{headers: [][2]string{bearer(user)}}, 403},
@@ -112,25 +75,27 @@ func TestRules(t *testing.T) {
 			{"payload not an object", req{headers: [][2]string{bearer(jwt(`["admin"]`))}}, 403},
 			{"payload truncated JSON", req{headers: [][2]string{bearer(jwt(`{"role": "admin", "sub": "x"`))}}, 403},
 		}},
-		{"jwt array, number and nested claims", allowRule(`{"claims": [
+		{"jwt array, number and nested claims", `{"rules": [{"action": "allow", "claims": [
 				{"path": "groups", "equals": "ops"},
 				{"path": "level", "equals": "3"},
-				{"path": "realm_access.roles", "equals": "admin"}]}`), []check{
+				{"path": "realm_access.roles", "equals": "admin"}]}], "default": "deny"}`, []check{
 			{"member of all", req{headers: [][2]string{bearer(admin)}}, 0},
 			{"not a member", req{headers: [][2]string{bearer(user)}}, 403},
 		}},
 		{"malformed token matches no deny rule", `{"rules": [
-				{"action": "deny", "match": {"claims": [{"path": "banned", "present": true}]}}],
+				{"action": "deny", "claims": [{"path": "banned", "present": true}]}],
 				"default": "allow"}`, []check{
 			{"banned", req{headers: [][2]string{bearer(jwt(`{"banned": true}`))}}, 403},
 			{"not banned", req{headers: [][2]string{bearer(user)}}, 0},
 			{"malformed", req{headers: [][2]string{bearer("not.a.jwt")}}, 0},
 		}},
-		{"conditions of a rule all hold", allowRule(`{"methods": ["GET"], "path": {"prefix": "/public/"}, "hosts": ["example.com"]}`), []check{
-			{"all", req{method: "GET", path: "/public/a"}, 0},
-			{"wrong method", req{method: "PUT", path: "/public/a"}, 403},
-			{"wrong path", req{method: "GET", path: "/private/a"}, 403},
-			{"wrong host", req{method: "GET", path: "/public/a", host: "other.example"}, 403},
+		{"match and claims both hold", `{"rules": [{"action": "allow",
+				"match": {"path": {"glob": "/ops/**"}},
+				"claims": [{"path": "groups", "equals": "ops"}]}], "default": "deny"}`, []check{
+			{"both", req{path: "/ops/x", headers: [][2]string{bearer(admin)}}, 0},
+			{"claims only", req{path: "/dev/x", headers: [][2]string{bearer(admin)}}, 403},
+			{"match only", req{path: "/ops/x", headers: [][2]string{bearer(user)}}, 403},
+			{"claims, and a path only some readings match", req{path: "/ops/..;/admin", headers: [][2]string{bearer(admin)}}, 403},
 		}},
 		{"first match wins", `{"rules": [
 				{"name": "no-admin", "action": "deny", "match": {"path": {"prefix": "/admin/"}}},
@@ -169,9 +134,15 @@ func TestRules(t *testing.T) {
 		header       [2]string // one header the reply carries, if set
 	}{
 		{"default deny response", `{"default": "deny"}`, 403, "access denied\n", [2]string{}},
-		{"configured deny response", `{"default": "deny", "deny_response": {
+		{"configured deny response", `{"default": "deny", "deny": {
 			"status": 401, "body": "sign in first\n", "headers": {"www-authenticate": "Bearer realm=\"shop\""}}}`,
 			401, "sign in first\n", [2]string{"www-authenticate", `Bearer realm="shop"`}},
+		{"configured body gets a content type", `{"default": "deny", "deny": {"body": "no\n"}}`,
+			403, "no\n", [2]string{"content-type", "text/plain; charset=utf-8"}},
+		{"configured content type", `{"default": "deny", "deny": {"body": "{}", "content_type": "application/json"}}`,
+			403, "{}", [2]string{"content-type", "application/json"}},
+		{"redirect", `{"default": "deny", "deny": {"status": 302, "headers": {"location": "https://login.example.com/"}}}`,
+			302, "access denied\n", [2]string{"location", "https://login.example.com/"}},
 	}
 	wasmtest.Both(t, image, native, func(t *testing.T, r wasmtest.Runner) {
 		for _, c := range replies {
@@ -244,6 +215,46 @@ func TestShadowAndMetrics(t *testing.T) {
 					}
 				}
 			})
+		}
+	})
+}
+
+// TestDenySpellings is the chain example's rule against the spellings of
+// /admin that some backend resolves to it: each is denied, though the
+// proxy forwards most of them unchanged, and so is a path no one can read
+// safely. Only paths outside /admin/** get through.
+func TestDenySpellings(t *testing.T) {
+	const config = `{"rules": [{"name": "admin", "action": "deny", "match": {"path": {"glob": "/admin/**"}}}], "default": "allow"}`
+	denied := []string{
+		"/admin/x",
+		"//admin/x",          // merged slashes
+		"/admin;x/y",         // a ";" parameter, cut off by Tomcat and Spring
+		"/Admin/x",           // case, ignored by some servers
+		"/./admin/x",         // a dot segment
+		"/public/../admin/x", // a dot-dot segment
+		"/%61dmin/x",         // an encoded unreserved character
+		"/admin%2Fx",         // an encoded slash, decoded by some servers
+		"/public/..;/admin",  // a dot-dot segment with a parameter
+		"/%2e%2e/admin",      // an encoded dot-dot segment
+		"/..%00",             // unreadable: an encoded NUL
+		`/admin\x`,           // a backslash, a separator to some servers
+	}
+	allowed := []string{"/public/x", "/administrator"}
+	wasmtest.Both(t, image, native, func(t *testing.T, r wasmtest.Runner) {
+		host, reset := wasmtest.Start(t, r.VM, pluginConfig(config, ""))
+		defer reset()
+		for _, p := range denied {
+			if got := send(t, host, req{path: p}).status(); got != 403 {
+				t.Errorf("%s: status %d, want 403", p, got)
+			}
+		}
+		for _, p := range allowed {
+			if got := send(t, host, req{path: p}).status(); got != 0 {
+				t.Errorf("%s: status %d, want allowed", p, got)
+			}
+		}
+		if got := counter(t, host, "authz_rule_matches_total", tag("filter", "authz"), tag("rule", "admin")); got != uint64(len(denied)) {
+			t.Errorf("rule_matches{rule=admin} = %d, want %d", got, len(denied))
 		}
 	})
 }

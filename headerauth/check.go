@@ -4,6 +4,8 @@ import (
 	"crypto/subtle"
 	"strconv"
 	"strings"
+
+	"github.com/wasmpolicy/policy/internal/ascii"
 )
 
 // op is what a compiled rule checks.
@@ -96,24 +98,8 @@ func (c *check) eval(headers [][2]string, grants *[]grant) string {
 }
 
 // sameName reports whether the header name got equals want (lower case),
-// ignoring ASCII case only: strings.EqualFold would also match names such
-// as "x-\u212aey" (Kelvin sign) that the proxy and the backend treat as
-// different headers.
-func sameName(got, want string) bool {
-	if len(got) != len(want) {
-		return false
-	}
-	for i := 0; i < len(got); i++ {
-		c := got[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != want[i] {
-			return false
-		}
-	}
-	return true
-}
+// ignoring ASCII case only.
+func sameName(got, want string) bool { return ascii.EqualFold(got, want) }
 
 // allowed reports whether v is one of the plain values.
 func (c *check) allowed(v string) bool {

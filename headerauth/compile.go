@@ -2,15 +2,14 @@ package headerauth
 
 import (
 	"github.com/wasmpolicy/policy"
-	"github.com/wasmpolicy/policy/internal/conf"
+	"github.com/wasmpolicy/policy/conf"
+	"github.com/wasmpolicy/policy/match"
 )
 
 // compiled is a validated Config, in the form requests are checked with.
 type compiled struct {
 	rule       *check
-	paths      []string // bypass: exact paths
-	prefixes   []string // bypass: path prefixes
-	methods    []string // bypass: upper-case methods
+	bypasses   []*match.Matcher
 	deny       policy.Response
 	strip      []string // headers removed from requests let through
 	identities []string // headers only the filter may set
@@ -51,7 +50,7 @@ func compile(cfg Config) (*compiled, error) {
 		return nil, err
 	}
 	if c.deny, err = compileDeny(cfg.Deny); err != nil {
-		return nil, err
+		return nil, conf.Within("deny", err)
 	}
 	return c, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/headerauth"
 	"github.com/wasmpolicy/policy/internal/wasmtest"
+	"github.com/wasmpolicy/policy/match"
 )
 
 // apiKeyConfig is the Go form of apiKeyJSON.
@@ -19,12 +20,12 @@ var apiKeyConfig = headerauth.Config{
 		Strip:          true,
 		IdentityHeader: "x-consumer",
 	},
-	Bypass: headerauth.Bypass{Methods: []string{"OPTIONS"}},
-	Deny:   headerauth.DenyResponse{Status: 401, Body: "key required\n"},
+	Bypass: []match.Match{{Methods: []string{"OPTIONS"}}},
+	Deny:   policy.DenyResponse{Status: 401, Body: "key required\n"},
 }
 
 const apiKeyJSON = `{"header": "x-api-key", "keys": {"alice": "k-alice-0001"}, "strip": true,
-	"identity_header": "x-consumer", "bypass": {"methods": ["OPTIONS"]},
+	"identity_header": "x-consumer", "bypass": [{"methods": ["OPTIONS"]}],
 	"deny": {"status": 401, "body": "key required\n"}}`
 
 // TestGoComposition runs a chain built in Go with headerauth.Filter
@@ -75,8 +76,8 @@ func ExampleFilter() {
 			Strip:          true,
 			IdentityHeader: "x-consumer",
 		},
-		Bypass: headerauth.Bypass{Paths: []string{"/healthz"}, Methods: []string{"OPTIONS"}},
-		Deny:   headerauth.DenyResponse{Status: 401},
+		Bypass: []match.Match{{Path: match.Path{Exact: "/healthz"}}, {Methods: []string{"OPTIONS"}}},
+		Deny:   policy.DenyResponse{Status: 401},
 	})
 	spec.Mode = policy.Shadow
 	policy.Serve(policy.Static(spec))

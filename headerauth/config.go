@@ -3,14 +3,17 @@ package headerauth
 import (
 	"github.com/tidwall/gjson"
 
-	"github.com/wasmpolicy/policy/internal/conf"
+	"github.com/wasmpolicy/policy"
+	"github.com/wasmpolicy/policy/conf"
+	"github.com/wasmpolicy/policy/match"
 )
 
 // Config is the configuration of one header check. In JSON the fields of
 // Rule sit at the top level of the filter's "config" object, beside
 // "rules", "bypass" and "deny":
 //
-//	{"header": "allow", "values": ["true"], "deny": {"status": 403, "body": "no\n"}}
+//	{"header": "allow", "values": ["true"], "deny": {"status": 403, "body": "no\n"},
+//	 "bypass": [{"path": {"exact": "/healthz"}}, {"methods": ["OPTIONS"]}]}
 //	{"rules": [{"header": "allow", "values": ["true"]}, {"header": "x-debug", "absent": true}]}
 type Config struct {
 	// Rules must all pass ("rules"). It is the same as Rule{AllOf: Rules},
@@ -19,10 +22,16 @@ type Config struct {
 	// Rule is the check every request must pass when there is no Rules:
 	// one header rule, or a group of rules (AllOf, AnyOf).
 	Rule Rule
-	// Bypass lists requests that skip the check ("bypass").
-	Bypass Bypass
-	// Deny is the response sent to requests that fail it ("deny").
-	Deny DenyResponse
+	// Bypass lists requests that skip the check ("bypass"): a request
+	// skips it if it certainly matches one of them (see the match
+	// package), so a path that only some backend would read as
+	// "/public/x" does not bypass through "/public/". Each entry must set
+	// a condition: an empty one would match every request.
+	Bypass []match.Match
+	// Deny ("deny") is the reply to requests that fail the check: 403 with
+	// the body "access denied\n" unless it says otherwise. A 401 carries
+	// www-authenticate: ApiKey realm="api" unless Deny.Headers sets one.
+	Deny policy.DenyResponse
 }
 
 // Rule is one condition on the request headers: a header rule (Header set)
@@ -79,55 +88,22 @@ type Key struct {
 	Value string
 }
 
-// Bypass selects requests that skip the check. A path that is not in
-// normal form (with "//", "." or ".." segments, '%' or '\') never bypasses,
-// so an encoded or dotted path cannot sneak past a prefix.
-type Bypass struct {
-	// Paths are exact request paths, without the query ("paths"), such as
-	// "/healthz".
-	Paths []string
-	// PathPrefixes are path prefixes ("path_prefixes"). "/public/" matches
-	// "/public/a" but not "/publicity".
-	PathPrefixes []string
-	// Methods are request methods ("methods"), such as "OPTIONS" for CORS
-	// preflight requests. They are upper-cased and matched exactly.
-	Methods []string
-}
-
-// DenyResponse is the local reply to a request that fails the check.
-type DenyResponse struct {
-	// Status is the HTTP status, 400 to 599 ("status"). Zero means 403.
-	Status int
-	// Body is the response body ("body"); "access denied\n" when empty.
-	Body string
-	// Headers are extra response headers ("headers", an object).
-	Headers [][2]string
-	// WWWAuthenticate is the www-authenticate header of a 401 response
-	// ("www_authenticate"); `ApiKey realm="api"` when empty. Only a 401
-	// carries it.
-	WWWAuthenticate string
-}
-
 // ParseConfig decodes a JSON filter configuration. It rejects unknown
 // fields and wrong types, naming the path; New checks the values.
-func ParseConfig(config gjson.Result) (Config, error) {
-	o := conf.New("", config)
+func ParseConfig(config gjson.Result) (Config, error) { return definition.Parse(config) }
+
+func decode(o *conf.Object) Config {
 	cfg := Config{Rules: decodeRules(o, "rules"), Rule: decodeRule(o)}
-	b := o.Object("bypass")
-	cfg.Bypass = Bypass{Paths: b.Strings("paths"), PathPrefixes: b.Strings("path_prefixes"), Methods: b.Strings("methods")}
-	o.Check(b.Err())
+	if o.Value("bypass").IsObject() {
+		o.Fail("bypass", `is now a list of match objects: [{"path": {"exact": "/healthz"}}, {"path": {"prefix": "/public/"}}, {"methods": ["OPTIONS"]}]`)
+	}
+	for _, b := range o.Objects("bypass") {
+		cfg.Bypass = append(cfg.Bypass, match.Decode(b))
+	}
 	d := o.Object("deny")
-	cfg.Deny = DenyResponse{
-		Status:          int(d.Int("status", 403)),
-		Body:            d.String("body", ""),
-		Headers:         d.StringMap("headers"),
-		WWWAuthenticate: d.String("www_authenticate", ""),
-	}
-	if cfg.Deny.Status == 0 {
-		d.Fail("status", "must be between 400 and 599, not 0")
-	}
-	o.Check(d.Err())
-	return cfg, o.Err()
+	d.Moved("www_authenticate", `a "www-authenticate" entry of deny.headers`)
+	cfg.Deny = policy.DecodeDenyResponse(d)
+	return cfg
 }
 
 // decodeRule reads the rule fields of o.
@@ -165,7 +141,6 @@ func decodeRules(o *conf.Object, key string) []Rule {
 	rules := make([]Rule, len(objs))
 	for i, e := range objs {
 		rules[i] = decodeRule(e)
-		o.Check(e.Err())
 	}
 	return rules
 }

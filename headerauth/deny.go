@@ -4,7 +4,6 @@ import (
 	"strings"
 
 	"github.com/wasmpolicy/policy"
-	"github.com/wasmpolicy/policy/internal/conf"
 )
 
 // defaultBody is the body of a denial when the configuration sets none.
@@ -12,42 +11,21 @@ const defaultBody = "access denied\n"
 
 // compileDeny validates d and builds the local reply once; each denial
 // copies it and adds only its reason.
-func compileDeny(d DenyResponse) (policy.Response, error) {
-	resp := policy.Response{Status: 403, Body: []byte(d.Body)}
-	if d.Status != 0 {
-		if d.Status < 400 || d.Status > 599 {
-			return resp, conf.Errorf("deny.status", "must be between 400 and 599, not %d", d.Status)
-		}
-		resp.Status = uint32(d.Status)
-	}
-	if d.Body == "" {
-		resp.Body = []byte(defaultBody)
-	}
-	hasChallenge := false
-	for _, h := range d.Headers {
-		name := policy.HeaderName(h[0])
-		switch {
-		case !validName(name, false):
-			return resp, conf.Errorf("deny.headers", "%q is not a valid header name", h[0])
-		case !validValue(h[1]):
-			return resp, conf.Errorf(conf.Join("deny.headers", h[0]), "must be printable, without line breaks")
-		}
-		hasChallenge = hasChallenge || name == "www-authenticate"
-		resp.Headers = append(resp.Headers, [2]string{name, h[1]})
-	}
-	switch {
-	case d.WWWAuthenticate != "" && resp.Status != 401:
-		return resp, conf.Errorf("deny.www_authenticate", "is only sent with status 401, not %d", resp.Status)
-	case d.WWWAuthenticate != "" && hasChallenge:
-		return resp, conf.Errorf("deny.www_authenticate", "cannot be combined with a www-authenticate entry in deny.headers")
-	case !validValue(d.WWWAuthenticate):
-		return resp, conf.Errorf("deny.www_authenticate", "must be printable, without line breaks")
-	case d.WWWAuthenticate != "":
-		resp.Headers = append(resp.Headers, [2]string{"www-authenticate", d.WWWAuthenticate})
-	case resp.Status == 401 && !hasChallenge:
+func compileDeny(d policy.DenyResponse) (policy.Response, error) {
+	resp, err := d.Response(policy.Response{Status: 403, Body: []byte(defaultBody)})
+	if err == nil && resp.Status == 401 && !hasHeader(resp.Headers, "www-authenticate") {
 		resp.Headers = append(resp.Headers, [2]string{"www-authenticate", `ApiKey realm="api"`})
 	}
-	return resp, nil
+	return resp, err
+}
+
+func hasHeader(headers [][2]string, name string) bool {
+	for _, h := range headers {
+		if h[0] == name {
+			return true
+		}
+	}
+	return false
 }
 
 // validName reports whether s is a lower-case HTTP header name (RFC 9110

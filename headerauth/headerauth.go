@@ -2,7 +2,11 @@
 // header must be present, must carry one of a list of values or secret
 // keys, or must be absent; rules combine with "rules" (all must pass),
 // all_of and any_of. Requests that fail get a local reply (403 by default).
-// Listed paths and methods (health checks, CORS preflight) skip the check.
+// Requests that match a bypass entry (health checks, CORS preflight) skip
+// the check; an entry is a match object of the match package, and a request
+// matches it only if it does however a backend reads its path, so
+// "/public/..;/admin" does not skip the check through the prefix
+// "/public/".
 //
 // Secret values and keys are compared in constant time and never logged: a
 // denial's log line names the rule and the header that failed, never a
@@ -15,7 +19,7 @@
 //	{"name": "headerauth", "config": {
 //	  "header": "x-api-key", "keys": {"billing": "<billing key>", "search": "<search key>"},
 //	  "strip": true, "identity_header": "x-consumer",
-//	  "bypass": {"paths": ["/healthz"], "methods": ["OPTIONS"]},
+//	  "bypass": [{"path": {"exact": "/healthz"}}, {"methods": ["OPTIONS"]}],
 //	  "deny": {"status": 401, "body": "a valid x-api-key is required\n"}}}
 //
 // In Go: policy.Static(headerauth.Filter(headerauth.Config{...})).
@@ -27,42 +31,27 @@
 package headerauth
 
 import (
-	"github.com/tidwall/gjson"
-
 	"github.com/wasmpolicy/policy"
-	"github.com/wasmpolicy/policy/internal/stats"
+	"github.com/wasmpolicy/policy/match"
+	"github.com/wasmpolicy/policy/stats"
 )
 
+var definition = policy.Define("headerauth", decode, New)
+
 // Kind builds the filter from its JSON configuration (see ParseConfig).
-var Kind = policy.Kind{Name: "headerauth", Build: func(config gjson.Result, env *policy.Env) (policy.Filter, error) {
-	cfg, err := ParseConfig(config)
-	if err != nil {
-		return nil, err
-	}
-	a, err := New(cfg, env)
-	if err != nil {
-		return nil, err
-	}
-	return a, nil
-}}
+var Kind = definition.Kind()
 
 // Filter returns cfg as a filter of a chain built in Go. Set the spec's ID
 // and Mode to name it or to run it in shadow mode.
-func Filter(cfg Config) policy.Spec {
-	return policy.Spec{Kind: Kind.Name, Build: func(env *policy.Env) (policy.Filter, error) {
-		a, err := New(cfg, env)
-		if err != nil {
-			return nil, err
-		}
-		return a, nil
-	}}
-}
+func Filter(cfg Config) policy.Spec { return definition.Spec(cfg) }
 
 // Auth is the header check. Build it with New (or through Kind or Filter);
-// it is immutable afterwards, so one Auth serves every request.
+// its configuration is immutable afterwards, so one Auth serves every
+// request of its VM.
 type Auth struct {
 	c        *compiled
 	bypassed *stats.Counter
+	req      match.Request // the current request; a VM runs one at a time
 }
 
 // New validates cfg and builds the filter; env is the one the chain passes
@@ -80,7 +69,8 @@ func New(cfg Config, env *policy.Env) (*Auth, error) {
 // request that passes then gets the identities of the keys it matched.
 // (Stripping a denied request matters in shadow mode, where it goes on.)
 func (a *Auth) OnRequestHeaders(x *policy.Exchange) policy.Result {
-	if a.c.bypass(x.Method(), x.Path()) {
+	a.req.Reset(x)
+	if a.c.bypass(&a.req) {
 		a.bypassed.Inc()
 		a.forward(x, nil)
 		return policy.Continue()

@@ -16,10 +16,10 @@ const (
 	// apiKeys forwards the caller's name instead of its key.
 	apiKeys = `{"header": "x-api-key", "keys": {"alice": "k-alice-0001", "bob": "k-bob-0002"},
 		"strip": true, "identity_header": "x-consumer",
-		"bypass": {"paths": ["/healthz"]},
-		"deny": {"status": 401, "body": "key required\n", "www_authenticate": "ApiKey realm=\"shop\""}}`
+		"bypass": [{"path": {"exact": "/healthz"}}],
+		"deny": {"status": 401, "body": "key required\n", "headers": {"WWW-Authenticate": "ApiKey realm=\"shop\""}}}`
 	bypass = `{"header": "allow", "values": ["true"],
-		"bypass": {"paths": ["/healthz"], "path_prefixes": ["/public/"], "methods": ["OPTIONS"]}}`
+		"bypass": [{"path": {"exact": "/healthz"}}, {"path": {"prefix": "/public/"}}, {"methods": ["OPTIONS"]}]}`
 )
 
 type request struct {
@@ -92,9 +92,14 @@ func TestRequests(t *testing.T) {
 		{name: "bypass path prefix", config: bypass, req: request{path: "/public/logo.png"}, decision: "allowed", bypassed: true},
 		{name: "a prefix is not a word prefix", config: bypass, req: request{path: "/publicity"}, status: 403, decision: "denied"},
 		{name: "exact path only", config: bypass, req: request{path: "/healthz/more"}, status: 403, decision: "denied"},
-		{name: "dot segments never bypass", config: bypass, req: request{path: "/public/../admin"}, status: 403, decision: "denied"},
-		{name: "encoded paths never bypass", config: bypass, req: request{path: "/public/%2e%2e/admin"}, status: 403, decision: "denied"},
+		{name: "dot segments are resolved", config: bypass, req: request{path: "/public/../admin"}, status: 403, decision: "denied"},
+		{name: "encoded dot segments are resolved", config: bypass, req: request{path: "/public/%2e%2e/admin"}, status: 403, decision: "denied"},
+		{name: "a dot segment that stays under the prefix bypasses", config: bypass,
+			req: request{path: "/public/./logo.png"}, decision: "allowed", bypassed: true},
 		{name: "bypass method", config: bypass, req: request{method: "OPTIONS", path: "/orders"}, decision: "allowed", bypassed: true},
+		{name: "the method of one entry and the path of another do not add up", config: `{"header": "allow", "values": ["true"],
+			"bypass": [{"methods": ["OPTIONS"], "path": {"prefix": "/cors/"}}, {"path": {"exact": "/healthz"}}]}`,
+			req: request{method: "OPTIONS", path: "/admin"}, status: 403, decision: "denied"},
 
 		{name: "valid key: stripped, identity set", config: apiKeys,
 			req:      request{headers: [][2]string{{"x-api-key", "k-bob-0002"}}},
@@ -193,4 +198,53 @@ func (c authCase) run(t *testing.T, r wasmtest.Runner) {
 	if c.log != "" && !wasmtest.AnyContains(wasmtest.Logs(host), c.log) {
 		t.Errorf("no log line contains %q; logs: %q", c.log, wasmtest.Logs(host))
 	}
+}
+
+// TestDotSegmentWithParameter is the bypass attack on a prefix: a backend
+// that strips ";" parameters before resolving dot segments reads
+// "/public/..;/admin" as "/admin", so the request must not skip the check;
+// and a bypass prefix written that way is refused.
+func TestDotSegmentWithParameter(t *testing.T) {
+	const config = `{"header": "x-key", "values": ["k"], "bypass": [{"path": {"prefix": "/public/"}}]}`
+	cases := []struct {
+		path    string
+		key     bool
+		allowed bool
+	}{
+		{"/public/logo.png", false, true},
+		{"/public/..;/admin", false, false},
+		{"/public/..;/admin", true, true},
+		{"/public/..;x=1/admin", false, false},
+		{"/public/%2e%2e;/admin", false, false},
+		{"/public/..%3B/admin", false, false},
+		{"/public//..;/admin", false, false},
+		{"/public/..;/..;/admin", false, false},
+	}
+	wasmtest.Both(t, image, native, func(t *testing.T, r wasmtest.Runner) {
+		host, reset := wasmtest.Start(t, r.VM, pluginConfig(config, ""))
+		for _, c := range cases {
+			var headers [][2]string
+			if c.key {
+				headers = [][2]string{{"x-key", "k"}}
+			}
+			e := send(host, "GET", c.path, headers)
+			switch {
+			case c.allowed && e.local != nil:
+				t.Errorf("GET %s (key %v): local reply %d, want it upstream", c.path, c.key, e.local.StatusCode)
+			case !c.allowed && (e.local == nil || e.local.StatusCode != 403):
+				t.Errorf("GET %s (key %v): local reply %+v, want 403", c.path, c.key, e.local)
+			}
+		}
+		if got := wasmtest.Counter(t, host, bypassedTotal); got != 1 {
+			t.Errorf("bypassed counted %d times, want 1 (/public/logo.png)", got)
+		}
+		reset()
+
+		started, logs := wasmtest.TryStart(r.VM, pluginConfig(`{"header": "x-key", "values": ["k"], "bypass": [{"path": {"prefix": "/public/..;/"}}]}`, ""))
+		const want = `policy: invalid plugin configuration: filters[0] (headerauth): config.bypass[0].path.prefix: ` +
+			`must be in normal form, without "." or ".." segments and ";" parameters, not "/public/..;/": requests are matched in normal form`
+		if started || len(logs) != 1 || logs[0] != want {
+			t.Errorf("started %v, critical logs %q; want it refused with %q", started, logs, want)
+		}
+	})
 }

@@ -43,6 +43,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 	badConfigs := []string{
 		`{"header": "x-api-key", "keys": {"alice": "` + keyAlice + `", "bob": "` + keyAlice + `"}}`,
 		`{"header": "x-api-key", "keys": {"alice": "` + keyAlice + `", "bob": 5}}`,
+		`{"header": "x-api-key", "keys": {"alice": "` + keyAlice + `", "alice": "` + keyBob + `"}}`,
 		`{"header": "x-api-key", "keys": {"alice": "` + keyAlice + `"}, "ignore_case": true}`,
 		`{"header": "x-token", "values": ["` + token + `", ""], "secret": true}`,
 		`{"header": "x-token", "values": ["` + token + `"], "secret": true, "extra": "` + token + `"}`,

@@ -7,7 +7,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
-	"github.com/wasmpolicy/policy/internal/conf"
+	"github.com/wasmpolicy/policy/conf"
 )
 
 // Config says how a Mutator changes the headers of requests and responses.
@@ -23,6 +23,8 @@ type Config struct {
 	// Response changes the response headers before they go downstream,
 	// including those of a local reply another filter sent.
 	Response Ops
+
+	shorthand bool // decoded from {"name": ..., "value": ...}
 }
 
 // Ops are the operations on one side's headers. They run in the order
@@ -113,17 +115,15 @@ func parseAppendAction(s string) (AppendAction, bool) {
 // ParseConfig decodes a Config from its JSON form. It also accepts the
 // single-header shorthand {"name": "hello", "value": "world"}, which means
 // one response set. It only decodes: New validates.
-func ParseConfig(raw gjson.Result) (Config, error) {
-	if isShorthand(raw) {
-		return parseShorthand(raw)
+func ParseConfig(raw gjson.Result) (Config, error) { return definition.Parse(raw) }
+
+// decode reads a Config from the filter's JSON object.
+func decode(o *conf.Object) Config {
+	if isShorthand(o.Raw()) {
+		h := Header{Name: o.RequiredString("name"), Value: o.RequiredString("value"), AppendAction: OverwriteIfExistsOrAdd}
+		return Config{Response: Ops{Headers: []Header{h}}, shorthand: true}
 	}
-	o := conf.New("", raw)
-	req := o.Object("request")
-	resp := o.Object("response")
-	cfg := Config{Request: parseOps(req), Response: parseOps(resp)}
-	o.Check(req.Err())
-	o.Check(resp.Err())
-	return cfg, o.Err()
+	return Config{Request: parseOps(o.Object("request")), Response: parseOps(o.Object("response"))}
 }
 
 func parseOps(o *conf.Object) Ops {
@@ -144,7 +144,6 @@ func parseOps(o *conf.Object) Ops {
 		} else {
 			h.Fail("append_action", "must be one of %s, not %q", strings.Join(actionNames[:], ", "), action)
 		}
-		o.Check(h.Err())
 		m.Headers = append(m.Headers, hdr)
 	}
 	return m
@@ -153,16 +152,6 @@ func parseOps(o *conf.Object) Ops {
 // isShorthand reports whether raw is the single-header form.
 func isShorthand(raw gjson.Result) bool {
 	return raw.IsObject() && (raw.Get("name").Exists() || raw.Get("value").Exists())
-}
-
-// parseShorthand decodes {"name": ..., "value": ...} into one response set.
-func parseShorthand(raw gjson.Result) (Config, error) {
-	o := conf.New("", raw)
-	h := Header{Name: o.RequiredString("name"), Value: o.RequiredString("value"), AppendAction: OverwriteIfExistsOrAdd}
-	if err := o.Err(); err != nil {
-		return Config{}, err
-	}
-	return Config{Response: Ops{Headers: []Header{h}}}, nil
 }
 
 // shorthandPath is where validation finds the shorthand's header.

@@ -8,7 +8,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/wasmpolicy/policy"
-	"github.com/wasmpolicy/policy/internal/conf"
+	"github.com/wasmpolicy/policy/conf"
 )
 
 // The seed corpora are in testdata/fuzz; run with

@@ -72,41 +72,18 @@
 package headermutate
 
 import (
-	"github.com/tidwall/gjson"
-
 	"github.com/wasmpolicy/policy"
 )
 
+var definition = policy.Define("headermutate", decode, New)
+
 // Kind is the filter type "headermutate", built from the JSON form of
 // Config.
-var Kind = policy.Kind{Name: "headermutate", Build: build}
-
-func build(config gjson.Result, env *policy.Env) (policy.Filter, error) {
-	cfg, err := ParseConfig(config)
-	if err != nil {
-		return nil, err
-	}
-	m, err := New(cfg, env)
-	if err != nil {
-		if isShorthand(config) {
-			err = fromShorthand(err)
-		}
-		return nil, err
-	}
-	return m, nil
-}
+var Kind = definition.Kind()
 
 // Filter is a chain entry for a Mutator built from cfg, for chains built in
 // Go with policy.Static.
-func Filter(cfg Config) policy.Spec {
-	return policy.Spec{Kind: Kind.Name, Build: func(env *policy.Env) (policy.Filter, error) {
-		m, err := New(cfg, env)
-		if err != nil {
-			return nil, err
-		}
-		return m, nil
-	}}
-}
+func Filter(cfg Config) policy.Spec { return definition.Spec(cfg) }
 
 // Mutator is the header mutation filter. It never denies a request.
 type Mutator struct {
@@ -123,6 +100,9 @@ func New(cfg Config, env *policy.Env) (*Mutator, error) {
 	}
 	resp, err := compile("response", cfg.Response, responsePseudo)
 	if err != nil {
+		if cfg.shorthand {
+			err = fromShorthand(err)
+		}
 		return nil, err
 	}
 	if len(req) == 0 && len(resp) == 0 {

@@ -53,7 +53,8 @@ func (c exchangeCase) run(t *testing.T, r wasmtest.Runner) {
 		}
 		gotResp := host.GetCurrentResponseHeaders(id)
 		checkHeaders(t, "response", gotResp, or(c.wantResponse, c.response))
-		entries, _ = header(gotResp, "x-probe-after")
+		// Response phases run in reverse: the probe "before" runs last.
+		entries, _ = header(gotResp, "x-probe-before")
 	}
 	if entries != c.wantEntries {
 		t.Errorf("%s entries in the exchange = %s, want %s", probed, entries, c.wantEntries)

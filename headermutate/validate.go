@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/wasmpolicy/policy"
-	"github.com/wasmpolicy/policy/internal/conf"
+	"github.com/wasmpolicy/policy/conf"
 )
 
 // The pseudo-headers each side may set. Others carry connection data Envoy

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
-	"github.com/tidwall/gjson"
+	"github.com/wasmpolicy/policy/conf"
 
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/internal/testfilters"
@@ -28,7 +28,7 @@ import (
 // own registry (Registry.Defined).
 func TestRequestValuesDefineNoMetric(t *testing.T) {
 	var registry *metrics.Registry
-	capture := policy.Kind{Name: metrics.Kind.Name, Build: func(config gjson.Result, env *policy.Env) (policy.Filter, error) {
+	capture := policy.Kind{Name: metrics.Kind.Name, Build: func(config *conf.Object, env *policy.Env) (policy.Filter, error) {
 		registry = env.Metrics()
 		return metrics.Kind.Build(config, env)
 	}}

@@ -3,7 +3,7 @@ package metrics
 import (
 	"github.com/tidwall/gjson"
 
-	"github.com/wasmpolicy/policy/internal/conf"
+	"github.com/wasmpolicy/policy/conf"
 )
 
 // Config configures the request telemetry filter. The zero Config is not
@@ -24,9 +24,10 @@ func DefaultConfig() Config { return Config{ChainTime: true} }
 //	{"chain_time": true}
 //
 // Unknown keys are errors; error paths are relative to the config object.
-func ParseConfig(config gjson.Result) (Config, error) {
-	o := conf.New("", config)
+func ParseConfig(config gjson.Result) (Config, error) { return definition.Parse(config) }
+
+func decode(o *conf.Object) Config {
 	c := DefaultConfig()
 	c.ChainTime = o.Bool("chain_time", c.ChainTime)
-	return c, o.Err()
+	return c
 }

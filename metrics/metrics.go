@@ -1,6 +1,6 @@
 package metrics
 
-import "github.com/wasmpolicy/policy/internal/stats"
+import "github.com/wasmpolicy/policy/stats"
 
 // The primitives, shared with the dispatcher. A filter gets them from its
 // policy.Env (env.Counter, env.Gauge, env.Histogram, env.Metrics()).

@@ -3,29 +3,19 @@ package metrics
 import (
 	"time"
 
-	"github.com/tidwall/gjson"
-
 	"github.com/wasmpolicy/policy"
 )
+
+var definition = policy.Define("metrics", decode, func(c Config, env *policy.Env) (*Telemetry, error) { return New(c, env), nil })
 
 // Kind is the "metrics" filter for JSON configuration:
 //
 //	{"name": "metrics", "config": {"chain_time": true}}
-var Kind = policy.Kind{Name: "metrics", Build: func(config gjson.Result, env *policy.Env) (policy.Filter, error) {
-	c, err := ParseConfig(config)
-	if err != nil {
-		return nil, err
-	}
-	return New(c, env), nil
-}}
+var Kind = definition.Kind()
 
 // Filter returns the "metrics" filter for a chain built in Go. Set the
 // spec's ID to name it in the filter label.
-func Filter(c Config) policy.Spec {
-	return policy.Spec{Kind: Kind.Name, Build: func(env *policy.Env) (policy.Filter, error) {
-		return New(c, env), nil
-	}}
-}
+func Filter(c Config) policy.Spec { return definition.Spec(c) }
 
 // Telemetry counts every request once, when its stream ends, by method and
 // response code class; counts the requests the chain answered with a local

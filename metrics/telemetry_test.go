@@ -9,6 +9,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/wasmpolicy/policy"
+	"github.com/wasmpolicy/policy/conf"
 	"github.com/wasmpolicy/policy/internal/testfilters"
 	"github.com/wasmpolicy/policy/internal/wasmtest"
 	"github.com/wasmpolicy/policy/metrics"
@@ -225,7 +226,7 @@ func TestGoComposition(t *testing.T) {
 	static := func() types.VMContext {
 		return policy.Static(metrics.Filter(metrics.DefaultConfig()), policy.Spec{Kind: "step", ID: "a",
 			Build: func(env *policy.Env) (policy.Filter, error) {
-				return testfilters.Kind.Build(gjson.Parse(`{"action":"deny","status":401}`), env)
+				return testfilters.Kind.Build(conf.New("", gjson.Parse(`{"action":"deny","status":401}`)), env)
 			}})
 	}
 	wasmtest.Both(t, image, static, func(t *testing.T, r wasmtest.Runner) {

@@ -17,7 +17,7 @@ import (
 //	go test ./ratelimit -run '^$' -bench HitPath
 func BenchmarkHitPath(b *testing.B) {
 	for _, c := range []struct{ name, config string }{
-		{"no matching rule", `{"rules": [{"match": {"path": "/elsewhere"}, "limit": {"requests_per_unit": 1}}]}`},
+		{"no matching rule", `{"rules": [{"match": {"path": {"exact": "/elsewhere"}}, "limit": {"requests_per_unit": 1}}]}`},
 		{"one bucket", `{"requests_per_unit": 1000000000000}`},
 		{"per header", `{"requests_per_unit": 1000000000000, "key": ["header:x-user"]}`},
 		{"per header, worker scope", `{"requests_per_unit": 1000000000000, "key": ["header:x-user"], "scope": "worker"}`},

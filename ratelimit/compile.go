@@ -3,13 +3,13 @@ package ratelimit
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/tidwall/sjson"
 
 	"github.com/wasmpolicy/policy"
-	"github.com/wasmpolicy/policy/internal/conf"
+	"github.com/wasmpolicy/policy/conf"
+	"github.com/wasmpolicy/policy/match"
 )
 
 // maxCount bounds token counts, so that no bucket arithmetic overflows.
@@ -21,22 +21,18 @@ const maxMaxKeys = 1_000_000
 
 // compiled is a validated Config, ready for requests.
 type compiled struct {
-	rules       []*rule // the configured rules, then the default limit if any
-	status      uint32
-	body        []byte // the configured body; nil for the default one
-	contentType string
-	headers     bool
-	failClosed  bool
-	worker      bool
+	rules      []*rule         // the configured rules, then the default limit if any
+	deny       policy.Response // the configured reply; Body nil for the default one
+	onError    uint32          // the status when failing closed
+	headers    bool
+	failClosed bool
+	worker     bool
 }
 
 // rule is a compiled Rule; the default limit is a rule that matches all.
 type rule struct {
-	name    string // "rules[2]" or "default", for logs
-	methods []string
-	path    string
-	prefix  string
-	headers []HeaderMatch // names lower-cased
+	name string         // "rules[2]" or "default", for logs
+	when *match.Matcher // nil for the default
 
 	tbl          *table
 	parts        []keyPart
@@ -48,7 +44,7 @@ type rule struct {
 // compile validates cfg and builds what requests need. domain names the
 // shared-data records.
 func compile(cfg Config, domain string) (*compiled, error) {
-	c := &compiled{status: 429, headers: cfg.RateLimitHeaders, contentType: cfg.ContentType}
+	c := &compiled{headers: cfg.RateLimitHeaders}
 	switch cfg.Scope {
 	case "", ScopeProxy:
 	case ScopeWorker:
@@ -56,26 +52,25 @@ func compile(cfg Config, domain string) (*compiled, error) {
 	default:
 		return nil, conf.Errorf("scope", `must be "proxy" or "worker", not %q`, cfg.Scope)
 	}
-	switch cfg.FailureMode {
-	case "", FailOpen:
-	case FailClosed:
-		c.failClosed = true
-	default:
-		return nil, conf.Errorf("failure_mode", `must be "open" or "closed", not %q`, cfg.FailureMode)
+	if err := cfg.FailureMode.Check(cfg.StatusOnError); err != nil {
+		return nil, err
 	}
-	if cfg.Status != 0 {
-		if cfg.Status < 400 || cfg.Status > 599 {
-			return nil, conf.Errorf("status", "must be between 400 and 599, not %d", cfg.Status)
-		}
-		c.status = uint32(cfg.Status)
+	c.failClosed = cfg.FailureMode == policy.FailClosed
+	deny, err := cfg.Deny.Response(policy.Response{Status: 429})
+	if err != nil {
+		return nil, conf.Within("deny", err)
 	}
-	if cfg.Body != "" {
-		c.body = []byte(cfg.Body)
-		if c.contentType == "" {
-			c.contentType = "text/plain; charset=utf-8"
+	for _, h := range cfg.Deny.Headers {
+		if ownHeader(policy.HeaderName(h[0])) {
+			return nil, conf.Errorf(conf.Join("deny", conf.Join("headers", h[0])), "is set by the filter")
 		}
-	} else if c.contentType == "" {
-		c.contentType = "application/json"
+	}
+	if deny.Body == nil && !hasHeader(deny.Headers, "content-type") {
+		deny.Headers = append(deny.Headers, [2]string{"content-type", "application/json"})
+	}
+	c.deny, c.onError = deny, cfg.StatusOnError
+	if c.onError == 0 {
+		c.onError = deny.Status
 	}
 	prefix := "ratelimit/" + domain + "/"
 	for i, r := range cfg.Rules {
@@ -104,34 +99,31 @@ func (l Limit) isZero() bool {
 		l.Burst == 0 && l.Key == nil && l.MissingKey == "" && l.MaxKeys == 0
 }
 
-func compileMatch(m Match, name, path string) (*rule, error) {
-	r := &rule{name: name, path: m.Path, prefix: m.PathPrefix}
-	for i, method := range m.Methods {
-		if method == "" {
-			return nil, conf.Errorf(conf.Join(path, "methods"+conf.Index(i)), "must not be empty")
+func compileMatch(m match.Match, name, path string) (*rule, error) {
+	when, err := match.Compile(m)
+	if err != nil {
+		return nil, conf.Within(path, err)
+	}
+	return &rule{name: name, when: when}, nil
+}
+
+// ownHeader reports whether the filter sets the header name (lower-cased)
+// on its replies itself: a configured copy would contradict it.
+func ownHeader(name string) bool {
+	switch name {
+	case "retry-after", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset":
+		return true
+	}
+	return false
+}
+
+func hasHeader(headers [][2]string, name string) bool {
+	for _, h := range headers {
+		if h[0] == name {
+			return true
 		}
-		r.methods = append(r.methods, strings.ToUpper(method))
 	}
-	switch {
-	case m.Path != "" && m.PathPrefix != "":
-		return nil, conf.Errorf(conf.Join(path, "path_prefix"), "cannot be combined with path")
-	case m.Path != "" && m.Path[0] != '/':
-		return nil, conf.Errorf(conf.Join(path, "path"), `must start with "/", not %q`, m.Path)
-	case m.PathPrefix != "" && m.PathPrefix[0] != '/':
-		return nil, conf.Errorf(conf.Join(path, "path_prefix"), `must start with "/", not %q`, m.PathPrefix)
-	}
-	for i, h := range m.Headers {
-		at := conf.Join(path, "headers"+conf.Index(i))
-		switch {
-		case h.Name == "":
-			return nil, conf.Errorf(conf.Join(at, "name"), "is required")
-		case h.Absent && h.Equals != "":
-			return nil, conf.Errorf(conf.Join(at, "equals"), `cannot be combined with "present": false`)
-		}
-		h.Name = policy.HeaderName(h.Name)
-		r.headers = append(r.headers, h)
-	}
-	return r, nil
+	return false
 }
 
 // compileLimit validates l (at path) into r, with records named prefix….

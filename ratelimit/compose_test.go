@@ -10,6 +10,7 @@ import (
 
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/internal/wasmtest"
+	"github.com/wasmpolicy/policy/match"
 	"github.com/wasmpolicy/policy/ratelimit"
 )
 
@@ -18,7 +19,7 @@ import (
 var goConfig = ratelimit.Config{
 	Limit: ratelimit.Limit{RequestsPerUnit: 2, Unit: ratelimit.Minute, Key: []string{"header:x-user"}},
 	Rules: []ratelimit.Rule{{
-		Match: ratelimit.Match{PathPrefix: "/admin/"},
+		Match: match.Match{Path: match.Path{Prefix: "/admin/"}},
 		Limit: ratelimit.Limit{TokensPerFill: 1, FillInterval: 10 * time.Second},
 	}},
 	RateLimitHeaders: true,
@@ -26,7 +27,7 @@ var goConfig = ratelimit.Config{
 
 const jsonConfig = `{"filters": [{"name": "ratelimit", "id": "api", "mode": "shadow", "config": {
 	"requests_per_unit": 2, "unit": "minute", "key": ["header:x-user"],
-	"rules": [{"match": {"path_prefix": "/admin/"}, "limit": {"tokens_per_fill": 1, "fill_interval": "10s"}}],
+	"rules": [{"match": {"path": {"prefix": "/admin/"}}, "limit": {"tokens_per_fill": 1, "fill_interval": "10s"}}],
 	"rate_limit_headers": true}}]}`
 
 func TestGoCompositionMatchesJSON(t *testing.T) {

@@ -181,7 +181,7 @@ func TestWorkersInParallelAdmitExactlyTheLimit(t *testing.T) {
 		t.Run(lim.name, func(t *testing.T) {
 			const n, steps = 4, 200
 			cfg := lim.cfg
-			cfg.FailureMode = FailClosed
+			cfg.FailureMode = policy.FailClosed
 			store := &lockedStore{m: newMemStore()}
 			ws := workers(t, n, cfg, store)
 			var logMu sync.Mutex

@@ -5,15 +5,17 @@ import (
 
 	"github.com/tidwall/gjson"
 
-	"github.com/wasmpolicy/policy/internal/conf"
+	"github.com/wasmpolicy/policy"
+	"github.com/wasmpolicy/policy/conf"
+	"github.com/wasmpolicy/policy/match"
 )
 
 // Config is the configuration of one rate-limit filter. In JSON the fields
 // of Limit sit at the top level of the filter's "config" object:
 //
 //	{"requests_per_unit": 100, "unit": "minute", "key": ["header:x-api-key"],
-//	 "rules": [{"match": {"path_prefix": "/login"}, "limit": {"requests_per_unit": 5, "unit": "minute", "key": ["source_ip"]}}],
-//	 "rate_limit_headers": true}
+//	 "rules": [{"match": {"path": {"prefix": "/login"}}, "limit": {"requests_per_unit": 5, "unit": "minute", "key": ["source_ip"]}}],
+//	 "deny": {"status": 429}, "rate_limit_headers": true}
 //
 // A request is limited by the first rule whose Match it satisfies, or else
 // by Limit; with neither, it is not limited.
@@ -22,27 +24,33 @@ type Config struct {
 	// are no rules; with rules, a zero Limit lets the other requests through.
 	Limit
 	// Rules are tried in order ("rules"); the first that matches decides.
+	// A request whose path or headers read differently to different
+	// backends (see the match package) counts against every rule it
+	// possibly matches, up to the first it certainly matches (and against
+	// Limit if it certainly matches none), so no spelling of a path
+	// escapes the limit of the path it stands for.
 	Rules []Rule
 	// Scope is where the buckets live ("scope"): ScopeProxy (the default)
 	// or ScopeWorker.
 	Scope Scope
 	// FailureMode says what happens to a request when the shared data
-	// fails or stays contended ("failure_mode"): FailOpen (the default)
-	// lets it through, FailClosed denies it. Either way it is counted in
+	// fails or stays contended ("failure_mode"): policy.FailOpen (the
+	// default) lets it through, policy.FailClosed denies it with
+	// StatusOnError. Either way it is counted in
 	// ratelimit_shared_data_errors_total and logged (once per minute at
 	// most).
-	FailureMode FailureMode
-	// Status is the HTTP status of a denied request ("status", 400 to
-	// 599). Zero means 429.
-	Status int
-	// Body is the body of a denied request ("body"). Empty means a small
-	// JSON document naming the limit and the retry time:
+	FailureMode policy.FailureMode
+	// StatusOnError ("status_on_error") is the status of a request denied
+	// because the shared data failed; the Deny status when 0.
+	StatusOnError uint32
+	// Deny ("deny") is the reply to a limited request: 429 with
+	// retry-after and, unless Deny.Body is set, a small JSON body naming
+	// the limit and the retry time (content-type application/json):
 	//	{"error":"rate limit exceeded","limit":"2 per second","retry_after":1}
-	Body string
-	// ContentType is the denied response's content-type ("content_type");
-	// by default application/json for the default body and text/plain
-	// for a configured one.
-	ContentType string
+	// A configured body is sent as text/plain; charset=utf-8 unless
+	// Deny.ContentType is set. Deny.Headers cannot set the headers the
+	// filter sets itself: retry-after and x-ratelimit-*.
+	Deny policy.DenyResponse
 	// RateLimitHeaders adds x-ratelimit-limit (the burst),
 	// x-ratelimit-remaining (tokens left) and x-ratelimit-reset (seconds to
 	// the next fill) to allowed and denied responses
@@ -83,10 +91,13 @@ type Limit struct {
 	// bucket for every request. Each part is one of:
 	//	header:<name>      the request header's first value
 	//	source_ip          the client's IP address, without the port
-	//	path               the path, without the query
-	//	path_segments:<n>  the path's first n segments ("/api/v1" for n = 2)
+	//	path               the path in normal form, without the query
+	//	path_segments:<n>  its first n segments ("/api/v1" for n = 2)
 	//	route              the name of the route Envoy matched
-	// Several parts combine: one bucket per distinct combination.
+	// Several parts combine: one bucket per distinct combination. The
+	// normal form (see match.NormalizePath) gives every spelling of a path
+	// one bucket: "/a//b", "/a/./b" and "/a;x/b" are "/a/b". Paths that
+	// cannot be read safely ("/a%00", "/a#b") share one bucket.
 	Key []string
 	// MissingKey says what happens to a request that lacks a key part
 	// ("missing_key"): MissingKeyFallback (the default) limits all such
@@ -103,35 +114,11 @@ type Limit struct {
 
 // Rule limits the requests that match it.
 type Rule struct {
-	// Match selects the requests ("match"); an empty Match selects all.
-	Match Match
+	// Match selects the requests ("match"), in the shape every filter
+	// shares (see the match package); the zero Match selects all.
+	Match match.Match
 	// Limit is the limit they get ("limit").
 	Limit Limit
-}
-
-// Match selects requests; every condition given must hold.
-type Match struct {
-	// Methods are request methods, any of which matches ("methods").
-	Methods []string
-	// Path is an exact path, without the query ("path").
-	Path string
-	// PathPrefix is a path prefix ("path_prefix"); "/api/" matches
-	// "/api/users" but not "/apis".
-	PathPrefix string
-	// Headers are conditions on request headers ("headers").
-	Headers []HeaderMatch
-}
-
-// HeaderMatch is a condition on one request header.
-type HeaderMatch struct {
-	// Name is the header's name ("name"), matched ignoring case.
-	Name string
-	// Equals, if not empty, is the value the header must have ("equals");
-	// if empty, the header must be present with any value.
-	Equals string
-	// Absent requires the header to be missing instead ("present":
-	// false).
-	Absent bool
 }
 
 // Unit is the period of Limit.RequestsPerUnit.
@@ -158,15 +145,6 @@ const (
 	ScopeWorker Scope = "worker"
 )
 
-// FailureMode decides requests when the shared data cannot.
-type FailureMode string
-
-// The failure modes.
-const (
-	FailOpen   FailureMode = "open"
-	FailClosed FailureMode = "closed"
-)
-
 // MissingKey decides requests that lack a part of the key.
 type MissingKey string
 
@@ -182,37 +160,50 @@ const DefaultMaxKeys = 10000
 // ParseConfig decodes a JSON filter configuration. It rejects unknown
 // fields, wrong types and explicit zeros where zero is not a value; New
 // checks the rest.
-func ParseConfig(config gjson.Result) (Config, error) {
-	o := conf.New("", config)
+func ParseConfig(config gjson.Result) (Config, error) { return definition.Parse(config) }
+
+func decodeConfig(o *conf.Object) Config {
+	for _, old := range []string{"status", "body", "content_type"} {
+		o.Moved(old, "deny."+old)
+	}
 	cfg := Config{
 		Limit:            decodeLimit(o),
 		Scope:            Scope(o.String("scope", "")),
-		FailureMode:      FailureMode(o.String("failure_mode", "")),
-		Status:           int(o.Int("status", 0)),
-		Body:             o.String("body", ""),
-		ContentType:      o.String("content_type", ""),
+		FailureMode:      policy.DecodeFailureMode(o, policy.FailOpen),
+		StatusOnError:    policy.DecodeStatus(o, "status_on_error", 0),
+		Deny:             policy.DecodeDenyResponse(o.Object("deny")),
 		RateLimitHeaders: o.Bool("rate_limit_headers", false),
 		Domain:           o.String("domain", ""),
-	}
-	if cfg.Status == 0 && o.Has("status") {
-		o.Fail("status", "must be between 400 and 599, not 0")
 	}
 	if rules := o.Objects("rules"); rules != nil {
 		cfg.Rules = make([]Rule, len(rules))
 		for i, r := range rules {
 			m := r.Object("match")
-			cfg.Rules[i].Match = decodeMatch(m)
-			r.Check(m.Err())
-			l := r.Object("limit")
+			oldMatch(m)
+			cfg.Rules[i].Match = match.Decode(m)
 			if !r.Has("limit") {
 				r.Fail("limit", "is required")
 			}
-			cfg.Rules[i].Limit = decodeLimit(l)
-			r.Check(l.Err())
-			o.Check(r.Err())
+			cfg.Rules[i].Limit = decodeLimit(r.Object("limit"))
 		}
 	}
-	return cfg, o.Err()
+	return cfg
+}
+
+// oldMatch reports the forms a rule's match object had before it was the
+// match package's: "path" and "path_prefix" strings. (The match package
+// itself refuses the old "present": false.)
+func oldMatch(m *conf.Object) {
+	const hint = `is now a path match object: "path": {"exact": ...} or {"prefix": ...}`
+	if m.Value("path").Type == gjson.String {
+		m.Fail("path", hint)
+	}
+	// Looked up only if given: a key looked up in vain is listed among the
+	// known fields.
+	if m.Raw().Get("path_prefix").Exists() {
+		m.Value("path_prefix")
+		m.Fail("path_prefix", hint)
+	}
 }
 
 func decodeLimit(o *conf.Object) Limit {
@@ -226,20 +217,6 @@ func decodeLimit(o *conf.Object) Limit {
 		MissingKey:      MissingKey(o.String("missing_key", "")),
 		MaxKeys:         int(positive(o, "max_keys")),
 	}
-}
-
-func decodeMatch(o *conf.Object) Match {
-	m := Match{Methods: o.Strings("methods"), Path: o.String("path", ""), PathPrefix: o.String("path_prefix", "")}
-	for _, h := range o.Objects("headers") {
-		hm := HeaderMatch{Name: h.RequiredString("name"), Equals: h.String("equals", "")}
-		hm.Absent = !h.Bool("present", true)
-		if h.Has("equals") && hm.Equals == "" {
-			h.Fail("equals", `must not be empty; use "present": true to require the header with any value`)
-		}
-		m.Headers = append(m.Headers, hm)
-		o.Check(h.Err())
-	}
-	return m
 }
 
 // positive reads a count whose zero value means "the default": absent is

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/wasmpolicy/policy"
+	"github.com/wasmpolicy/policy/match"
 	"github.com/wasmpolicy/policy/ratelimit"
 )
 
@@ -14,7 +15,7 @@ func ExampleFilter() {
 	policy.Serve(policy.Static(ratelimit.Filter(ratelimit.Config{
 		Limit: ratelimit.Limit{RequestsPerUnit: 100, Unit: ratelimit.Minute, Key: []string{"header:x-api-key"}},
 		Rules: []ratelimit.Rule{{
-			Match: ratelimit.Match{Methods: []string{"POST"}, Path: "/login"},
+			Match: match.Match{Methods: []string{"POST"}, Path: match.Path{Exact: "/login"}},
 			Limit: ratelimit.Limit{TokensPerFill: 5, FillInterval: time.Minute, Key: []string{"source_ip"}},
 		}},
 		RateLimitHeaders: true,

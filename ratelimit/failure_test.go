@@ -25,6 +25,7 @@ func TestSharedDataFailure(t *testing.T) {
 	wasmtest.Both(t, failImage, failNative, func(t *testing.T, r wasmtest.Runner) {
 		t.Run("fails open by default", func(t *testing.T) { failsOpenByDefault(t, r) })
 		t.Run("fails closed", func(t *testing.T) { failsClosed(t, r) })
+		t.Run("status_on_error", func(t *testing.T) { statusOnError(t, r) })
 		t.Run("endless contention is a failure", func(t *testing.T) { endlessContention(t, r) })
 	})
 }
@@ -72,6 +73,28 @@ func failsClosed(t *testing.T, r wasmtest.Runner) {
 	}
 	if !wasmtest.AnyContains(wasmtest.Logs(host), "rate limit state unavailable; failing closed (default)") {
 		t.Fatalf("the denial's reason was not logged: %q", wasmtest.Logs(host))
+	}
+}
+
+func statusOnError(t *testing.T, r wasmtest.Runner) {
+	// Failing closed, the reply has status_on_error, or else the deny
+	// status: a limited request and a failure can be told apart only if
+	// they are configured apart.
+	for _, c := range []struct {
+		config string
+		status uint32
+	}{
+		{`{"requests_per_unit": 5, "failure_mode": "closed", "status_on_error": 503}`, 503},
+		{`{"requests_per_unit": 5, "failure_mode": "closed", "status_on_error": 503, "deny": {"status": 403}}`, 503},
+		{`{"requests_per_unit": 5, "failure_mode": "closed", "deny": {"status": 403}}`, 403},
+		{`{"requests_per_unit": 5, "status_on_error": 503}`, 200}, // failing open
+	} {
+		host, reset := wasmtest.Start(t, r.VM, pluginConfig(c.config, ""))
+		res := send(t, host, r.Wasm, at(0))
+		reset()
+		if res.status != c.status {
+			t.Errorf("%s: status %d, want %d", c.config, res.status, c.status)
+		}
 	}
 }
 

@@ -6,7 +6,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
-	"github.com/wasmpolicy/policy/internal/conf"
+	"github.com/wasmpolicy/policy/conf"
 )
 
 // FuzzParseConfig feeds arbitrary JSON to the decoder and the validator.
@@ -30,8 +30,8 @@ func FuzzParseConfig(f *testing.F) {
 			requirePathError(t, err)
 			return
 		}
-		if c.status < 400 || c.status > 599 || len(c.rules) == 0 {
-			t.Fatalf("%s: accepted status %d with %d rules", doc, c.status, len(c.rules))
+		if c.deny.Status < 300 || c.deny.Status > 599 || c.onError < 300 || c.onError > 599 || len(c.rules) == 0 {
+			t.Fatalf("%s: accepted status %d (%d on error) with %d rules", doc, c.deny.Status, c.onError, len(c.rules))
 		}
 		for _, r := range c.rules {
 			rt := r.tbl.rate
@@ -48,12 +48,27 @@ func FuzzParseConfig(f *testing.F) {
 			if granted != min(rt.burst, 101) {
 				t.Fatalf("%s: rule %s granted %d at one instant, burst %d", doc, r.name, granted, rt.burst)
 			}
-			body := c.denial(r, quota{known: true, retryAfter: 1500 * ms}).Body
-			if c.body == nil && (!gjson.ValidBytes(body) || gjson.GetBytes(body, "retry_after").Int() != 2) {
-				t.Fatalf("%s: denial body %s", doc, body)
+			resp := c.denial(r, quota{known: true, retryAfter: 1500 * ms})
+			if c.deny.Body == nil && (!gjson.ValidBytes(resp.Body) || gjson.GetBytes(resp.Body, "retry_after").Int() != 2) {
+				t.Fatalf("%s: denial body %s", doc, resp.Body)
+			}
+			if n := countHeader(resp.Headers, "content-type"); n != 1 {
+				t.Fatalf("%s: denial has %d content-types: %q", doc, n, resp.Headers)
+			}
+			if n := countHeader(resp.Headers, "retry-after"); n != 1 {
+				t.Fatalf("%s: denial has %d retry-afters: %q", doc, n, resp.Headers)
 			}
 		}
 	})
+}
+
+func countHeader(headers [][2]string, name string) (n int) {
+	for _, h := range headers {
+		if h[0] == name {
+			n++
+		}
+	}
+	return n
 }
 
 func requirePathError(t *testing.T, err error) {

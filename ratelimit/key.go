@@ -6,7 +6,9 @@ import (
 	"strings"
 
 	"github.com/wasmpolicy/policy"
-	"github.com/wasmpolicy/policy/internal/conf"
+	"github.com/wasmpolicy/policy/conf"
+	"github.com/wasmpolicy/policy/internal/ascii"
+	"github.com/wasmpolicy/policy/match"
 )
 
 // keyPart is one compiled part of a Limit's Key.
@@ -100,20 +102,21 @@ func (p keyPart) value(x *policy.Exchange) (string, bool) {
 		ip := x.SourceIP()
 		return ip, ip != ""
 	case partPath:
-		return pathOnly(x.Path()), true
+		return normalPath(x), true
 	case partSegments:
-		return segments(pathOnly(x.Path()), p.segments), true
+		return segments(normalPath(x), p.segments), true
 	}
 	route := x.RouteName()
 	return route, route != ""
 }
 
-// pathOnly is path without its query.
-func pathOnly(path string) string {
-	if i := strings.IndexByte(path, '?'); i >= 0 {
-		return path[:i]
-	}
-	return path
+// normalPath is the request path in normal form and lower case, so that
+// its spellings share a bucket (a case-insensitive backend serves /Login as
+// /login); every path that cannot be read safely shares the bucket of ""
+// (which no normal path is).
+func normalPath(x *policy.Exchange) string {
+	p, _ := match.NormalizePath(x.Path())
+	return ascii.Lower(p)
 }
 
 // segments is path's first n segments: "/a/b" for "/a/b/c" and n = 2.

@@ -16,47 +16,47 @@
 //
 // In Go: policy.Static(ratelimit.Filter(ratelimit.Config{Limit: ratelimit.Limit{RequestsPerUnit: 2}})).
 //
+// Rules select requests with the match object every filter shares (see the
+// match package):
+//
+//	"rules": [{"match": {"path": {"prefix": "/login"}}, "limit": {"requests_per_unit": 5, "unit": "minute"}}]
+//
+// A request that some backend could read as matching a rule counts against
+// it: "/LOGIN", "//login" and "/x/..;/login" count against the limit on
+// "/login", and, as other backends read them as other paths, against the
+// later rules and the default limit too. The path parts of a key ("path",
+// "path_segments:n") are the path in normal form, so "/login", "//login"
+// and "/login;x" share one bucket.
+//
 // A denied request gets 429 with retry-after (whole seconds, rounded up)
-// and a small JSON body. The chain counts the filter's decisions
-// (filter_decisions_total with decision allowed, denied or shadow_denied);
-// the filter adds ratelimit_shared_data_errors_total,
-// ratelimit_cas_conflicts_total and ratelimit_overflow_total.
+// and a small JSON body, or the reply configured as "deny":
+//
+//	"deny": {"status": 503, "body": "slow down\n", "headers": {"cache-control": "no-store"}}
+//
+// The chain counts the filter's decisions (filter_decisions_total with
+// decision allowed, denied or shadow_denied); the filter adds
+// ratelimit_shared_data_errors_total, ratelimit_cas_conflicts_total and
+// ratelimit_overflow_total.
 package ratelimit
 
 import (
 	"time"
 
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
-	"github.com/tidwall/gjson"
 
 	"github.com/wasmpolicy/policy"
-	"github.com/wasmpolicy/policy/internal/stats"
+	"github.com/wasmpolicy/policy/match"
+	"github.com/wasmpolicy/policy/stats"
 )
 
+var definition = policy.Define("ratelimit", decodeConfig, New)
+
 // Kind builds the filter from its JSON configuration (see ParseConfig).
-var Kind = policy.Kind{Name: "ratelimit", Build: func(config gjson.Result, env *policy.Env) (policy.Filter, error) {
-	cfg, err := ParseConfig(config)
-	if err != nil {
-		return nil, err
-	}
-	return build(cfg, env)
-}}
+var Kind = definition.Kind()
 
 // Filter returns cfg as a filter of a chain built in Go. Set the spec's ID
 // and Mode to name it or to run it in shadow mode.
-func Filter(cfg Config) policy.Spec {
-	return policy.Spec{Kind: Kind.Name, Build: func(env *policy.Env) (policy.Filter, error) { return build(cfg, env) }}
-}
-
-// build is New as a policy.Filter, which is nil (not a nil *Limiter) on
-// error.
-func build(cfg Config, env *policy.Env) (policy.Filter, error) {
-	l, err := New(cfg, env)
-	if err != nil {
-		return nil, err
-	}
-	return l, nil
-}
+func Filter(cfg Config) policy.Spec { return definition.Spec(cfg) }
 
 // Limiter is the rate-limit filter. Build it with New (or through Kind or
 // Filter). A Limiter serves the requests of one worker VM; the state it
@@ -70,8 +70,10 @@ type Limiter struct {
 	errs, conflicts, overflow *stats.Counter
 	errLog                    errorLog
 
-	key []byte // the current request's key; requests run one at a time in a VM
-	rec []byte // the record being written, likewise
+	// The current request: requests run one at a time in a VM.
+	req match.Request
+	key []byte // its key
+	rec []byte // the record being written
 }
 
 // New validates cfg and builds the filter; env is the one the chain passes
@@ -100,24 +102,28 @@ func New(cfg Config, env *policy.Env) (*Limiter, error) {
 }
 
 // OnRequestHeaders takes a token from the request's bucket, or denies it.
+// A request that possibly matches a rule without certainly matching it (a
+// path that backends read differently) takes a token from that rule's
+// bucket and goes on to the next rule, until one certainly matches: it
+// counts against every limit any reading of it meets.
 func (l *Limiter) OnRequestHeaders(x *policy.Exchange) policy.Result {
-	r := l.c.match(x)
-	if r == nil {
-		return policy.Continue()
-	}
-	name := r.tbl.single
-	l.key = l.key[:0]
-	if r.parts != nil {
-		var ok bool
-		if l.key, ok = appendKey(l.key, r.parts, x); ok {
-			name = "" // the key's own bucket
-		} else if r.allowMissing {
-			return policy.Continue()
-		} else {
-			name = r.tbl.fallback
+	l.req.Reset(x)
+	var q quota
+	var limiting *rule // the rule whose quota q is
+	for _, r := range l.c.rules {
+		if !r.when.Possibly(&l.req) {
+			continue
+		}
+		if rq, limited := l.take(r, x); limited && (limiting == nil || rq.tighter(q)) {
+			q, limiting = rq, r
+		}
+		if r.when.Certainly(&l.req) {
+			break
 		}
 	}
-	q := l.check(r, name, l.key, x.StartTime().UnixNano())
+	if limiting == nil {
+		return policy.Continue()
+	}
 	if l.c.headers && q.known {
 		kept := q // only this copy escapes, so requests without headers do not allocate
 		x.SetScratch(&kept)
@@ -125,7 +131,26 @@ func (l *Limiter) OnRequestHeaders(x *policy.Exchange) policy.Result {
 	if q.allowed {
 		return policy.Continue()
 	}
-	return policy.Deny(l.c.denial(r, q))
+	return policy.Deny(l.c.denial(limiting, q))
+}
+
+// take takes a token for the request from r's bucket; limited is false if
+// r lets the request through without a bucket (its key is missing and
+// missing_key is "allow").
+func (l *Limiter) take(r *rule, x *policy.Exchange) (q quota, limited bool) {
+	name := r.tbl.single
+	l.key = l.key[:0]
+	if r.parts != nil {
+		var ok bool
+		if l.key, ok = appendKey(l.key, r.parts, x); ok {
+			name = "" // the key's own bucket
+		} else if r.allowMissing {
+			return quota{}, false
+		} else {
+			name = r.tbl.fallback
+		}
+	}
+	return l.check(r, name, l.key, x.StartTime().UnixNano()), true
 }
 
 // OnResponseHeaders adds the x-ratelimit-* headers to a response the
@@ -140,6 +165,15 @@ func (l *Limiter) OnResponseHeaders(x *policy.Exchange) policy.Result {
 		x.SetResponseHeader(h[0], h[1])
 	}
 	return policy.Continue()
+}
+
+// tighter reports whether q is a tighter limit than p: a denial, or fewer
+// tokens left.
+func (q quota) tighter(p quota) bool {
+	if q.allowed != p.allowed {
+		return !q.allowed
+	}
+	return q.remaining < p.remaining
 }
 
 // quota is a decision as the response reports it.

@@ -53,11 +53,46 @@ var limitCases = []limitCase{
 		{request: at(1000 * ms), status: 200},
 	}, decisions: map[string]uint64{"allowed": 3, "denied": 2}, log: "rate limit exceeded: 2 per second (default)"},
 
-	{name: "the tutorial code's 403 and body", config: `{"requests_per_unit": 2, "status": 403, "body": "rate limited, wait and retry."}`,
+	{name: "the tutorial code's 403 and body", config: `{"requests_per_unit": 2, "deny": {"status": 403, "body": "rate limited, wait and retry."}}`,
 		steps: []step{
 			{request: at(0), status: 200}, {request: at(0), status: 200},
 			{request: at(0), status: 403, retryAfter: "1", body: "rate limited, wait and retry.",
 				headers: [][2]string{{"content-type", "text/plain; charset=utf-8"}}},
+		}},
+
+	{name: "a configured reply keeps the default body", config: `{"requests_per_unit": 1, "rate_limit_headers": true,
+			"deny": {"status": 503, "headers": {"Cache-Control": "no-store", "x-limited": "yes"}}}`,
+		steps: []step{
+			{request: at(0), status: 200, absent: []string{"cache-control", "x-limited"}},
+			{request: at(0), status: 503, retryAfter: "1",
+				headers: [][2]string{{"content-type", "application/json"}, {"cache-control", "no-store"}, {"x-limited", "yes"},
+					{"x-ratelimit-limit", "1"}, {"x-ratelimit-remaining", "0"}},
+				body: `{"error":"rate limit exceeded","limit":"1 per second","retry_after":1}`},
+		}},
+
+	{name: "content_type of the default body", config: `{"requests_per_unit": 1, "deny": {"content_type": "application/problem+json"}}`,
+		steps: []step{
+			{request: at(0), status: 200},
+			{request: at(0), status: 429, headers: [][2]string{{"content-type", "application/problem+json"}},
+				body: `{"error":"rate limit exceeded","limit":"1 per second","retry_after":1}`},
+		}},
+
+	{name: "a configured body with its content_type", config: `{"requests_per_unit": 1, "deny": {"body": "<p>slow down</p>", "content_type": "text/html"}}`,
+		steps: []step{
+			{request: at(0), status: 200},
+			{request: at(0), status: 429, retryAfter: "1", headers: [][2]string{{"content-type", "text/html"}}, body: "<p>slow down</p>"},
+		}},
+
+	{name: "a content-type header for the default body", config: `{"requests_per_unit": 1, "deny": {"headers": {"Content-Type": "text/json"}}}`,
+		steps: []step{
+			{request: at(0), status: 200},
+			{request: at(0), status: 429, headers: [][2]string{{"content-type", "text/json"}}},
+		}},
+
+	{name: "a configured body with a content-type header", config: `{"requests_per_unit": 1, "deny": {"body": "a,b\n", "headers": {"Content-Type": "text/csv"}}}`,
+		steps: []step{
+			{request: at(0), status: 200},
+			{request: at(0), status: 429, headers: [][2]string{{"content-type", "text/csv"}}, body: "a,b\n"},
 		}},
 
 	{name: "retry-after is whole seconds rounded up", config: `{"tokens_per_fill": 1, "fill_interval": "2500ms"}`,
@@ -119,13 +154,45 @@ var limitCases = []limitCase{
 			{request: request{path: "/b"}, status: 200},
 		}},
 
+	// Every spelling of a path is one key: a client cannot get fresh
+	// buckets by writing the path differently.
+	{name: "path in normal form", config: `{"requests_per_unit": 1, "key": ["path"]}`,
+		steps: []step{
+			{request: request{path: "/a/b"}, status: 200},
+			{request: request{path: "/a//b"}, status: 429},
+			{request: request{path: "//a/b"}, status: 429},
+			{request: request{path: "/a/./b"}, status: 429},
+			{request: request{path: "/a;x/b"}, status: 429},
+			{request: request{path: "/a/b;x"}, status: 429},
+			{request: request{path: "/a/b?x"}, status: 429},
+			{request: request{path: "/a/c/../b"}, status: 429},
+			{request: request{path: "/c/..;/a/b"}, status: 429},
+			{request: request{path: "/%61/%62"}, status: 429},
+			{request: request{path: "/a%2Fb"}, status: 429},
+			{request: request{path: `/a\b`}, status: 429},
+			{request: request{path: "/a/b/"}, status: 200}, // another path
+			{request: request{path: "/a/c"}, status: 200},
+			// Paths that cannot be read share one bucket of their own.
+			{request: request{path: "/a%00"}, status: 200},
+			{request: request{path: "/a#b"}, status: 429},
+			{request: request{path: "/a/b%zz"}, status: 429},
+			{request: request{path: "a/b"}, status: 429},
+			{request: request{path: "/a/b\x01"}, status: 429},
+			{request: request{path: "/a/b", at: time.Second}, status: 200},
+		}},
+
 	{name: "path prefix of two segments", config: `{"requests_per_unit": 1, "key": ["path_segments:2"]}`,
 		steps: []step{
 			{request: request{path: "/api/users/1"}, status: 200},
 			{request: request{path: "/api/users/2?page=3"}, status: 429},
 			{request: request{path: "/api/users"}, status: 429},
+			{request: request{path: "/api//users/3"}, status: 429},
+			{request: request{path: "/api;v=1/users"}, status: 429},
+			{request: request{path: "/api/orders/../users"}, status: 429},
 			{request: request{path: "/api/orders/1"}, status: 200},
 			{request: request{path: "/api"}, status: 200},
+			{request: request{path: "/api/%00"}, status: 200}, // unreadable: the bucket of ""
+			{request: request{path: "/%00/users"}, status: 429},
 		}},
 
 	{name: "route name, with a fallback for requests without one", config: `{"requests_per_unit": 1, "key": ["route"]}`,
@@ -147,9 +214,9 @@ var limitCases = []limitCase{
 		}},
 
 	{name: "rules: first match wins, unmatched requests unlimited", config: `{"rules": [
-			{"match": {"methods": ["post"], "path": "/login"}, "limit": {"requests_per_unit": 1, "unit": "minute", "key": ["source_ip"]}},
-			{"match": {"path_prefix": "/api/", "headers": [{"name": "X-Tier", "equals": "free"}]}, "limit": {"requests_per_unit": 1}},
-			{"match": {"path_prefix": "/api/", "headers": [{"name": "x-tier", "present": false}]}, "limit": {"requests_per_unit": 2}}]}`,
+			{"match": {"methods": ["post"], "path": {"exact": "/login"}}, "limit": {"requests_per_unit": 1, "unit": "minute", "key": ["source_ip"]}},
+			{"match": {"path": {"prefix": "/api/"}, "headers": [{"name": "X-Tier", "equals": "free"}]}, "limit": {"requests_per_unit": 1}},
+			{"match": {"path": {"prefix": "/api/"}, "headers": [{"name": "x-tier", "absent": true}]}, "limit": {"requests_per_unit": 2}}]}`,
 		steps: []step{
 			{request: request{method: "POST", path: "/login", source: "1.1.1.1:1"}, status: 200},
 			{request: request{at: 30 * time.Second, method: "POST", path: "/login?next=/", source: "1.1.1.1:2"}, status: 429, retryAfter: "30",
@@ -167,11 +234,45 @@ var limitCases = []limitCase{
 			{request: request{at: 31 * time.Second, path: "/apis/x"}, status: 200},
 		}, log: "rate limit exceeded: 1 per minute (rules[0])"},
 
-	{name: "default limit behind the rules", config: `{"requests_per_unit": 1, "rules": [{"match": {"path": "/healthz"}, "limit": {"requests_per_unit": 100}}]}`,
+	{name: "default limit behind the rules", config: `{"requests_per_unit": 1, "rules": [{"match": {"path": {"exact": "/healthz"}}, "limit": {"requests_per_unit": 100}}]}`,
 		steps: []step{
 			{request: request{path: "/healthz"}, status: 200}, {request: request{path: "/healthz"}, status: 200},
 			{request: request{path: "/"}, status: 200}, {request: request{path: "/"}, status: 429},
 			{request: request{path: "/healthz"}, status: 200},
+		}},
+
+	{name: "every spelling of /login counts against its limit", config: loginLimit, steps: loginSpellingSteps()},
+
+	{name: "a doubtful path counts against the default limit too", config: loginLimit, steps: concat(
+		[]step{{request: request{path: "/login"}, status: 200}},
+		// Certainly /login: the default's bucket is not touched.
+		repeat(100, step{request: request{path: "/login"}, status: 429}),
+		[]step{{request: request{path: "/other"}, status: 200}},
+		// /login to some backends, //login to others: both buckets.
+		repeat(99, step{request: request{path: "//login"}, status: 429,
+			body: `{"error":"rate limit exceeded","limit":"1 per minute","retry_after":60}`}),
+		[]step{{request: request{path: "/other"}, status: 429, retryAfter: "1",
+			body: `{"error":"rate limit exceeded","limit":"100 per second","retry_after":1}`}},
+	), log: "rate limit exceeded: 100 per second (default)"},
+
+	{name: "a generous rule does not lift the strict default off other paths", config: `{"requests_per_unit": 1, "unit": "minute",
+			"rules": [{"match": {"path": {"prefix": "/bulk/"}}, "limit": {"requests_per_unit": 100}}]}`,
+		steps: []step{
+			{request: request{path: "/bulk/a"}, status: 200},
+			{request: request{path: "/bulk/b"}, status: 200},
+			// /bulk/..;/login is /login to a backend that strips ";"
+			// parameters: it takes the default's one token.
+			{request: request{path: "/bulk/..;/login"}, status: 200},
+			{request: request{path: "/bulk/..;/login"}, status: 429, retryAfter: "60",
+				body: `{"error":"rate limit exceeded","limit":"1 per minute","retry_after":60}`},
+			{request: request{path: "/login"}, status: 429},
+			{request: request{path: "/bulk/%2e%2e/login"}, status: 429},
+			{request: request{path: "/bulk/..%2Flogin"}, status: 429},
+			{request: request{path: `/bulk\..\login`}, status: 429},
+			{request: request{path: "/bulk/%00/../../login"}, status: 429},
+			{request: request{path: "/BULK/a"}, status: 429},
+			{request: request{path: "/bulk/c"}, status: 200},
+			{request: request{path: "/bulk/..;/login", at: time.Minute}, status: 200},
 		}},
 
 	{name: "shadow mode lets denied requests through and counts them", config: `{"requests_per_unit": 2, "rate_limit_headers": true}`, mode: "shadow",
@@ -194,6 +295,54 @@ var limitCases = []limitCase{
 			{request: at(0), status: 200}, {request: at(0), status: 200}, {request: at(0), status: 429},
 			{request: at(time.Second), status: 200},
 		}, records: map[string]bool{"ratelimit/ratelimit/default/all": false}},
+}
+
+// loginLimit limits /login to 1 request a minute, and every other request
+// to 100 a second.
+const loginLimit = `{"requests_per_unit": 100,
+	"rules": [{"match": {"path": {"prefix": "/login"}}, "limit": {"requests_per_unit": 1, "unit": "minute"}}]}`
+
+// loginSpellings are paths some backend reads as /login, or that cannot be
+// read safely.
+var loginSpellings = []string{"/LOGIN", "//login", "/login;x", "/x/../login", "/Login?next=/",
+	"/%6Cogin", "/x/..;/login", `/x\..\login`, "/x%2F..%2Flogin", "/login%00", "login"}
+
+// loginSpellingSteps drains the /login bucket with /login, finds each
+// spelling denied, then, a minute apart, lets each spelling take the
+// refilled token and finds /login denied.
+func loginSpellingSteps() []step {
+	steps := []step{{request: request{path: "/login"}, status: 200}, {request: request{path: "/login"}, status: 429}}
+	for _, p := range loginSpellings {
+		steps = append(steps, step{request: request{path: p}, status: 429})
+	}
+	// Paths that are not /login however they are read.
+	for _, p := range []string{"/log/in", "/api/login", "/logi", "/x/%2E%2E/x/login", "/login/../x"} {
+		steps = append(steps, step{request: request{path: p}, status: 200})
+	}
+	for i, p := range loginSpellings {
+		at := time.Duration(i+1) * time.Minute
+		steps = append(steps,
+			step{request: request{at: at, path: p}, status: 200},
+			step{request: request{at: at, path: "/login"}, status: 429},
+			step{request: request{at: at, path: p}, status: 429})
+	}
+	return steps
+}
+
+func repeat(n int, s step) []step {
+	out := make([]step, n)
+	for i := range out {
+		out[i] = s
+	}
+	return out
+}
+
+func concat(parts ...[]step) []step {
+	var out []step
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
 }
 
 func TestRequests(t *testing.T) {

@@ -2,7 +2,6 @@ package ratelimit
 
 import (
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/tidwall/sjson"
@@ -10,60 +9,26 @@ import (
 	"github.com/wasmpolicy/policy"
 )
 
-// match returns the first rule that matches the request, nil if none.
-func (c *compiled) match(x *policy.Exchange) *rule {
-	for _, r := range c.rules {
-		if r.matches(x) {
-			return r
-		}
-	}
-	return nil
-}
-
-func (r *rule) matches(x *policy.Exchange) bool {
-	if len(r.methods) > 0 {
-		method, found := x.Method(), false
-		for _, m := range r.methods {
-			found = found || m == method
-		}
-		if !found {
-			return false
-		}
-	}
-	if r.path != "" && pathOnly(x.Path()) != r.path {
-		return false
-	}
-	if r.prefix != "" && !strings.HasPrefix(pathOnly(x.Path()), r.prefix) {
-		return false
-	}
-	for _, h := range r.headers {
-		v, present := x.RequestHeader(h.Name)
-		switch {
-		case h.Absent && present, !h.Absent && !present:
-			return false
-		case h.Equals != "" && v != h.Equals:
-			return false
-		}
-	}
-	return true
-}
-
 // denial is the local reply to a request r's bucket denied.
 func (c *compiled) denial(r *rule, q quota) policy.Response {
 	retry := seconds(q.retryAfter)
-	body := c.body
-	if body == nil {
-		body, _ = sjson.SetBytes(r.jsonBody, "retry_after", retry)
+	resp := c.deny
+	if resp.Body == nil {
+		resp.Body, _ = sjson.SetBytes(r.jsonBody, "retry_after", retry)
 	}
-	headers := [][2]string{{"retry-after", strconv.FormatInt(retry, 10)}, {"content-type", c.contentType}}
+	resp.Headers = append([][2]string{{"retry-after", strconv.FormatInt(retry, 10)}}, c.deny.Headers...)
 	if c.headers && q.known {
-		headers = append(headers, q.headers()...)
+		resp.Headers = append(resp.Headers, q.headers()...)
 	}
-	reason := "rate limit exceeded: " + r.describe + " (" + r.name + ")"
+	resp.Reason = "rate limit exceeded: " + r.describe + " (" + r.name + ")"
 	if !q.known {
-		reason = "rate limit state unavailable; failing closed (" + r.name + ")"
+		resp.Status = c.onError
+		if c.deny.Body == nil {
+			resp.Body = []byte(`{"error":"rate limit state unavailable"}`)
+		}
+		resp.Reason = "rate limit state unavailable; failing closed (" + r.name + ")"
 	}
-	return policy.Response{Status: c.status, Headers: headers, Body: body, Reason: reason}
+	return resp
 }
 
 // headers are the x-ratelimit-* headers for q.

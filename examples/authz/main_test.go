@@ -34,6 +34,10 @@ func TestReadmeExchange(t *testing.T) {
 		{"DELETE", "/admin/users/7", [][2]string{{"x-role", "admin"}}, 0},
 		{"GET", "/administrator", [][2]string{{"x-role", "admin"}}, 403},
 		{"GET", "/", nil, 403},
+		{"GET", "/status/..;/admin", nil, 403},
+		{"get", "/status/200", nil, 0},
+		{"GET", "/Admin", [][2]string{{"x-role", "admin"}}, 403},
+		{"GET", "/admin", [][2]string{{"x-role", "admin"}, {"x-role", "user"}}, 403},
 	}
 	native := func() types.VMContext { return policy.Configured(authz.Kind) }
 	wasmtest.Both(t, "authz", native, func(t *testing.T, r wasmtest.Runner) {

@@ -120,3 +120,41 @@ func lookup(headers [][2]string, name string) (string, bool) {
 	}
 	return "", false
 }
+
+// The authz rule denies /admin/** however the path is spelled: every
+// spelling below is one that some backend (or Envoy itself) resolves to
+// /admin/..., and each gets the authz denial; the paths that do not stand
+// for /admin reach the backend. A rate limit of 2 per second would deny
+// most of them, so each request gets a time of its own.
+func TestAdminDenyCoversEverySpelling(t *testing.T) {
+	config := wasmtest.ReadFile(t, "config.json")
+	denied := []string{
+		"/admin", "/admin/x", "//admin/x", "/admin;x/y", "/Admin/x", "/ADMIN/x", "/./admin/x",
+		"/public/../admin/x", "/public/..;/admin/x", "/%61dmin/x", "/%2e%2e/admin/x", "/admin%2Fx",
+		"/public%2F..%2Fadmin", `/admin\x`, "/public/..%5cadmin", "/admin/x?y=1", "/..%00",
+		"/public/%00/../admin", "/public#/../admin",
+	}
+	allowed := []string{"/public/x", "/administrator", "/public/admin", "/public/%2e%2e", "/x/admin"}
+	t0 := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	wasmtest.Both(t, "chain", func() types.VMContext { return Plugin() }, func(t *testing.T, r wasmtest.Runner) {
+		host, reset := wasmtest.Start(t, r.VM, config)
+		defer reset()
+		for i, p := range append(denied, allowed...) {
+			if err := host.SetProperty([]string{"request", "time"}, policy.EncodeTime(t0.Add(time.Duration(i)*time.Second))); err != nil {
+				t.Fatal(err)
+			}
+			got := send(t, host, [][2]string{{":authority", "httpbin.default"}, {":method", "GET"}, {":path", p}, {"allow", "true"}})
+			want := 200
+			if i < len(denied) {
+				want = 403
+			}
+			if got.status != want {
+				t.Errorf("GET %q: %d %q, want %d", p, got.status, got.body, want)
+			}
+		}
+		host.Tick()
+		if got, want := metricstest.Counter(t, host, "filter=.=authz;.;decision=.=denied;.;policy_filter_decisions_total"), uint64(len(denied)); got != want {
+			t.Errorf("authz denied %d requests, want %d", got, want)
+		}
+	})
+}

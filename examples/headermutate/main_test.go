@@ -48,3 +48,35 @@ func expect(t *testing.T, side string, headers [][2]string, name, want string) {
 	}
 	t.Errorf("%s header %s missing, want %q (headers: %q)", side, name, want, headers)
 }
+
+// The header-injection tutorials configure the filter with its own
+// configuration as the whole plugin configuration, no "filters" list: the
+// image takes it as headermutate's shorthand, a response header set. The
+// {"filters": [...]} form means the same.
+func TestTutorialShorthand(t *testing.T) {
+	native := func() types.VMContext { return policy.Configured(headermutate.Kind) }
+	cases := []struct{ config, name, value string }{
+		{`{"name": "hello", "value": "world"}`, "hello", "world"},
+		{`{"name": "你好", "value": "六翁"}`, "你好", "六翁"},
+		{`{"filters": [{"name": "headermutate", "config": {"name": "hello", "value": "world"}}]}`, "hello", "world"},
+	}
+	wasmtest.Both(t, "headermutate", native, func(t *testing.T, r wasmtest.Runner) {
+		for _, c := range cases {
+			host, reset := wasmtest.Start(t, r.VM, c.config)
+			id := host.InitializeHttpContext()
+			host.CallOnRequestHeaders(id, [][2]string{{":authority", "example.com"}, {":method", "GET"}, {":path", "/"}}, true)
+			if got := host.CallOnResponseHeaders(id, [][2]string{{":status", "200"}}, false); got != types.ActionContinue {
+				t.Fatalf("%s: response action = %v", c.config, got)
+			}
+			expect(t, "response", host.GetCurrentResponseHeaders(id), c.name, c.value)
+			host.CompleteHttpContext(id)
+			reset()
+		}
+		// A mistake in the shorthand names its field.
+		started, logs := wasmtest.TryStart(r.VM, `{"name": "hello"}`)
+		want := `policy: invalid plugin configuration: headermutate (the whole configuration, which has no "filters"): value: is required`
+		if started || len(logs) != 1 || logs[0] != want {
+			t.Errorf("started = %v, logs = %q; want %q", started, logs, want)
+		}
+	})
+}

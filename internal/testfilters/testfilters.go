@@ -5,10 +5,8 @@ package testfilters
 import (
 	"time"
 
-	"github.com/tidwall/gjson"
-
 	"github.com/wasmpolicy/policy"
-	"github.com/wasmpolicy/policy/internal/conf"
+	"github.com/wasmpolicy/policy/conf"
 )
 
 // Step records its id in the x-trace request header (request phases) or
@@ -31,8 +29,7 @@ type Step struct {
 }
 
 // Kind builds Steps from JSON.
-var Kind = policy.Kind{Name: "step", Build: func(config gjson.Result, env *policy.Env) (policy.Filter, error) {
-	o := conf.New("", config)
+var Kind = policy.Kind{Name: "step", Build: func(o *conf.Object, env *policy.Env) (policy.Filter, error) {
 	s := &Step{
 		id:       env.ID,
 		phase:    o.String("phase", "request_headers"),

@@ -19,7 +19,7 @@ import (
 const seedConfig = `{"filters":[
 	{"name":"headermutate","config":{"response":{"set":{"who-am-i":"wasm-extension","injected-by":"istio-api!"}}}},
 	{"name":"headerauth","config":{"header":"allow","values":["true"]}},
-	{"name":"ratelimit","config":{"requests_per_unit":2,"unit":"second","status":429,"body":"rate limited, wait and retry."}}
+	{"name":"ratelimit","config":{"requests_per_unit":2,"unit":"second","deny":{"status":429,"body":"rate limited, wait and retry."}}}
 ]}`
 
 func TestRunnerThroughChain(t *testing.T) {

@@ -5,6 +5,7 @@ package chain
 import (
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/authz"
+	"github.com/wasmpolicy/policy/match"
 )
 
 // Plugin returns a fresh plugin whose chain is, in order:
@@ -30,13 +31,13 @@ func Plugin() *policy.Plugin {
 
 	typed := authz.Filter(authz.Config{
 		Rules: []authz.Rule{
-			{Name: "internal-from-mesh", Action: authz.ActionAllow, Match: authz.Match{
-				Path: authz.PathMatch{Prefix: "/internal/"}, SourceIPs: []string{"10.0.0.0/8"}}},
-			{Name: "internal", Action: authz.ActionDeny, Match: authz.Match{
-				Path: authz.PathMatch{Prefix: "/internal/"}}},
+			{Name: "internal-from-mesh", Action: authz.ActionAllow, Match: match.Match{
+				Path: match.Path{Prefix: "/internal/"}, SourceIPs: []string{"10.0.0.0/8"}}},
+			{Name: "internal", Action: authz.ActionDeny, Match: match.Match{
+				Path: match.Path{Prefix: "/internal/"}}},
 		},
-		Default:      authz.ActionAllow,
-		DenyResponse: authz.DenyResponse{Status: 404, Body: "not found\n"},
+		Default: authz.ActionAllow,
+		Deny:    policy.DenyResponse{Status: 404, Body: "not found\n"},
 	})
 	typed.ID = "typed"
 

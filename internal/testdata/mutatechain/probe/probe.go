@@ -7,10 +7,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/tidwall/gjson"
-
 	"github.com/wasmpolicy/policy"
-	"github.com/wasmpolicy/policy/internal/conf"
+	"github.com/wasmpolicy/policy/conf"
 )
 
 // Probe writes the values of its header into the header x-probe-<id>, on
@@ -19,15 +17,17 @@ import (
 //
 //	{"header": "x-a"}
 //
-// A probe placed before the filter under test also makes the Exchange load
-// its header cache, so that the filter's additions are recorded as entries.
+// A probe that runs before the filter under test also makes the Exchange
+// load its header cache, so that the filter's additions are recorded as
+// entries. Response phases run in reverse chain order, so a chain
+// probe, filter, probe has a probe on each side of the filter in both
+// directions.
 type Probe struct {
 	header, out string
 }
 
 // Kind builds probes from JSON.
-var Kind = policy.Kind{Name: "probe", Build: func(config gjson.Result, env *policy.Env) (policy.Filter, error) {
-	o := conf.New("", config)
+var Kind = policy.Kind{Name: "probe", Build: func(o *conf.Object, env *policy.Env) (policy.Filter, error) {
 	p := &Probe{header: o.RequiredString("header"), out: "x-probe-" + env.ID}
 	if err := o.Err(); err != nil {
 		return nil, err

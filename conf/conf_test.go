@@ -2,6 +2,7 @@ package conf
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -93,5 +94,64 @@ func TestWithin(t *testing.T) {
 	}
 	if Within("config", nil) != nil {
 		t.Error("Within(nil) is not nil")
+	}
+}
+
+func TestErrCoversNestedObjects(t *testing.T) {
+	o, err := Parse([]byte(`{"rules": [{"match": {"pth": "/x"}}], "deny": {"status": 403, "bdy": ""}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range o.Objects("rules") {
+		r.Object("match").String("path", "")
+	}
+	o.Object("deny").Int("status", 0)
+	// The nested decoders' Err is never called: the root's covers them.
+	if err := o.Err(); err == nil || err.Error() != "rules[0].match.pth: unknown field (known fields: path)" {
+		t.Errorf("Err = %v", err)
+	}
+}
+
+func TestDuplicateKeysAreRefused(t *testing.T) {
+	o, err := Parse([]byte(`{"requests_per_unit": 2, "requests_per_unit": -5}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Int("requests_per_unit", 0)
+	if err := o.Err(); err == nil || err.Error() != "requests_per_unit: is given twice" {
+		t.Errorf("Err = %v", err)
+	}
+}
+
+func TestLimits(t *testing.T) {
+	deep := []byte(strings.Repeat(`{"a":`, MaxDepth+1) + "1" + strings.Repeat("}", MaxDepth+1))
+	if _, err := Parse(deep); err == nil || !strings.Contains(err.Error(), "deeper than 64 levels") {
+		t.Errorf("Parse(too deep) = %v", err)
+	}
+	ok := []byte(strings.Repeat(`{"a":`, MaxDepth) + "1" + strings.Repeat("}", MaxDepth))
+	if _, err := Parse(ok); err != nil {
+		t.Errorf("Parse(%d deep) = %v", MaxDepth, err)
+	}
+	big := []byte(`{"a": "` + strings.Repeat("x", MaxSize) + `"}`)
+	if _, err := Parse(big); err == nil || !strings.Contains(err.Error(), "the limit is 524288 bytes") {
+		t.Errorf("Parse(too big) = %v", err)
+	}
+}
+
+func TestOneOfMovedValue(t *testing.T) {
+	o, _ := Parse([]byte(`{"mode": "maybe"}`))
+	if got := o.OneOf("mode", "open", "open", "closed"); got != "open" {
+		t.Errorf("OneOf = %q", got)
+	}
+	if err := o.Err(); err == nil || err.Error() != `mode: must be "open" or "closed", not "maybe"` {
+		t.Errorf("OneOf: Err = %v", err)
+	}
+	o, _ = Parse([]byte(`{"status": 429, "raw": [1, {"x": 2}]}`))
+	o.Moved("status", "deny.status")
+	if !o.Value("raw").IsArray() {
+		t.Error("Value lost the array")
+	}
+	if err := o.Err(); err == nil || err.Error() != "status: moved: write it as deny.status" {
+		t.Errorf("Moved: Err = %v", err)
 	}
 }

@@ -1,0 +1,163 @@
+// Package matchcases is the table of requests that every filter's tests
+// send through a rule with the same "match" object: a deny rule, an allow
+// rule, a bypass and a rate-limit rule must agree on it. It holds the
+// spellings attackers use to get around path, host, method and header
+// rules.
+package matchcases
+
+// Case is one request against one match object.
+type Case struct {
+	Name  string
+	Match string // the JSON "match" object
+	Req   Request
+	// Possibly is whether a restricting rule (deny, rate limit, remote
+	// check) applies to the request; Certainly whether a permitting rule
+	// (allow, bypass) does.
+	Possibly, Certainly bool
+}
+
+// Request is a request as the proxy delivers it.
+type Request struct {
+	Method    string // "GET" when empty
+	Path      string
+	Authority string // "example.com" when empty
+	Headers   [][2]string
+	Source    string // source.address; "192.0.2.9:5000" when empty
+}
+
+// Headers are the request's headers, pseudo-headers first.
+func (r Request) HeaderList() [][2]string {
+	method, authority := r.Method, r.Authority
+	if method == "" {
+		method = "GET"
+	}
+	if authority == "" {
+		authority = "example.com"
+	}
+	return append([][2]string{{":method", method}, {":path", r.Path}, {":authority", authority}, {":scheme", "http"}}, r.Headers...)
+}
+
+// SourceAddress is the request's source.address.
+func (r Request) SourceAddress() string {
+	if r.Source == "" {
+		return "192.0.2.9:5000"
+	}
+	return r.Source
+}
+
+const (
+	admin  = `{"path": {"glob": "/admin/**"}}`
+	status = `{"path": {"glob": "/status/*"}}`
+	public = `{"path": {"prefix": "/public/"}}`
+	health = `{"path": {"exact": "/healthz"}}`
+	hosts  = `{"hosts": ["blocked.example.com", "*.internal.example.com"]}`
+	del    = `{"methods": ["DELETE"]}`
+	role   = `{"headers": [{"name": "x-role", "equals": "admin"}]}`
+	nets   = `{"source_ips": ["10.0.0.0/8", "2001:db8::/32"]}`
+	both   = `{"methods": ["POST"], "path": {"prefix": "/api/"}}`
+)
+
+func path(m, p string, possibly, certainly bool) Case {
+	return Case{Name: p, Match: m, Req: Request{Path: p}, Possibly: possibly, Certainly: certainly}
+}
+
+// Cases is the table.
+var Cases = []Case{
+	// A deny rule on /admin/** and the spellings that backends resolve to it.
+	path(admin, "/admin", true, true),
+	path(admin, "/admin/x", true, true),
+	path(admin, "/admin/x?q=1", true, true),
+	path(admin, "/administrator", false, false),
+	path(admin, "/public/x", false, false),
+	path(admin, "//admin/x", true, false),
+	path(admin, "/admin;x/y", true, false),
+	path(admin, "/admin;/x", true, false),
+	path(admin, "/Admin/x", true, false),
+	path(admin, "/ADMIN", true, false),
+	path(admin, "/./admin/x", true, true),
+	path(admin, "/public/../admin/x", true, true),
+	path(admin, "/public/..;/admin/x", true, false),
+	path(admin, "/public//../../admin/x", true, true),
+	path(admin, "/%61dmin/x", true, true),
+	path(admin, "/%2e%2e/admin", true, true),
+	path(admin, "/public/%2E%2E/admin", true, true),
+	path(admin, "/admin%2Fx", true, false),
+	path(admin, "/public%2F..%2Fadmin", true, false),
+	path(admin, `/public\..\admin`, true, false),
+	path(admin, "/public/..%5cadmin", true, false),
+	path(admin, "/public/%3B/../admin", true, false),
+	path(admin, "/admin%3Bx/y", true, false),
+	// Paths that cannot be read safely: restricting rules apply, permitting
+	// rules do not.
+	path(admin, "/..%00", true, false),
+	path(admin, "/public/%00/../admin", true, false),
+	path(admin, "/public#/../admin", true, false),
+	path(admin, "/public/%zz", true, false),
+	path(admin, "admin/x", true, false),
+	path(admin, "*", true, false),
+	path(admin, "/public/\x01", true, false),
+	// A glob that must not match a dot segment.
+	path(status, "/status/418", true, true),
+	path(status, "/status/418/x", false, false),
+	path(status, "/status", false, false),
+	path(status, "/status/", false, false),
+	path(status, "/status/..", false, false),
+	path(status, "/status/..;", true, false),
+	path(status, "/status/..%2Fadmin", true, false),
+	path(status, "/status/%2e%2e%2fadmin", true, false),
+	path(status, "/status/..%5cadmin", true, false),
+	path(status, "/status/.%2e/admin", false, false),
+	path(status, "/Status/418", true, false),
+	// A prefix.
+	path(public, "/public/a", true, true),
+	path(public, "/public/..;/admin", true, false),
+	path(public, "/public/../admin", false, false),
+	path(public, "/public/./a", true, true),
+	path(public, "/publicity", false, false),
+	path(public, "/public/a;b", true, true),
+	path(public, "/public/%7Ea", true, true),
+	// An exact path.
+	path(health, "/healthz", true, true),
+	path(health, "/healthz?full=1", true, true),
+	path(health, "/healthz/", false, false),
+	path(health, "/healthz;x", true, false),
+	path(health, "/HEALTHZ", true, false),
+	path(health, "//healthz", true, false),
+	// Hosts.
+	{Name: "host", Match: hosts, Req: Request{Path: "/", Authority: "blocked.example.com"}, Possibly: true, Certainly: true},
+	{Name: "host trailing dot", Match: hosts, Req: Request{Path: "/", Authority: "blocked.example.com."}, Possibly: true, Certainly: true},
+	{Name: "host case", Match: hosts, Req: Request{Path: "/", Authority: "Blocked.Example.COM"}, Possibly: true, Certainly: true},
+	{Name: "host port", Match: hosts, Req: Request{Path: "/", Authority: "blocked.example.com:8443"}, Possibly: true, Certainly: true},
+	{Name: "host two ports", Match: hosts, Req: Request{Path: "/", Authority: "blocked.example.com:80:80"}, Possibly: true, Certainly: false},
+	{Name: "host empty port", Match: hosts, Req: Request{Path: "/", Authority: "blocked.example.com:"}, Possibly: true, Certainly: false},
+	{Name: "host userinfo", Match: hosts, Req: Request{Path: "/", Authority: "x@blocked.example.com"}, Possibly: true, Certainly: false},
+	{Name: "host two dots", Match: hosts, Req: Request{Path: "/", Authority: "blocked.example.com.."}, Possibly: true, Certainly: false},
+	{Name: "host other", Match: hosts, Req: Request{Path: "/", Authority: "example.com"}, Possibly: false, Certainly: false},
+	{Name: "host suffix", Match: hosts, Req: Request{Path: "/", Authority: "a.b.internal.example.com"}, Possibly: true, Certainly: true},
+	{Name: "host suffix bare", Match: hosts, Req: Request{Path: "/", Authority: "internal.example.com"}, Possibly: false, Certainly: false},
+	{Name: "host lookalike", Match: hosts, Req: Request{Path: "/", Authority: "notblocked.example.com"}, Possibly: false, Certainly: false},
+	// Methods.
+	{Name: "DELETE", Match: del, Req: Request{Method: "DELETE", Path: "/"}, Possibly: true, Certainly: true},
+	{Name: "delete", Match: del, Req: Request{Method: "delete", Path: "/"}, Possibly: true, Certainly: true},
+	{Name: "Delete", Match: del, Req: Request{Method: "Delete", Path: "/"}, Possibly: true, Certainly: true},
+	{Name: "GET", Match: del, Req: Request{Method: "GET", Path: "/"}, Possibly: false, Certainly: false},
+	// Headers, repeated and in any case.
+	{Name: "role", Match: role, Req: Request{Path: "/", Headers: [][2]string{{"x-role", "admin"}}}, Possibly: true, Certainly: true},
+	{Name: "role twice", Match: role, Req: Request{Path: "/", Headers: [][2]string{{"x-role", "admin"}, {"x-role", "admin"}}}, Possibly: true, Certainly: true},
+	{Name: "role mixed", Match: role, Req: Request{Path: "/", Headers: [][2]string{{"x-role", "user"}, {"x-role", "admin"}}}, Possibly: true, Certainly: false},
+	{Name: "role mixed reversed", Match: role, Req: Request{Path: "/", Headers: [][2]string{{"x-role", "admin"}, {"x-role", "user"}}}, Possibly: true, Certainly: false},
+	{Name: "role name case", Match: role, Req: Request{Path: "/", Headers: [][2]string{{"X-Role", "admin"}}}, Possibly: true, Certainly: true},
+	{Name: "role value case", Match: role, Req: Request{Path: "/", Headers: [][2]string{{"x-role", "Admin"}}}, Possibly: false, Certainly: false},
+	{Name: "role joined", Match: role, Req: Request{Path: "/", Headers: [][2]string{{"x-role", "user,admin"}}}, Possibly: false, Certainly: false},
+	{Name: "role missing", Match: role, Req: Request{Path: "/"}, Possibly: false, Certainly: false},
+	// Source addresses.
+	{Name: "source in range", Match: nets, Req: Request{Path: "/", Source: "10.1.2.3:5000"}, Possibly: true, Certainly: true},
+	{Name: "source v6", Match: nets, Req: Request{Path: "/", Source: "[2001:db8::7]:443"}, Possibly: true, Certainly: true},
+	{Name: "source mapped", Match: nets, Req: Request{Path: "/", Source: "[::ffff:10.1.2.3]:5000"}, Possibly: true, Certainly: true},
+	{Name: "source outside", Match: nets, Req: Request{Path: "/", Source: "192.0.2.1:5000"}, Possibly: false, Certainly: false},
+	// Conditions combine: each must hold.
+	{Name: "method and path", Match: both, Req: Request{Method: "POST", Path: "/api/x"}, Possibly: true, Certainly: true},
+	{Name: "method only", Match: both, Req: Request{Method: "POST", Path: "/web/x"}, Possibly: false, Certainly: false},
+	{Name: "path only", Match: both, Req: Request{Method: "GET", Path: "/api/x"}, Possibly: false, Certainly: false},
+	{Name: "lower method, odd path", Match: both, Req: Request{Method: "post", Path: "/api;v=2/x"}, Possibly: true, Certainly: false},
+}
