@@ -1,6 +1,7 @@
 package policy_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
@@ -17,6 +18,13 @@ func FuzzPluginConfiguration(f *testing.F) {
 		``, `{}`, `{"filters": []}`, `{"filters": [{"name": "step"}]}`,
 		`{"fail_open": true, "metrics_prefix": "edge", "flush_interval": "250ms", "filters": [{"name": "step", "id": "a", "mode": "shadow", "config": {"action": "deny"}}]}`,
 		`{"filters": [{"name": "step"}, {"name": "step"}]}`, `{"filters": [}`, `[1]`, `{"filters": [{"name": "nope"}]}`,
+		`{"failure_mode": "closed", "status_on_error": 503, "filters": [{"name": "step"}]}`, `{"action": "deny"}`,
+		// Duplicate keys, deep nesting, bad UTF-8.
+		`{"filters": [{"name": "step"}], "filters": []}`, `{"filters": [{"name": "step", "name": "x"}]}`,
+		`{"filters": [{"name": "step", "config": {"status": 403, "status": 200}}]}`,
+		`{"filters": ` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}`,
+		`{"filters": [{"name": "step", "config": ` + strings.Repeat(`{"a": `, 70) + `1` + strings.Repeat("}", 70) + `}]}`,
+		"{\"filters\": [{\"name\": \"st\xffep\"}]}",
 	} {
 		f.Add(seed)
 	}

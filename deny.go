@@ -49,6 +49,9 @@ func (d DenyResponse) Response(def Response) (Response, error) {
 	if r.Status == 0 {
 		r.Status = def.Status
 	}
+	if len(d.Body) > MaxBody {
+		return r, conf.Errorf("body", "is %d bytes; a reply's body may have at most %d", len(d.Body), MaxBody)
+	}
 	contentType := d.ContentType
 	if d.Body == "" {
 		r.Body = def.Body
@@ -68,6 +71,8 @@ func (d DenyResponse) Response(def Response) (Response, error) {
 			return r, conf.Errorf("headers", "%q is not a header name", h[0])
 		case !headerValue(h[1]):
 			return r, conf.Errorf(conf.Join("headers", h[0]), "must not contain CR, LF, NUL or other control characters")
+		case len(h[1]) > MaxHeaderValue:
+			return r, conf.Errorf(conf.Join("headers", h[0]), "is %d bytes; a header value may have at most %d", len(h[1]), MaxHeaderValue)
 		case name == "content-type" && d.ContentType != "":
 			return r, conf.Errorf(conf.Join("headers", h[0]), "cannot be combined with content_type; set one of them")
 		}
@@ -110,6 +115,16 @@ func headerValue(s string) bool {
 	}
 	return true
 }
+
+// Limits on what a filter sends, checked when the plugin starts: Envoy
+// refuses header sections over 60 KiB by default, and a local reply is
+// held in memory on every worker.
+const (
+	// MaxHeaderValue is the longest header value a filter sets, in bytes.
+	MaxHeaderValue = 8 << 10
+	// MaxBody is the longest body of a configured reply, in bytes.
+	MaxBody = 64 << 10
+)
 
 // MinStatus and MaxStatus bound the status of every reply a filter sends:
 // a denial can redirect (3xx) or refuse (4xx, 5xx), never succeed.

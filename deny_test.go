@@ -2,6 +2,7 @@ package policy_test
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/wasmpolicy/policy"
@@ -31,6 +32,8 @@ func TestDenyResponse(t *testing.T) {
 		{name: "content type twice", d: policy.DenyResponse{ContentType: "a/b", Headers: [][2]string{{"content-type", "c/d"}}}, err: "headers.content-type: cannot be combined with content_type; set one of them"},
 		{name: "header injection", d: policy.DenyResponse{Headers: [][2]string{{"x-a", "b\r\nset-cookie: c"}}}, err: "headers.x-a: must not contain CR, LF, NUL or other control characters"},
 		{name: "NUL in a value", d: policy.DenyResponse{Headers: [][2]string{{"x-a", "b\x00"}}}, err: "headers.x-a: must not contain CR, LF, NUL or other control characters"},
+		{name: "a huge header value", d: policy.DenyResponse{Headers: [][2]string{{"x-a", strings.Repeat("a", 8<<10+1)}}}, err: "headers.x-a: is 8193 bytes; a header value may have at most 8192"},
+		{name: "a huge body", d: policy.DenyResponse{Body: strings.Repeat("a", 64<<10+1)}, err: "body: is 65537 bytes; a reply's body may have at most 65536"},
 		{name: "bad name", d: policy.DenyResponse{Headers: [][2]string{{"x a", "b"}}}, err: `headers: "x a" is not a header name`},
 		{name: "pseudo-header", d: policy.DenyResponse{Headers: [][2]string{{":status", "200"}}}, err: `headers: ":status" is not a header name`},
 		{name: "content type with a line break", d: policy.DenyResponse{ContentType: "text/plain\r\nx: y"}, err: `content_type: must not contain control characters, not "text/plain\r\nx: y"`},

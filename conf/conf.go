@@ -33,6 +33,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 )
@@ -124,8 +125,11 @@ func Parse(doc []byte) (*Object, error) {
 	if len(doc) > MaxSize {
 		return nil, &Error{Reason: fmt.Sprintf("is %d bytes; the limit is %d bytes", len(doc), MaxSize)}
 	}
-	if at := tooDeep(doc); at >= 0 {
-		return nil, &Error{Reason: fmt.Sprintf("nests objects and arrays deeper than %d levels (at offset %d)", MaxDepth, at)}
+	if !utf8.Valid(doc) {
+		return nil, &Error{Reason: fmt.Sprintf("is not valid UTF-8 (at offset %d)", invalidUTF8(doc))}
+	}
+	if path, at := tooDeep(doc); at >= 0 {
+		return nil, &Error{Path: path, Reason: fmt.Sprintf("nests objects and arrays deeper than %d levels (at offset %d)", MaxDepth, at)}
 	}
 	if !gjson.ValidBytes(doc) {
 		return nil, &Error{Reason: "malformed JSON " + locate(doc)}
@@ -137,9 +141,33 @@ func Parse(doc []byte) (*Object, error) {
 	return New("", r), nil
 }
 
-// tooDeep returns the offset at which doc nests deeper than MaxDepth, or -1.
-func tooDeep(doc []byte) int {
-	depth, inString, escaped := 0, false, false
+// invalidUTF8 is the offset of the first byte of doc that is not valid
+// UTF-8.
+func invalidUTF8(doc []byte) int {
+	for i := 0; i < len(doc); {
+		r, n := utf8.DecodeRune(doc[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return len(doc)
+}
+
+// tooDeep returns the offset at which doc nests deeper than MaxDepth, and
+// the JSON path of the value that does, or -1. It reads doc once and keeps
+// only the path's elements, so it takes time in proportion to doc's size
+// whatever doc holds.
+func tooDeep(doc []byte) (path string, at int) {
+	type level struct {
+		array bool
+		index int
+		key   string
+	}
+	var stack []level
+	inString, escaped := false, false
+	start := 0      // of the string being read
+	var last string // the last string read, a key if a ':' follows
 	for i, c := range doc {
 		switch {
 		case inString:
@@ -149,18 +177,41 @@ func tooDeep(doc []byte) int {
 				escaped = true
 			} else if c == '"' {
 				inString = false
+				last = string(doc[start:i])
 			}
 		case c == '"':
-			inString = true
-		case c == '{' || c == '[':
-			if depth++; depth > MaxDepth {
-				return i
+			inString, start = true, i+1
+		case c == ':':
+			if n := len(stack); n > 0 && !stack[n-1].array {
+				stack[n-1].key = last
 			}
+		case c == ',':
+			if n := len(stack); n > 0 && stack[n-1].array {
+				stack[n-1].index++
+			}
+		case c == '{' || c == '[':
+			if len(stack) == MaxDepth {
+				var b strings.Builder
+				for _, l := range stack {
+					if l.array {
+						b.WriteString(Index(l.index))
+					} else {
+						if b.Len() > 0 {
+							b.WriteByte('.')
+						}
+						b.WriteString(l.key)
+					}
+				}
+				return b.String(), i
+			}
+			stack = append(stack, level{array: c == '['})
 		case c == '}' || c == ']':
-			depth--
+			if n := len(stack); n > 0 {
+				stack = stack[:n-1]
+			}
 		}
 	}
-	return -1
+	return "", -1
 }
 
 // locate names the offset of the first byte at which doc stops being valid

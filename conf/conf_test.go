@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tidwall/gjson"
 )
 
 func TestParseReportsWhereJSONBreaks(t *testing.T) {
@@ -154,4 +156,55 @@ func TestOneOfMovedValue(t *testing.T) {
 	if err := o.Err(); err == nil || err.Error() != "status: moved: write it as deny.status" {
 		t.Errorf("Moved: Err = %v", err)
 	}
+}
+
+func TestDepthLimitNamesThePath(t *testing.T) {
+	doc := `{"filters": [{"name": "headerauth", "config": ` + strings.Repeat(`{"any_of": [`, 40) + `{}` + strings.Repeat("]}", 40) + `}]}`
+	_, err := Parse([]byte(doc))
+	var e *Error
+	if !errors.As(err, &e) || !strings.HasPrefix(e.Path, "filters[0].config.any_of[0].any_of[0].") || !strings.Contains(e.Reason, "deeper than 64 levels") {
+		t.Fatalf("Parse = %v", err)
+	}
+	if e.Path != "filters[0].config"+strings.Repeat(".any_of[0]", 30)+".any_of" {
+		t.Errorf("path = %q", e.Path)
+	}
+}
+
+func TestInvalidUTF8(t *testing.T) {
+	_, err := Parse([]byte("{\"header\": \"a\xffb\"}"))
+	if err == nil || err.Error() != "is not valid UTF-8 (at offset 13)" {
+		t.Errorf("Parse = %v", err)
+	}
+	if _, err := Parse([]byte(`{"name": "你好", "value": "六翁"}`)); err != nil {
+		t.Errorf("Parse(UTF-8) = %v", err)
+	}
+}
+
+// FuzzParse checks that Parse never panics, refuses what is too deep or too
+// large with a message naming the limit, and accepts only documents that
+// decode: every key of an accepted object can be read.
+func FuzzParse(f *testing.F) {
+	for _, seed := range []string{
+		`{"a": 1}`, `{"a": 1, "a": 2}`, `{"filters": [{"name": "x", "config": {"k": [1, {"b": null}]}}]}`,
+		strings.Repeat("[", 70) + strings.Repeat("]", 70), `{"a": "\ud800"}`, "{\"a\": \"\xff\"}", `{"a": "x\"}`, `{"a": {"b": tru}}`,
+		`{"a":` + strings.Repeat(`{"b":`, 64) + "1" + strings.Repeat("}", 65),
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		o, err := Parse(doc)
+		if err != nil {
+			if strings.Contains(err.Error(), "deeper than") && !strings.Contains(err.Error(), "64 levels") {
+				t.Fatalf("depth error without the limit: %v", err)
+			}
+			return
+		}
+		o.Raw().ForEach(func(k, _ gjson.Result) bool {
+			o.Value(k.String())
+			return true
+		})
+		if err := o.Err(); err != nil && !strings.Contains(err.Error(), "is given twice") {
+			t.Fatalf("%q: every key read, yet Err = %v", doc, err)
+		}
+	})
 }

@@ -15,6 +15,10 @@ import (
 // maxCount bounds token counts, so that no bucket arithmetic overflows.
 const maxCount = 1_000_000_000_000
 
+// MinFillInterval is the shortest fill_interval: with fills closer than
+// that, a bucket refills between any two requests and limits nothing.
+const MinFillInterval = 50 * time.Millisecond
+
 // maxMaxKeys bounds max_keys: each slot may cost the proxy a record of
 // about 80 bytes of shared data, per keyed limit.
 const maxMaxKeys = 1_000_000
@@ -142,6 +146,9 @@ func (r *rule) compileLimit(l Limit, path, prefix string) error {
 		}
 		if l.FillInterval <= 0 {
 			return conf.Errorf(at("fill_interval"), `must be a positive duration such as "1s" with tokens_per_fill, not %s`, l.FillInterval)
+		}
+		if l.FillInterval < MinFillInterval {
+			return conf.Errorf(at("fill_interval"), "must be at least %s (as in Envoy's local rate limit), not %s", MinFillInterval, l.FillInterval)
 		}
 		rt = rate{fill: l.TokensPerFill, interval: int64(l.FillInterval)}
 		r.describe = fmt.Sprintf("%d per %s", l.TokensPerFill, l.FillInterval)

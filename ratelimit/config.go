@@ -82,7 +82,7 @@ type Limit struct {
 	// ("tokens_per_fill", > 0), instead of RequestsPerUnit.
 	TokensPerFill int64
 	// FillInterval is the period of TokensPerFill ("fill_interval", a
-	// duration such as "500ms").
+	// duration such as "500ms", at least MinFillInterval).
 	FillInterval time.Duration
 	// Burst is the bucket's size ("burst"): how many requests may come at
 	// once after a quiet period. Zero means the tokens of one fill.
