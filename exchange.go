@@ -35,6 +35,7 @@ type Exchange struct {
 	start   time.Time
 	local   *Response
 	scratch []any
+	values  []value // what filters published for later ones (SetValue)
 	current int // index in the chain of the filter being called
 }
 
@@ -279,6 +280,33 @@ func (x *Exchange) Scratch() any { return x.scratch[x.current] }
 
 // SetScratch sets the calling filter's per-request value.
 func (x *Exchange) SetScratch(v any) { x.scratch[x.current] = v }
+
+// value is one entry of the values filters publish.
+type value struct{ key, v any }
+
+// SetValue publishes v under key for the filters that run after the calling
+// one in this request: a verifying filter publishes what it verified (a
+// token's claims) for a deciding one to read. Use an unexported key type of
+// your package, as with context.Context, so no other filter can set it.
+func (x *Exchange) SetValue(key, v any) {
+	for i := range x.values {
+		if x.values[i].key == key {
+			x.values[i].v = v
+			return
+		}
+	}
+	x.values = append(x.values, value{key, v})
+}
+
+// Value returns what was published under key in this request, or nil.
+func (x *Exchange) Value(key any) any {
+	for _, e := range x.values {
+		if e.key == key {
+			return e.v
+		}
+	}
+	return nil
+}
 
 // Resume ends a pause: the chain goes on as if the paused filter had
 // returned r. Calling it when the chain is not paused does nothing.

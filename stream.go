@@ -138,12 +138,13 @@ func (s *stream) recycle() {
 	if s.callouts > 0 || s.held || len(pc.spare) >= maxSpare {
 		return
 	}
-	marks, scratch, props := s.marks, s.x.scratch, s.x.props
+	marks, scratch, props, values := s.marks, s.x.scratch, s.x.props, s.x.values
 	clear(marks)
 	clear(scratch)
 	clear(props)
+	clear(values)
 	*s = stream{pc: pc, marks: marks}
-	s.x = Exchange{stream: s, scratch: scratch, props: props[:0]}
+	s.x = Exchange{stream: s, scratch: scratch, props: props[:0], values: values[:0]}
 	pc.spare = append(pc.spare, s)
 }
 
