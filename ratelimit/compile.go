@@ -20,7 +20,8 @@ const maxCount = 1_000_000_000_000
 const MinFillInterval = 50 * time.Millisecond
 
 // maxMaxKeys bounds max_keys: each slot may cost the proxy a record of
-// about 80 bytes of shared data, per keyed limit.
+// about 80 bytes of shared data, and its overflow bucket one of about 40
+// (with its name), per keyed limit.
 const maxMaxKeys = 1_000_000
 
 // compiled is a validated Config, ready for requests.
@@ -77,20 +78,21 @@ func compile(cfg Config, domain string) (*compiled, error) {
 		c.onError = deny.Status
 	}
 	prefix := "ratelimit/" + domain + "/"
+	sec := newSecret(domain) // every keyed limit of the domain places keys with it
 	for i, r := range cfg.Rules {
 		path := "rules" + conf.Index(i)
 		cr, err := compileMatch(r.Match, path, conf.Join(path, "match"))
 		if err != nil {
 			return nil, err
 		}
-		if err := cr.compileLimit(r.Limit, conf.Join(path, "limit"), prefix+strconv.Itoa(i)+"/"); err != nil {
+		if err := cr.compileLimit(r.Limit, conf.Join(path, "limit"), prefix+strconv.Itoa(i)+"/", sec); err != nil {
 			return nil, err
 		}
 		c.rules = append(c.rules, cr)
 	}
 	if len(cfg.Rules) == 0 || !cfg.Limit.isZero() {
 		def := &rule{name: "default"}
-		if err := def.compileLimit(cfg.Limit, "", prefix+"default/"); err != nil {
+		if err := def.compileLimit(cfg.Limit, "", prefix+"default/", sec); err != nil {
 			return nil, err
 		}
 		c.rules = append(c.rules, def)
@@ -130,8 +132,9 @@ func hasHeader(headers [][2]string, name string) bool {
 	return false
 }
 
-// compileLimit validates l (at path) into r, with records named prefix….
-func (r *rule) compileLimit(l Limit, path, prefix string) error {
+// compileLimit validates l (at path) into r, with records named prefix…
+// and keys placed by sec.
+func (r *rule) compileLimit(l Limit, path, prefix string, sec *secret) error {
 	at := func(key string) string { return conf.Join(path, key) }
 	var rt rate
 	switch {
@@ -210,7 +213,7 @@ func (r *rule) compileLimit(l Limit, path, prefix string) error {
 			return conf.Errorf(at("max_keys"), "must be at most %d, not %d", maxMaxKeys, slots)
 		}
 	}
-	r.tbl = newTable(rt, prefix, slots)
+	r.tbl = newTable(rt, prefix, slots, sec)
 	body, _ := sjson.SetBytes([]byte(`{"error":"rate limit exceeded"}`), "limit", r.describe)
 	r.jsonBody = body
 	return nil

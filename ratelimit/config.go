@@ -104,11 +104,17 @@ type Limit struct {
 	// requests with one shared fallback bucket; MissingKeyAllow lets them
 	// through unlimited.
 	MissingKey MissingKey
-	// MaxKeys bounds the number of buckets a keyed limit keeps
-	// ("max_keys", ≥ 1). Zero means DefaultMaxKeys. A key whose slots are
-	// all held by active buckets shares one overflow bucket; a bucket that
-	// is full again (idle for a fill or more) frees its slot, so clients
-	// cycling through key values cannot grow the proxy's memory.
+	// MaxKeys bounds the number of keys a keyed limit keeps a bucket of
+	// their own for ("max_keys", ≥ 1). Zero means DefaultMaxKeys. A key
+	// whose slots are all held by active buckets draws from one of
+	// MaxKeys overflow buckets, shared with the other keys that spill
+	// there; a bucket that is full again (idle for a fill or more) frees
+	// its slot, so clients cycling through key values cannot grow the
+	// proxy's memory. Slots and overflow buckets are chosen by a keyed
+	// hash under a secret of the proxy's (see the package documentation),
+	// so clients cannot pick values that collide with another client's:
+	// denying a client that way takes the traffic of MaxKeys clients each
+	// using its whole limit.
 	MaxKeys int
 }
 

@@ -27,6 +27,7 @@ func TestSharedDataFailure(t *testing.T) {
 		t.Run("fails closed", func(t *testing.T) { failsClosed(t, r) })
 		t.Run("status_on_error", func(t *testing.T) { statusOnError(t, r) })
 		t.Run("endless contention is a failure", func(t *testing.T) { endlessContention(t, r) })
+		t.Run("a keyed limit without its secret", func(t *testing.T) { keyedWithoutSecret(t, r) })
 	})
 }
 
@@ -114,5 +115,42 @@ func endlessContention(t *testing.T, r wasmtest.Runner) {
 	}
 	if !wasmtest.AnyContains(host.GetWarnLogs(), "compare-and-swap lost 10 times in a row") {
 		t.Fatalf("warnings %q", host.GetWarnLogs())
+	}
+}
+
+func keyedWithoutSecret(t *testing.T, r wasmtest.Runner) {
+	// The secret that places keys is in shared data too. When it cannot be
+	// read, or every attempt to create it loses its race, a keyed request
+	// is decided by the failure mode like any other, and the next one
+	// tries again.
+	for _, c := range []struct {
+		config    string
+		status    uint32
+		conflicts uint64
+		warning   string
+	}{
+		{`{"requests_per_unit": 5, "key": ["header:x-user"]}`, 200, 0,
+			"ratelimit ratelimit: shared data failed: disk on fire; letting requests through (failure_mode open)"},
+		{`{"requests_per_unit": 5, "key": ["header:x-user"], "failure_mode": "closed", "status_on_error": 503}`, 503, 0,
+			"ratelimit ratelimit: shared data failed: disk on fire; denying requests (failure_mode closed)"},
+		{`{"requests_per_unit": 5, "key": ["header:x-user"], "domain": "` + failing.ContendedDomain + `"}`, 200, 2 * 10,
+			"ratelimit ratelimit: shared data failed: compare-and-swap lost 10 times in a row; letting requests through"},
+	} {
+		host, reset := wasmtest.Start(t, r.VM, pluginConfig(c.config, ""))
+		for i := 0; i < 2; i++ {
+			if res := send(t, host, r.Wasm, withHeader(0, "x-user", "alice")); res.status != c.status {
+				t.Errorf("%s: request %d: status %d, want %d", c.config, i, res.status, c.status)
+			}
+		}
+		if got := wasmtest.Counter(t, host, ratelimitCounter("shared_data_errors_total")); got != 2 {
+			t.Errorf("%s: shared_data_errors_total = %d, want 2", c.config, got)
+		}
+		if got := wasmtest.Counter(t, host, ratelimitCounter("cas_conflicts_total")); got != c.conflicts {
+			t.Errorf("%s: cas_conflicts_total = %d, want %d", c.config, got, c.conflicts)
+		}
+		if warn := host.GetWarnLogs(); len(warn) != 1 || !strings.HasPrefix(warn[0], c.warning) {
+			t.Errorf("%s: warnings %q, want one starting %q", c.config, warn, c.warning)
+		}
+		reset()
 	}
 }

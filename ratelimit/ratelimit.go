@@ -10,6 +10,17 @@
 // route), and ordered rules give different routes different limits. The
 // number of buckets per key is bounded; idle buckets are reclaimed.
 //
+// A key's bucket is placed by a keyed hash (HMAC-SHA-256) under a secret of
+// 32 random bytes, so that clients cannot choose key values that collide
+// with another client's and crowd it out. The first worker VM that needs
+// the secret draws it and stores it in shared data, where every other
+// worker reads it. A plugin reload within the same proxy process (new VMs,
+// a new configuration) keeps the secret, and keys keep their buckets; a
+// proxy restart empties shared data and draws a new secret. If shared data
+// fails while the secret is read, the request is decided by failure_mode
+// like any other shared-data failure, and the next request tries again.
+// The secret is never logged.
+//
 // In JSON (the plugin configuration), the filter is named "ratelimit":
 //
 //	{"name": "ratelimit", "config": {"requests_per_unit": 2, "unit": "second"}}

@@ -29,13 +29,32 @@ const (
 var errContended = errors.New("compare-and-swap lost " + strconv.Itoa(casAttempts) + " times in a row")
 
 // table is where one limit keeps its buckets: one record per bucket in a
-// store, under names that start with the table's prefix. A keyed table has
-// a fixed number of slots; a key lives in one of the maxProbes slots after
-// its hash, and takes the first one that is free (never written, or
-// holding a full bucket, which carries no history) when it has none. When
-// all are taken by active keys it shares the overflow bucket. Records are
-// never deleted (proxy-wasm has no call for it); their number is bounded
-// by the slots instead.
+// store, under names that start with the table's prefix.
+//
+// A keyed table has a fixed number of slots, and as many overflow buckets.
+// A key lives in one of the maxProbes slots from its home, which a keyed
+// hash of the key gives (see secret), and takes the first one that is free
+// (never written, or holding a full bucket, which carries no history) when
+// it has none. When all of them hold active keys, the key draws from its
+// overflow bucket, which the keyed hash picks too, with whatever other keys
+// spilled there. Records are never deleted (proxy-wasm has no call for it);
+// their number is bounded by the slots instead: at most twice max_keys,
+// plus the fallback bucket.
+//
+// A key that holds a slot is limited by its own bucket alone: no other key
+// can take or reset it while it is not full. Nobody outside the proxy knows
+// the secret, so nobody can tell which slots a key probes or where it
+// spills, nor pick keys that collide with it. To deny a client's request
+// before its own bucket is empty, an attacker must hold all of its slots
+// and empty its overflow bucket; not knowing which they are, it must hold
+// every slot (a request per slot and interval) and empty every overflow
+// bucket (burst requests each, then fill per interval): max_keys × (burst
+// + 1) requests to begin with and max_keys × (fill + 1) per interval to
+// keep it up, which is the traffic of max_keys clients each using its whole
+// limit, and more as its keys land where they land. Short of that it denies
+// a client only where its spilled keys happened to empty the client's
+// overflow bucket: emptying k of them hits a given one with probability
+// k / max_keys.
 //
 // Every bucket update is exact; placing a new key is exact but for one
 // race: two workers placing the same new key at the same moment, while a
@@ -44,22 +63,34 @@ var errContended = errors.New("compare-and-swap lost " + strconv.Itoa(casAttempt
 // (one or a few requests) are admitted beyond the key's limit, once.
 type table struct {
 	rate     rate
-	slots    int    // max_keys; 0 for a table with one bucket
-	probes   int    // min(slots, maxProbes)
-	prefix   string // "ratelimit/<domain>/<rule>/"
-	single   string // the one bucket of an unkeyed table
-	fallback string // requests without the key
-	overflow string // keys that found no free slot
+	slots    int     // max_keys; 0 for a table with one bucket
+	probes   int     // min(slots, maxProbes)
+	sec      *secret // places keys; nil for a table with one bucket
+	prefix   string  // "ratelimit/<domain>/<rule>/"
+	single   string  // the one bucket of an unkeyed table
+	fallback string  // requests without the key
 }
 
-func newTable(r rate, prefix string, slots int) *table {
-	return &table{rate: r, slots: slots, probes: min(slots, maxProbes), prefix: prefix,
-		single: prefix + "all", fallback: prefix + "fallback", overflow: prefix + "overflow"}
+// newTable makes a table of slots slots (0 for one bucket) whose keys sec
+// places.
+func newTable(r rate, prefix string, slots int, sec *secret) *table {
+	if slots == 0 {
+		sec = nil
+	}
+	return &table{rate: r, slots: slots, probes: min(slots, maxProbes), sec: sec, prefix: prefix,
+		single: prefix + "all", fallback: prefix + "fallback"}
 }
 
-func (t *table) slotName(i int) string {
-	var buf [64]byte
-	return string(strconv.AppendInt(append(buf[:0], t.prefix...), int64(i), 10))
+// slotName is the record of slot i: "<prefix><i>".
+func (t *table) slotName(i int) string { return t.name("", i) }
+
+// overflowName is the record of overflow bucket i: "<prefix>overflow/<i>".
+func (t *table) overflowName(i int) string { return t.name("overflow/", i) }
+
+func (t *table) name(kind string, i int) string {
+	var buf [80]byte
+	b := append(append(buf[:0], t.prefix...), kind...)
+	return string(strconv.AppendInt(b, int64(i), 10))
 }
 
 // target is the record a decision reads and writes.
@@ -68,14 +99,14 @@ type target struct {
 	st      state
 	cas     uint32 // createCAS for a record that does not exist yet
 	fresh   bool   // the record is claimed: st is a full bucket for this owner
-	spilled bool   // name is the overflow bucket
+	spilled bool   // name is an overflow bucket
 }
 
 // outcome is one decision.
 type outcome struct {
 	allowed bool
 	b       bucket // the bucket after the decision, for the rate-limit headers
-	spilled bool   // the key shared the overflow bucket
+	spilled bool   // the key drew from its overflow bucket
 	retries int    // CAS races lost
 	err     error  // the store failed or every attempt lost its race
 }
@@ -95,13 +126,21 @@ func takeWith(data policy.SharedData, t *table, name string, key []byte, now int
 	}
 	var digest [ownerDigestSize]byte
 	own := owner(key, &digest)
-	for ; o.retries < casAttempts; o.retries++ {
+	var home, spill uint64
+	if name == "" {
+		var err error
+		if home, spill, o.retries, err = t.sec.place(data, key); err != nil {
+			o.err = err
+			return o
+		}
+	}
+	for attempt := 0; attempt < casAttempts; attempt++ {
 		var tg target
 		var err error
 		if name != "" {
 			tg, err = lookup(data, t.rate, name, nil, now)
 		} else {
-			tg, err = locate(data, t, key, own, now)
+			tg, err = locate(data, t, home, spill, own, now)
 		}
 		if err != nil {
 			o.err = err
@@ -129,6 +168,7 @@ func takeWith(data policy.SharedData, t *table, name string, key []byte, now int
 			o.err = err
 			return o
 		}
+		o.retries++
 	}
 	o.allowed = false
 	o.err = errContended
@@ -152,13 +192,14 @@ func lookup(data policy.SharedData, r rate, name string, own []byte, now int64) 
 	return target{name: name, st: clamp(st, r), cas: cas}, nil
 }
 
-// locate finds key's slot in t: the one it owns, else the first free one,
-// else the overflow bucket.
-func locate(data policy.SharedData, t *table, key, own []byte, now int64) (target, error) {
-	h := hash(key)
+// locate finds the slot of the key own stands for in t, whose hash gave
+// home and spill: the slot it owns, else the first free one, else its
+// overflow bucket.
+func locate(data policy.SharedData, t *table, home, spill uint64, own []byte, now int64) (target, error) {
+	home %= uint64(t.slots)
 	var free target
 	for i := 0; i < t.probes; i++ {
-		name := t.slotName(int((h + uint64(i)) % uint64(t.slots)))
+		name := t.slotName(int((home + uint64(i)) % uint64(t.slots)))
 		val, cas, err := data.Get(name)
 		if errors.Is(err, types.ErrorStatusNotFound) {
 			// Slots are never emptied, so the key cannot own one further on.
@@ -181,7 +222,7 @@ func locate(data policy.SharedData, t *table, key, own []byte, now int64) (targe
 	if free.name != "" {
 		return free, nil
 	}
-	tg, err := lookup(data, t.rate, t.overflow, nil, now)
+	tg, err := lookup(data, t.rate, t.overflowName(int(spill%uint64(t.slots))), nil, now)
 	tg.spilled = true
 	return tg, err
 }
@@ -191,14 +232,4 @@ func locate(data policy.SharedData, t *table, key, own []byte, now int64) (targe
 func clamp(s state, r rate) state {
 	s.tokens = max(0, min(s.tokens, r.burst))
 	return s
-}
-
-// hash is 64-bit FNV-1a.
-func hash(b []byte) uint64 {
-	h := uint64(14695981039346656037)
-	for _, c := range b {
-		h ^= uint64(c)
-		h *= 1099511628211
-	}
-	return h
 }

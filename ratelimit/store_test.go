@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +11,18 @@ import (
 )
 
 func testTable(slots int) *table {
-	return newTable(rate{fill: 1, interval: int64(time.Second), burst: 2}, "ratelimit/test/0/", slots)
+	return newTable(rate{fill: 1, interval: int64(time.Second), burst: 2}, "ratelimit/test/0/", slots, newSecret("test"))
+}
+
+// placed is where tbl places key in data: its home slot and its overflow
+// bucket.
+func placed(t *testing.T, data *memStore, tbl *table, key string) (home, spill int) {
+	t.Helper()
+	h, s, _, err := tbl.sec.place(data, []byte(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int(h % uint64(tbl.slots)), int(s % uint64(tbl.slots))
 }
 
 // draws takes n tokens for key from t in data at now and returns how many
@@ -39,17 +51,17 @@ func TestSlotsAreBoundedAndReclaimed(t *testing.T) {
 			t.Fatalf("key %s: granted %d", k, got)
 		}
 	}
-	// Every other key shares the overflow bucket (burst 2), however many
-	// values an attacker cycles through.
+	// Every other key draws from one of the 3 overflow buckets (burst 2),
+	// however many values an attacker cycles through.
 	granted := 0
 	for i := 0; i < 1000; i++ {
 		granted += draws(t, data, tbl, "attacker-"+strings.Repeat("x", i%50)+string(rune('A'+i%26)), t0, 1)
 	}
-	if granted != 2 {
-		t.Fatalf("overflow keys were granted %d requests, want the overflow bucket's 2", granted)
+	if granted != 6 {
+		t.Fatalf("overflow keys were granted %d requests, want the 3 overflow buckets' 2 each", granted)
 	}
-	if n := len(data.entries); n != 4 {
-		t.Fatalf("%d records after 1003 keys, want 3 slots + overflow: %v", n, keys(data))
+	if n := len(data.entries); n != 7 {
+		t.Fatalf("%d records after 1003 keys, want 3 slots, 3 overflow buckets and the secret: %v", n, keys(data))
 	}
 	// The active keys kept their buckets (1 token left each).
 	if got := draws(t, data, tbl, "a", t0, 2); got != 1 {
@@ -60,8 +72,35 @@ func TestSlotsAreBoundedAndReclaimed(t *testing.T) {
 	if got := draws(t, data, tbl, "newcomer", later, 2); got != 2 {
 		t.Fatalf("newcomer after idle: granted %d, want its own burst of 2", got)
 	}
-	if n := len(data.entries); n != 4 {
-		t.Fatalf("%d records, want 4", n)
+	if n := len(data.entries); n != 7 {
+		t.Fatalf("%d records, want 7", n)
+	}
+}
+
+func TestSpilledKeysShareOnlyTheirOverflowBucket(t *testing.T) {
+	// With every slot held, a key that empties its overflow bucket does
+	// not deny a key that spills to another one.
+	data := newMemStore()
+	tbl := testTable(4)
+	for _, k := range []string{"a", "b", "c", "d"} {
+		draws(t, data, tbl, k, t0, 1)
+	}
+	_, spill := placed(t, data, tbl, "attacker")
+	victim := ""
+	for i := 0; victim == ""; i++ {
+		k := "victim-" + strconv.Itoa(i)
+		if _, s := placed(t, data, tbl, k); s != spill {
+			victim = k
+		}
+	}
+	if got := draws(t, data, tbl, "attacker", t0, 5); got != 2 {
+		t.Fatalf("the attacker's key was granted %d, want its overflow bucket's 2", got)
+	}
+	if got := draws(t, data, tbl, victim, t0, 3); got != 2 {
+		t.Fatalf("a key spilling to another overflow bucket was granted %d, want that bucket's 2", got)
+	}
+	if n := len(data.entries); n != 4+2+1 {
+		t.Fatalf("records %v, want the 4 slots, 2 overflow buckets and the secret", keys(data))
 	}
 }
 
@@ -70,10 +109,10 @@ func TestSlotKeepsOwnerFoundPastAFreeSlot(t *testing.T) {
 	// up: it must not get a second, fresh bucket.
 	data := newMemStore()
 	tbl := testTable(2)
-	home := func(k string) uint64 { return hash([]byte(k)) % 2 }
+	home := func(k string) int { h, _ := placed(t, data, tbl, k); return h }
 	first, second := "k0", "k1"
 	for i := 2; home(first) != home(second); i++ {
-		second = "k" + string(rune('0'+i))
+		second = "k" + strconv.Itoa(i)
 	}
 	draws(t, data, tbl, first, t0, 2) // first's bucket is empty, in its home slot
 	half := t0 + int64(500*time.Millisecond)
@@ -95,7 +134,7 @@ func TestLongKeysAreStoredAsDigests(t *testing.T) {
 		t.Fatalf("granted %d, want 2", got)
 	}
 	for name, e := range data.entries {
-		if len(e.value) != recordHeader+ownerDigestSize {
+		if name != tbl.sec.name && len(e.value) != recordHeader+ownerDigestSize {
 			t.Fatalf("record %s is %d bytes, want %d", name, len(e.value), recordHeader+ownerDigestSize)
 		}
 	}
@@ -182,7 +221,7 @@ func BenchmarkTake(b *testing.B) {
 		key   []byte
 	}{{"one bucket", 0, nil}, {"keyed", DefaultMaxKeys, []byte("alice")}} {
 		b.Run(c.name, func(b *testing.B) {
-			data, tbl := newMemStore(), newTable(r, "ratelimit/bench/0/", c.slots)
+			data, tbl := newMemStore(), newTable(r, "ratelimit/bench/0/", c.slots, newSecret("bench"))
 			name := tbl.single
 			if c.key != nil {
 				name = ""
