@@ -7,6 +7,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/wasmpolicy/policy/conf"
+	"github.com/wasmpolicy/policy/internal/ascii"
 )
 
 // claims is a decoded JWT payload; ok is false when the request has no
@@ -16,19 +17,35 @@ type claims struct {
 	ok      bool
 }
 
-// bearerClaims decodes the payload of the first "Bearer" token among the
+// bearerClaims decodes the payload of the first bearer token among the
 // authorization header's values. It does not verify the token: the filter
 // relies on an authentication step before it (Istio's RequestAuthentication,
 // Envoy's jwt_authn) for that.
 func bearerClaims(authorization []string) claims {
 	for _, v := range authorization {
-		scheme, token, found := strings.Cut(strings.TrimSpace(v), " ")
-		if found && strings.EqualFold(scheme, "bearer") {
-			return decodePayload(strings.TrimSpace(token))
+		if token, ok := bearerToken(v); ok {
+			return decodePayload(token)
 		}
 	}
 	return claims{}
 }
+
+// bearerToken returns the credentials of an authorization value whose
+// scheme is "Bearer", in any letter case. RFC 7235 puts one space between
+// the scheme and the token; any run of spaces and tabs is read as one, and
+// so is such a run around the value. A value with another scheme, or with
+// the scheme run into what follows it ("Bearertoken", "Bearer,token"),
+// has no bearer token.
+func bearerToken(v string) (string, bool) {
+	const scheme = "bearer"
+	v = strings.Trim(v, " \t")
+	if len(v) <= len(scheme) || !ascii.HasPrefixFold(v, scheme) || !isSpaceOrTab(v[len(scheme)]) {
+		return "", false
+	}
+	return strings.TrimLeft(v[len(scheme):], " \t"), true
+}
+
+func isSpaceOrTab(c byte) bool { return c == ' ' || c == '\t' }
 
 // decodePayload returns the claims of a compact JWS (header.payload.signature)
 // whose payload is a base64url-encoded JSON object.

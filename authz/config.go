@@ -90,8 +90,8 @@ type ClaimMatch struct {
 // ext_authz HTTP service is. The service gets a request with the original
 // method, the original path behind PathPrefix, the original authority, no
 // body, and the request's authorization header plus RequestHeaders. A 2xx
-// answer allows the request; any other status denies it with the service's
-// status and body.
+// answer allows the request; a 3xx or 4xx answer denies it with the
+// service's status and body; a 5xx answer is a failure (see FailureMode).
 type Remote struct {
 	// Cluster ("cluster", required) is the proxy cluster of the service,
 	// e.g. "outbound|8000||ext-authz.auth.svc.cluster.local" in Istio.
@@ -115,10 +115,11 @@ type Remote struct {
 	// are sent back to the client with it: "www-authenticate", "location".
 	ClientHeaders []string
 	// FailureMode ("failure_mode") says what happens to a request when the
-	// service cannot be asked or gives no usable answer (timeout,
-	// connection failure, malformed answer): policy.FailClosed (the
-	// default) denies it with StatusOnError, policy.FailOpen lets it
-	// continue. Either way the error is counted and logged.
+	// service cannot be asked or gives no usable answer (a 5xx answer,
+	// which is how Envoy reports a timeout or a connection failure; no
+	// answer; a malformed answer): policy.FailClosed (the default) denies
+	// it with StatusOnError, policy.FailOpen lets it continue. Either way
+	// the error is counted and logged.
 	FailureMode policy.FailureMode
 	// StatusOnError ("status_on_error") is the status sent when failing
 	// closed; 403 when 0.

@@ -82,11 +82,16 @@
 // service's cluster, as Envoy's ext_authz HTTP service does: same method,
 // the path behind a prefix, the authorization header and the headers
 // listed. A 2xx answer allows the request and copies the listed headers onto
-// it; any other answer denies it with the service's status, body and listed
-// headers. A timeout (200ms by default), a connection failure or a
-// malformed answer denies with status_on_error (403) under the default
+// it; a 3xx or 4xx answer denies it with the service's status, body and
+// listed headers. A 5xx answer is a failure, as it is to Envoy's ext_authz:
+// Envoy itself answers the call with 503 when it cannot connect to the
+// service and with 504 when the timeout (200ms by default) expires. A
+// failure (a 5xx answer, no answer, a malformed answer, a call the proxy
+// refuses) denies with status_on_error (403) under the default
 // "failure_mode": "closed", or lets the request through with
-// "failure_mode": "open"; both are counted and logged. Whatever happens,
+// "failure_mode": "open"; both are counted and logged, with what the
+// proxy reported: the status and the start of the body of a 5xx answer,
+// how long the call took when it ended with no answer. Whatever happens,
 // the paused request is resumed or answered.
 //
 // # Shadow mode and metrics
@@ -96,6 +101,6 @@
 // filter_decisions_total{filter, decision}. The declarative filter also
 // counts authz_rule_matches_total{filter, rule}; with a remote service,
 // authz_remote_checks_total{filter, result=allowed|denied|error},
-// authz_remote_errors_total{filter, reason=unavailable|malformed|dispatch}
+// authz_remote_errors_total{filter, reason=server_error|unavailable|malformed|dispatch}
 // and authz_remote_fail_open_total{filter}.
 package authz

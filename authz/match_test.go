@@ -57,6 +57,24 @@ func TestBearerClaims(t *testing.T) {
 		{"four parts", []string{"Bearer h." + payload + ".s.x"}, ""},
 		{"empty header part", []string{"Bearer ." + payload + ".s"}, ""},
 		{"standard base64", []string{"Bearer h.eyJzdWIiOiJhIn0+.s"}, ""},
+
+		// Between the scheme and the token, any run of spaces and tabs.
+		{"tab", []string{"Bearer\th." + payload + ".s"}, "a"},
+		{"tabs and spaces", []string{"Bearer \t \t h." + payload + ".s"}, "a"},
+		{"several spaces", []string{"Bearer    h." + payload + ".s"}, "a"},
+		{"spaces and tabs around the value", []string{" \tBearer h." + payload + ".s\t "}, "a"},
+		{"scheme in capitals", []string{"BEARER\th." + payload + ".s"}, "a"},
+		// Never a token from another scheme, or a scheme run into it.
+		{"scheme run into the token", []string{"Bearerh." + payload + ".s"}, ""},
+		{"scheme and a comma", []string{"Bearer,h." + payload + ".s"}, ""},
+		{"longer scheme", []string{"Bearerx h." + payload + ".s"}, ""},
+		{"scheme with a prefix", []string{"XBearer h." + payload + ".s"}, ""},
+		{"another scheme with a tab", []string{"Basic\th." + payload + ".s"}, ""},
+		{"bearer as the second word", []string{"Token Bearer h." + payload + ".s"}, ""},
+		{"no-break space", []string{"Bearer\u00a0h." + payload + ".s"}, ""},
+		{"vertical tab", []string{"Bearer\vh." + payload + ".s"}, ""},
+		{"scheme and tabs only", []string{"Bearer\t\t"}, ""},
+		{"a later value with a tab", []string{"Basic x", "bearer\th." + payload + ".s"}, "a"},
 	}
 	for _, c := range cases {
 		cl := bearerClaims(c.header)

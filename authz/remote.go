@@ -29,6 +29,7 @@ type remote struct {
 	logs                                 throttle
 	allowed, denied, failed, failedOpen  *stats.Counter
 	unavailable, malformed, undispatched *stats.Counter
+	serverError                          *stats.Counter
 }
 
 func compileRemote(c Remote, deny policy.Response) (*remote, error) {
@@ -101,6 +102,7 @@ func (r *remote) instrument(env *policy.Env) {
 		return env.Counter("authz_remote_errors_total", stats.Tag{Key: "reason", Value: reason})
 	}
 	r.unavailable, r.malformed, r.undispatched = fault("unavailable"), fault("malformed"), fault("dispatch")
+	r.serverError = fault("server_error")
 	r.failedOpen = env.Counter("authz_remote_fail_open_total")
 }
 
@@ -127,21 +129,43 @@ func (r *remote) check(x *policy.Exchange) policy.Result {
 			headers = append(headers, [2]string{name, v})
 		}
 	}
-	if err := x.HTTPCall(r.cluster, headers, nil, r.timeout, r.answer); err != nil {
+	sent := r.now()
+	done := func(x *policy.Exchange, resp policy.CalloutResponse) policy.Result {
+		return r.answer(x, resp, r.now().Sub(sent))
+	}
+	if err := x.HTTPCall(r.cluster, headers, nil, r.timeout, done); err != nil {
 		return r.fail(r.undispatched, "the check request could not be sent: "+err.Error())
 	}
 	return policy.Pause()
 }
 
-// answer turns the service's answer into the chain's verdict; the chain
-// resumes with it.
-func (r *remote) answer(x *policy.Exchange, resp policy.CalloutResponse) policy.Result {
+// answer turns the service's answer, which took elapsed, into the chain's
+// verdict; the chain resumes with it.
+//
+// What the proxy reports is all the filter knows of a failure. Envoy makes
+// the call through its router, which answers it itself when the service
+// cannot: 503 ("upstream connect error or disconnect/reset before
+// headers. reset reason: connection failure", "no healthy upstream") when
+// it cannot connect, 504 ("upstream request timeout") when the timeout
+// expires. Those are 5xx answers, failures like the service's own 5xx.
+// When the stream fails otherwise (a reset once the answer has begun, an
+// answer too large to buffer), Envoy calls back with no headers at all and
+// no reason. So the log gives the status and the start of the body of a 5xx
+// answer, and for no answer only how long the call took: it names a
+// timeout only when the timeout had passed.
+func (r *remote) answer(x *policy.Exchange, resp policy.CalloutResponse, elapsed time.Duration) policy.Result {
 	switch {
+	case len(resp.Headers) == 0 && elapsed >= r.timeout:
+		return r.fail(r.unavailable, "no response within the "+r.timeout.String()+" timeout (the proxy ended the call after "+millis(elapsed)+")")
 	case len(resp.Headers) == 0:
-		return r.fail(r.unavailable, "no answer within "+r.timeout.String()+" (timeout, connection failure or reset)")
+		return r.fail(r.unavailable, "the proxy ended the call after "+millis(elapsed)+" without a response: "+
+			"a connection failure, a reset or an answer too large to buffer (the proxy does not say which)")
 	case resp.Status < 200 || resp.Status > 599:
 		s, _ := resp.Header(":status")
 		return r.fail(r.malformed, "malformed answer: status "+strconv.Quote(s))
+	case resp.Status >= 500:
+		return r.fail(r.serverError, "answered "+strconv.Itoa(resp.Status)+" after "+millis(elapsed)+
+			" (timeout "+r.timeout.String()+"): "+quoteStart(resp.Body))
 	case resp.Status < 300:
 		r.allowed.Inc()
 		for _, name := range r.upstream {
@@ -164,6 +188,24 @@ func (r *remote) answer(x *policy.Exchange, resp policy.CalloutResponse) policy.
 	}
 	return policy.Deny(policy.Response{Status: uint32(resp.Status), Headers: headers, Body: resp.Body,
 		Reason: "the authorization service denied with " + strconv.Itoa(resp.Status)})
+}
+
+// millis is d in whole milliseconds: "3ms".
+func millis(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) + "ms" }
+
+// bodyShown is how much of a failed answer's body the log shows.
+const bodyShown = 120
+
+// quoteStart quotes the start of body for the log, control characters
+// escaped.
+func quoteStart(body []byte) string {
+	switch {
+	case len(body) == 0:
+		return "no body"
+	case len(body) <= bodyShown:
+		return strconv.Quote(string(body))
+	}
+	return strconv.Quote(string(body[:bodyShown])) + "..."
 }
 
 func valuesOf(headers [][2]string, name string) []string {

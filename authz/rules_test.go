@@ -65,6 +65,11 @@ func TestRules(t *testing.T) {
 		{"jwt claims", `{"rules": [{"action": "allow", "claims": [{"path": "role", "equals": "admin"}, {"path": "sub", "present": true}]}], "default": "deny"}`, []check{
 			{"well-formed, matching", req{headers: [][2]string{bearer(admin)}}, 0},
 			{"scheme is case-insensitive", req{headers: [][2]string{{"authorization", "bearer " + admin}}}, 0},
+			{"tab after the scheme", req{headers: [][2]string{{"authorization", "Bearer\t" + admin}}}, 0},
+			{"spaces and tabs after the scheme", req{headers: [][2]string{{"authorization", "BEARER \t\t  " + admin}}}, 0},
+			{"scheme run into the token", req{headers: [][2]string{{"authorization", "Bearer" + admin}}}, 403},
+			{"another scheme with a tab", req{headers: [][2]string{{"authorization", "Basic\t" + admin}}}, 403},
+			{"a longer scheme", req{headers: [][2]string{{"authorization", "Bearers\t" + admin}}}, 403},
 			{"well-formed, other role", req{headers: [][2]string{bearer(user)}}, 403},
 			{"claim missing", req{headers: [][2]string{bearer(jwt(`{"role": "admin"}`))}}, 403},
 			{"no token", req{}, 403},
@@ -86,6 +91,7 @@ func TestRules(t *testing.T) {
 				{"action": "deny", "claims": [{"path": "banned", "present": true}]}],
 				"default": "allow"}`, []check{
 			{"banned", req{headers: [][2]string{bearer(jwt(`{"banned": true}`))}}, 403},
+			{"banned, with a tab after the scheme", req{headers: [][2]string{{"authorization", "Bearer\t" + jwt(`{"banned": true}`)}}}, 403},
 			{"not banned", req{headers: [][2]string{bearer(user)}}, 0},
 			{"malformed", req{headers: [][2]string{bearer("not.a.jwt")}}, 0},
 		}},

@@ -66,6 +66,12 @@ func TestNewReportsPaths(t *testing.T) {
 			`request.set.x-a: at offset 0: unknown placeholder "%PATH%"; known: %REQ(header)%, %DOWNSTREAM_REMOTE_ADDRESS%, %DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%, %ROUTE_NAME%, %REQUEST_ID%; write %% for a literal '%'`},
 		{"bad action", headermutate.Config{Request: headermutate.Ops{Headers: []headermutate.Header{{Name: "x-a", Value: "v", AppendAction: 9}}}},
 			`request.headers[0].append_action: must be one of APPEND_IF_EXISTS_OR_ADD, ADD_IF_ABSENT, OVERWRITE_IF_EXISTS_OR_ADD, OVERWRITE_IF_EXISTS, not AppendAction(9)`},
+		{"bad invalid value action", headermutate.Config{Request: goConfig.Request, InvalidValue: "reject"},
+			`invalid_value: must be "drop" or "deny", not "reject"`},
+		{"deny without DenyInvalid", headermutate.Config{Request: goConfig.Request, Deny: policy.DenyResponse{Body: "no\n"}},
+			`deny: is only used with "invalid_value": "deny"`},
+		{"bad deny status", headermutate.Config{Request: goConfig.Request, InvalidValue: headermutate.DenyInvalid, Deny: policy.DenyResponse{Status: 99}},
+			`deny.status: must be an HTTP status code from 300 to 599, not 99`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/conf"
 )
 
@@ -14,7 +15,8 @@ import (
 // Its JSON form mirrors it field for field:
 //
 //	{"request":  {"remove": [...], "set": {...}, "add": {...}, "headers": [...]},
-//	 "response": {...}}
+//	 "response": {...},
+//	 "invalid_value": "drop", "deny": {...}}
 //
 // The zero Config does nothing and is rejected by New.
 type Config struct {
@@ -23,6 +25,16 @@ type Config struct {
 	// Response changes the response headers before they go downstream,
 	// including those of a local reply another filter sent.
 	Response Ops
+	// InvalidValue ("invalid_value") says what happens when a value renders
+	// as something that cannot be sent as a header value (see the package
+	// documentation): DropInvalid ("drop", the default) skips the
+	// operation, DenyInvalid ("deny") skips it and answers with Deny.
+	// Either way it is counted and logged.
+	InvalidValue InvalidValue
+	// Deny ("deny") is the reply with DenyInvalid: 400 with the body
+	// "invalid header value\n" unless it says otherwise. It may only be set
+	// with DenyInvalid.
+	Deny policy.DenyResponse
 
 	shorthand bool // decoded from {"name": ..., "value": ...}
 }
@@ -61,6 +73,20 @@ type Header struct {
 	// empty; by default an empty value skips the operation.
 	KeepEmptyValue bool
 }
+
+// InvalidValue is what the filter does when a value renders as something
+// that cannot be sent as a header value.
+type InvalidValue string
+
+const (
+	// DropInvalid skips the operation; the request goes on without it. It
+	// is the default.
+	DropInvalid InvalidValue = "drop"
+	// DenyInvalid skips the operation and answers the request with the
+	// Config's Deny reply: instead of sending it upstream on the request
+	// side, instead of the upstream's response on the response side.
+	DenyInvalid InvalidValue = "deny"
+)
 
 // AppendAction is Envoy's HeaderValueOption.HeaderAppendAction. The package
 // documentation says which proxy operation each one performs.
@@ -123,7 +149,12 @@ func decode(o *conf.Object) Config {
 		h := Header{Name: o.RequiredString("name"), Value: o.RequiredString("value"), AppendAction: OverwriteIfExistsOrAdd}
 		return Config{Response: Ops{Headers: []Header{h}}, shorthand: true}
 	}
-	return Config{Request: parseOps(o.Object("request")), Response: parseOps(o.Object("response"))}
+	return Config{
+		Request:      parseOps(o.Object("request")),
+		Response:     parseOps(o.Object("response")),
+		InvalidValue: InvalidValue(o.OneOf("invalid_value", string(DropInvalid), string(DropInvalid), string(DenyInvalid))),
+		Deny:         policy.DecodeDenyResponse(o.Object("deny")),
+	}
 }
 
 func parseOps(o *conf.Object) Ops {

@@ -2,7 +2,11 @@ package headermutate_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/wasmpolicy/policy/internal/host"
 	"github.com/wasmpolicy/policy/internal/testdata/mutatechain/probe"
@@ -21,8 +25,15 @@ var headerCalls = []string{addCall, replaceCall, "proxy_remove_header_map_value"
 
 func newEnvoyVM(t *testing.T, image, config string) *host.VM {
 	t.Helper()
+	return newEnvoyVMWith(t, image, config, nil, nil)
+}
+
+// newEnvoyVMWith is newEnvoyVM with the host's clock and log (nil: the
+// real clock, no log).
+func newEnvoyVMWith(t *testing.T, image, config string, clock func() time.Time, log func(host.LogLevel, string)) *host.VM {
+	t.Helper()
 	ctx := context.Background()
-	h, err := host.New(ctx, wasmtest.Image(t, image), host.Config{PluginConfig: []byte(config)})
+	h, err := host.New(ctx, wasmtest.Image(t, image), host.Config{PluginConfig: []byte(config), Clock: clock, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,5 +140,109 @@ func TestLocalReplyInEnvoyHost(t *testing.T) {
 		if e, w := entries(resp.Headers, want[0]), probe.Format([]string{want[1]}); e != w {
 			t.Errorf("local reply %s = %s, want %s", want[0], e, w)
 		}
+	}
+}
+
+// warnings collects the warnings a host's plugin logs.
+type warnings struct {
+	mu    sync.Mutex
+	warns []string
+}
+
+func (w *warnings) log(level host.LogLevel, msg string) {
+	if level == host.LogWarn {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.warns = append(w.warns, msg)
+	}
+}
+
+func (w *warnings) lines() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.warns...)
+}
+
+// Every bad value through everything each placeholder reads, on both
+// sides, as in TestInvalidValuesAreDropped: here the host counts the
+// header calls, and the filter makes one replace for each valid value and
+// none for an invalid one.
+func TestInvalidValuesInEnvoyHost(t *testing.T) {
+	for _, side := range []string{"request", "response"} {
+		vm := newEnvoyVM(t, "headermutate", wasmtest.Chain(mutate(`{`+fmt.Sprintf("%q", side)+`: `+placeholderOps()+`}`)))
+		for _, inj := range injections {
+			for _, b := range badValues {
+				t.Run(side+"/"+inj.name+"/"+b.name, func(t *testing.T) {
+					s := goodSource()
+					inj.inject(&s, b.value)
+					vm.ResetHostCalls()
+					var up [][2]string
+					resp, err := vm.Serve(context.Background(), &host.Request{Headers: s.headers, Source: s.address, Route: s.route},
+						func(_ context.Context, r *host.Request) (*host.Response, error) {
+							up = r.Headers
+							return &host.Response{Status: 200, Headers: [][2]string{{"content-type", "text/plain"}}}, nil
+						})
+					if err != nil {
+						t.Fatal(err)
+					}
+					got := up
+					if side == "response" {
+						got = resp.Headers
+					}
+					for _, h := range placeholderHeaders {
+						want := probe.Format([]string{h.good})
+						if contains(inj.bad, h.name) {
+							want = "[]"
+						}
+						if e := entries(got, h.name); e != want {
+							t.Errorf("%s header %s = %s, want %s", side, h.name, e, want)
+						}
+					}
+					calls := vm.HostCalls()
+					if n, want := calls[replaceCall], uint64(len(placeholderHeaders)-len(inj.bad)); n != want {
+						t.Errorf("%s called %d times, want %d: once per valid value", replaceCall, n, want)
+					}
+					if n := calls[addCall]; n != 0 {
+						t.Errorf("%s called %d times, want none", addCall, n)
+					}
+				})
+			}
+		}
+	}
+}
+
+// With "invalid_value": "deny" the client gets the deny reply instead of
+// the upstream's response, whichever side the invalid value is on. On the
+// response side the host sends the reply back through the response phase,
+// as Envoy does, and the filter then only drops the value.
+func TestInvalidValueDenyInEnvoyHost(t *testing.T) {
+	bad := with(request, [2]string{"x-foo", "a\r\nx-injected: 1\x00tail"})
+	for _, side := range []string{"request", "response"} {
+		t.Run(side, func(t *testing.T) {
+			logs := &warnings{}
+			vm := newEnvoyVMWith(t, "headermutate", wasmtest.Chain(mutate(`{`+fmt.Sprintf("%q", side)+`: {"set": {"x-a": "%REQ(x-foo)%", "x-b": "b"}}, "invalid_value": "deny"}`)), nil, logs.log)
+			up, resp := exchange(t, vm, bad, [][2]string{{"content-type", "text/plain"}})
+			if side == "request" && up != nil {
+				t.Errorf("the upstream was reached")
+			}
+			if resp.Status != 400 || string(resp.Body) != "invalid header value\n" {
+				t.Errorf("client got %d %q, want 400 \"invalid header value\\n\"", resp.Status, resp.Body)
+			}
+			if e := entries(resp.Headers, "x-a"); e != "[]" {
+				t.Errorf("reply x-a = %s, want none", e)
+			}
+			if n := vm.HostCalls()[addCall] + vm.HostCalls()[replaceCall]; side == "request" && n != 1 {
+				t.Errorf("%d header calls, want the one for x-b", n)
+			}
+			w := logs.lines()
+			if len(w) == 0 || !strings.Contains(w[0], side+" header x-a: the value of %REQ(x-foo)% holds the control character 0x0d") {
+				t.Errorf("warnings %q, want one about x-a", w)
+			}
+			for _, line := range w {
+				if line = strings.TrimSpace(line); strings.Contains(line, "x-injected") || strings.ContainsAny(line, "\r\n\x00") {
+					t.Errorf("the log holds the value: %q", line)
+				}
+			}
+		})
 	}
 }

@@ -17,13 +17,24 @@ import (
 //	go test ./headermutate -run '^$' -fuzz FuzzConfig
 
 // FuzzParseTemplate checks that any text, with its '%' doubled, is a
-// template that renders as that text, and that a template that parses
-// renders without failing.
+// template whose literal text is that text, and that a template that parses
+// renders either a valid header value or nothing, with the placeholder at
+// fault, when a placeholder's value is s.
 func FuzzParseTemplate(f *testing.F) {
 	f.Add("Hello world from %REQ(:authority)%")
 	f.Fuzz(func(t *testing.T, s string) {
 		if tmpl, err := parseTemplate(s); err == nil {
-			tmpl.render(fakeRequest)
+			src := fakeSource{":authority": s, "x-user": s, "@source": s, "@route": s, "x-request-id": s}
+			v, fault := tmpl.render(src)
+			text, _ := tmpl.literal() // compileHeader refuses invalid text
+			switch {
+			case !fault.ok() && v != "":
+				t.Fatalf("parseTemplate(%q) renders %q with the fault %v", s, v, fault)
+			case len(v) > MaxValueLength:
+				t.Fatalf("parseTemplate(%q) renders %d bytes", s, len(v))
+			case controlChar(text) < 0 && controlChar(v) >= 0:
+				t.Fatalf("parseTemplate(%q) renders the invalid value %q", s, v)
+			}
 		} else if !strings.HasPrefix(err.Error(), "at offset ") {
 			t.Fatalf("parseTemplate(%q) error %q does not give the offset", s, err)
 		} else if !strings.Contains(s, "%") {
@@ -60,6 +71,13 @@ func FuzzConfig(f *testing.F) {
 			}
 			return
 		}
+		for _, ops := range [][]op{m.request, m.response} {
+			for _, o := range ops {
+				if text, _ := o.value.literal(); len(text) > MaxValueLength {
+					t.Fatalf("accepted %d bytes of literal text for %q", len(text), o.name)
+				}
+			}
+		}
 		checkOps(t, m.request, requestPseudo)
 		checkOps(t, m.response, responsePseudo)
 	})
@@ -74,7 +92,7 @@ func checkOps(t *testing.T, ops []op, pseudo []string) {
 			t.Fatalf("accepted %q (remove %v, %s)", o.name, o.remove, o.action)
 		}
 		for _, p := range o.value.parts {
-			if p.from == nil && strings.ContainsAny(p.text, "\r\n\x00") {
+			if p.from == nil && controlChar(p.text) >= 0 {
 				t.Fatalf("accepted value text %q for %q", p.text, o.name)
 			}
 		}

@@ -58,11 +58,31 @@
 // # Names and values
 //
 // Names are lower-cased (ASCII letters only, as Envoy does); other bytes,
-// including non-ASCII letters, pass through. A name or value containing CR,
-// LF or NUL is a configuration error, and so is a name containing ':',
-// except that a request may set :authority, :method, :path and :scheme and a
+// including non-ASCII letters, pass through. A name containing CR, LF or
+// NUL is a configuration error, and so is a name containing ':', except
+// that a request may set :authority, :method, :path and :scheme and a
 // response may set :status (a literal code from 200 to 599). Pseudo-headers
 // have exactly one value, so they can only be set, never added or removed.
+//
+// A header value may hold no control character other than tab (no NUL to
+// 0x1f, so no CR or LF, and no DEL) and at most MaxValueLength (8192)
+// bytes. Literal text that breaks this is a configuration error. A
+// placeholder copies what the client or the proxy supplied, which need not
+// be a valid value ("x-foo: a\r\nx-injected: 1" reaches a filter as one
+// header value when a proxy or a codec lets it through): a value that
+// renders invalid is never sent. The operation is skipped, counted in
+// headermutate_invalid_values_total{filter} and logged with the header and
+// the placeholder but not the value, at most once a minute with the number
+// of invalid values left out in between. Then, by "invalid_value":
+//
+//	"drop"  the default: the other operations run and the request goes on
+//	"deny"  the other operations run, then the filter answers with "deny":
+//	        400 "invalid header value\n" unless it says otherwise (the
+//	        shared deny object: status, headers, body, content_type)
+//
+// On the response side "deny" replaces the upstream's response with the
+// reply. A local reply is already the answer: on it an invalid value is
+// only dropped. In shadow mode the request goes on as with "drop".
 //
 // # Local replies
 //
@@ -72,7 +92,14 @@
 package headermutate
 
 import (
+	"strconv"
+	"time"
+
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
+
 	"github.com/wasmpolicy/policy"
+	"github.com/wasmpolicy/policy/conf"
+	"github.com/wasmpolicy/policy/stats"
 )
 
 var definition = policy.Define("headermutate", decode, New)
@@ -85,14 +112,26 @@ var Kind = definition.Kind()
 // Go with policy.Static.
 func Filter(cfg Config) policy.Spec { return definition.Spec(cfg) }
 
-// Mutator is the header mutation filter. It never denies a request.
+// Mutator is the header mutation filter. It denies a request only when a
+// value renders invalid and its Config says DenyInvalid.
 type Mutator struct {
 	request, response []op
+	deny              *policy.Response // nil with DropInvalid
+
+	id      string
+	shadow  bool
+	now     func() time.Time
+	invalid *stats.Counter // headermutate_invalid_values_total
+	log     invalidLog
 }
 
+// defaultDenyBody is the body of the DenyInvalid reply unless Deny sets one.
+const defaultDenyBody = "invalid header value\n"
+
 // New validates cfg and returns its Mutator. Errors name the offending field
-// as a path in cfg's JSON form ("request.set.x-hello: ..."). The filter
-// keeps no metrics of its own, so env may be nil.
+// as a path in cfg's JSON form ("request.set.x-hello: ..."). env names the
+// filter in the log and holds its metric; it may be nil, to validate a
+// Config, and the Mutator then counts into no registry.
 func New(cfg Config, env *policy.Env) (*Mutator, error) {
 	req, err := compile("request", cfg.Request, requestPseudo)
 	if err != nil {
@@ -108,20 +147,37 @@ func New(cfg Config, env *policy.Env) (*Mutator, error) {
 	if len(req) == 0 && len(resp) == 0 {
 		return nil, errNothingToDo
 	}
-	return &Mutator{request: req, response: resp}, nil
+	m := &Mutator{request: req, response: resp, now: time.Now, invalid: new(stats.Counter)}
+	switch cfg.InvalidValue {
+	case "", DropInvalid:
+		if d := cfg.Deny; d.Status != 0 || len(d.Headers) != 0 || d.Body != "" || d.ContentType != "" {
+			return nil, conf.Errorf("deny", `is only used with "invalid_value": "deny"`)
+		}
+	case DenyInvalid:
+		r, err := cfg.Deny.Response(policy.Response{Status: 400, Body: []byte(defaultDenyBody)})
+		if err != nil {
+			return nil, conf.Within("deny", err)
+		}
+		m.deny = &r
+	default:
+		return nil, conf.Errorf("invalid_value", `must be "drop" or "deny", not %q`, string(cfg.InvalidValue))
+	}
+	if env != nil {
+		m.id, m.shadow, m.now = env.ID, env.Mode == policy.Shadow, env.Now
+		m.invalid = env.Counter("headermutate_invalid_values_total")
+	}
+	return m, nil
 }
 
 // OnRequestHeaders applies the request operations.
 func (m *Mutator) OnRequestHeaders(x *policy.Exchange) policy.Result {
-	apply(x, &requestHeaders, m.request)
-	return policy.Continue()
+	return m.apply(x, &requestHeaders, m.request)
 }
 
 // OnResponseHeaders applies the response operations, to the upstream's
 // response and to local replies alike.
 func (m *Mutator) OnResponseHeaders(x *policy.Exchange) policy.Result {
-	apply(x, &responseHeaders, m.response)
-	return policy.Continue()
+	return m.apply(x, &responseHeaders, m.response)
 }
 
 // op is one validated operation.
@@ -135,6 +191,7 @@ type op struct {
 
 // headerMap is one side's headers as the Exchange offers them.
 type headerMap struct {
+	side   string // "request" or "response"
 	get    func(x *policy.Exchange, name string) (string, bool)
 	set    func(x *policy.Exchange, name, value string)
 	add    func(x *policy.Exchange, name, value string)
@@ -143,22 +200,39 @@ type headerMap struct {
 
 var (
 	requestHeaders = headerMap{
+		"request",
 		(*policy.Exchange).RequestHeader, (*policy.Exchange).SetRequestHeader,
 		(*policy.Exchange).AddRequestHeader, (*policy.Exchange).RemoveRequestHeader,
 	}
 	responseHeaders = headerMap{
+		"response",
 		(*policy.Exchange).ResponseHeader, (*policy.Exchange).SetResponseHeader,
 		(*policy.Exchange).AddResponseHeader, (*policy.Exchange).RemoveResponseHeader,
 	}
 )
 
-func apply(x *policy.Exchange, h *headerMap, ops []op) {
-	for _, o := range ops {
+// apply runs ops on one side. An operation whose value renders invalid is
+// skipped and counted; the first of the phase is logged (throttled) and,
+// with DenyInvalid, answers the request once the others have run.
+func (m *Mutator) apply(x *policy.Exchange, h *headerMap, ops []op) policy.Result {
+	var bad *op
+	var why fault
+	n := 0 // invalid values
+	for i := range ops {
+		o := &ops[i]
 		if o.remove {
 			h.remove(x, o.name)
 			continue
 		}
-		v := o.value.render(x)
+		v, f := o.value.render(x)
+		if !f.ok() {
+			m.invalid.Inc()
+			n++
+			if bad == nil {
+				bad, why = o, f
+			}
+			continue
+		}
 		if v == "" && !o.keepEmpty {
 			continue
 		}
@@ -177,7 +251,58 @@ func apply(x *policy.Exchange, h *headerMap, ops []op) {
 			}
 		}
 	}
+	if bad == nil {
+		return policy.Continue()
+	}
+	// A local reply is already the answer: its invalid values are dropped.
+	deny := m.deny != nil && x.LocalResponse() == nil
+	what := h.side + " header " + bad.name + ": " + why.String()
+	m.report(what, h.side, deny, n)
+	if !deny {
+		return policy.Continue()
+	}
+	r := *m.deny
+	r.Reason = "invalid value for " + what
+	return policy.Deny(r)
 }
+
+// report logs the n invalid values of a phase, the first described by
+// what (the header and the fault, never the value), with what was done
+// about it. It logs at most once per logPeriod; the line counts the
+// values it does not describe since the last line, if any.
+func (m *Mutator) report(what, side string, deny bool, n int) {
+	l, now := &m.log, m.now()
+	if l.logged && now.Sub(l.last) < logPeriod { // a clock gone backwards counts as within
+		l.unreported += n
+		return
+	}
+	more := l.unreported + n - 1
+	l.logged, l.last, l.unreported = true, now, 0
+	outcome := "the operation was skipped (invalid_value drop)"
+	switch {
+	case deny && m.shadow:
+		outcome = "the operation was skipped; the " + side + " would be answered with " + strconv.Itoa(int(m.deny.Status)) + " (invalid_value deny), but shadow mode lets it through"
+	case deny:
+		outcome = "the operation was skipped and the " + side + " answered with " + strconv.Itoa(int(m.deny.Status)) + " (invalid_value deny)"
+	case m.deny != nil:
+		outcome = "the operation was skipped (invalid_value deny, but the response is already a local reply)"
+	}
+	if more > 0 {
+		outcome += "; " + strconv.Itoa(more) + " more invalid values since the last report"
+	}
+	proxywasm.LogWarnf("headermutate %s: %s; %s", m.id, what, outcome)
+}
+
+// invalidLog is when report last logged, and how many invalid values it
+// has counted but not described since.
+type invalidLog struct {
+	logged     bool
+	last       time.Time
+	unreported int
+}
+
+// logPeriod is how often report logs at most.
+const logPeriod = time.Minute
 
 // Interface guards.
 var (

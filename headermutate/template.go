@@ -23,7 +23,8 @@ type template struct {
 	parts []part
 }
 
-// part is literal text, or a placeholder when from is set.
+// part is literal text, or a placeholder when from is set; text is then
+// the placeholder as written in the configuration, for the log.
 type part struct {
 	text string
 	from func(source) string
@@ -89,7 +90,8 @@ func parsePlaceholder(s string) (part, int, error) {
 		if name == "" || strings.ContainsAny(name, "\r\n\x00") {
 			return part{}, 0, fmt.Errorf("%%REQ(...)%% needs a header name without CR, LF or NUL, not %q", name)
 		}
-		return part{from: func(src source) string { v, _ := src.RequestHeader(name); return v }}, end + 2, nil
+		from := func(src source) string { v, _ := src.RequestHeader(name); return v }
+		return part{text: reqPrefix + name + ")%", from: from}, end + 2, nil
 	}
 	end := strings.IndexByte(s[1:], '%')
 	if end < 0 {
@@ -98,7 +100,7 @@ func parsePlaceholder(s string) (part, int, error) {
 	name := s[1 : 1+end]
 	for _, p := range placeholders {
 		if p.name == name {
-			return part{from: p.from}, end + 2, nil
+			return part{text: "%" + name + "%", from: p.from}, end + 2, nil
 		}
 	}
 	return part{}, 0, fmt.Errorf("unknown placeholder %q; known: %s; write %%%% for a literal '%%'", "%"+name+"%", knownPlaceholders())
@@ -112,29 +114,70 @@ func knownPlaceholders() string {
 	return strings.Join(names, ", ")
 }
 
+// MaxValueLength is the longest value, in bytes, the filter sends as a
+// header value.
+const MaxValueLength = 8 << 10
+
+// fault says why a rendered value cannot be sent as a header value, without
+// holding the value: the placeholder whose value has a control character
+// other than tab (and the character), or the rendered length when it is
+// more than MaxValueLength. The zero fault means the value is valid.
+type fault struct {
+	placeholder string
+	char        byte
+	length      int
+}
+
+func (f fault) ok() bool { return f.placeholder == "" && f.length == 0 }
+
+func (f fault) String() string {
+	if f.placeholder != "" {
+		return fmt.Sprintf("the value of %s holds the control character 0x%02x", f.placeholder, f.char)
+	}
+	return fmt.Sprintf("the value renders to %d bytes, more than the limit of %d", f.length, MaxValueLength)
+}
+
 // render computes the value for one request. A placeholder whose value is
-// missing renders as "".
-func (t template) render(src source) string {
+// missing renders as "". A value that cannot be sent as a header value (a
+// placeholder's value holds a control character other than tab, or the
+// value is longer than MaxValueLength) is not built: render returns "" and
+// the fault. Literal text was checked when the template was configured.
+func (t template) render(src source) (string, fault) {
 	switch len(t.parts) {
 	case 0:
-		return ""
+		return "", fault{}
 	case 1:
-		return t.parts[0].eval(src)
+		p := t.parts[0]
+		v := p.eval(src)
+		if f := p.check(v); !f.ok() {
+			return "", f
+		}
+		if len(v) > MaxValueLength {
+			return "", fault{length: len(v)}
+		}
+		return v, fault{}
 	}
-	// Evaluate first, so that the value is allocated once, at its size.
+	// Evaluate and check first, so that the value is allocated once, at its
+	// size, and only if it is valid.
 	var buf [8]string
 	vals, n := buf[:0], 0
 	for _, p := range t.parts {
 		v := p.eval(src)
+		if f := p.check(v); !f.ok() {
+			return "", f
+		}
 		vals = append(vals, v)
 		n += len(v)
+	}
+	if n > MaxValueLength {
+		return "", fault{length: n}
 	}
 	var b strings.Builder
 	b.Grow(n)
 	for _, v := range vals {
 		b.WriteString(v)
 	}
-	return b.String()
+	return b.String(), fault{}
 }
 
 func (p part) eval(src source) string {
@@ -144,12 +187,41 @@ func (p part) eval(src source) string {
 	return p.text
 }
 
-// literal returns the template's text if it has no placeholders.
-func (t template) literal() (string, bool) {
-	for _, p := range t.parts {
-		if p.from != nil {
-			return "", false
+// check reports a control character in a placeholder's value v.
+func (p part) check(v string) fault {
+	if p.from == nil {
+		return fault{}
+	}
+	if i := controlChar(v); i >= 0 {
+		return fault{placeholder: p.text, char: v[i]}
+	}
+	return fault{}
+}
+
+// controlChar is the index of the first byte of s that a header value must
+// not hold, -1 if there is none: a control character other than tab (NUL
+// to 0x1f, CR and LF among them, and DEL). Bytes from 0x80 up are allowed,
+// as HTTP's obs-text is.
+func controlChar(s string) int {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return i
 		}
 	}
-	return t.render(nil), true
+	return -1
+}
+
+// literal is the template's literal text, placeholders left out, and
+// whether it has no placeholders.
+func (t template) literal() (string, bool) {
+	var b strings.Builder
+	only := true
+	for _, p := range t.parts {
+		if p.from != nil {
+			only = false
+			continue
+		}
+		b.WriteString(p.text)
+	}
+	return b.String(), only
 }

@@ -41,8 +41,8 @@ func TestRenderTemplate(t *testing.T) {
 			t.Errorf("parseTemplate(%q): %v", c.template, err)
 			continue
 		}
-		if got := tmpl.render(fakeRequest); got != c.want {
-			t.Errorf("render(%q) = %q, want %q", c.template, got, c.want)
+		if got, f := tmpl.render(fakeRequest); got != c.want || !f.ok() {
+			t.Errorf("render(%q) = %q (%v), want %q", c.template, got, f, c.want)
 		}
 	}
 }

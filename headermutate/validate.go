@@ -64,15 +64,22 @@ func compileHeader(h Header, pseudo []string, namePath, valuePath string) (op, e
 	if err != nil {
 		return op{}, conf.Errorf(namePath, "%v", err)
 	}
-	if strings.ContainsAny(h.Value, "\r\n\x00") {
+	switch {
+	case strings.ContainsAny(h.Value, "\r\n\x00"):
 		return op{}, conf.Errorf(valuePath, "must not contain CR, LF or NUL: %q", h.Value)
+	case controlChar(h.Value) >= 0:
+		return op{}, conf.Errorf(valuePath, "must not contain control characters other than tab: %q", h.Value)
 	}
 	t, err := parseTemplate(h.Value)
 	if err != nil {
 		return op{}, conf.Errorf(valuePath, "%v", err)
 	}
+	text, literal := t.literal()
+	if len(text) > MaxValueLength {
+		return op{}, conf.Errorf(valuePath, "has %d bytes of text, more than the %d bytes a header value may have", len(text), MaxValueLength)
+	}
 	if name == ":status" {
-		if s, ok := t.literal(); !ok || !isStatus(s) {
+		if !literal || !isStatus(text) {
 			return op{}, conf.Errorf(valuePath, "must be a literal status code from 200 to 599, not %q", h.Value)
 		}
 	}

@@ -1,12 +1,17 @@
 package main
 
 import (
+	"context"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/authz"
+	"github.com/wasmpolicy/policy/internal/host"
 	"github.com/wasmpolicy/policy/internal/wasmtest"
 )
 
@@ -61,6 +66,98 @@ func TestReadmeExchange(t *testing.T) {
 				t.Errorf("%s %s %v: reply %v; want %d \"access denied\\n\"", c.method, c.path, c.headers, local, c.status)
 			}
 			host.CompleteHttpContext(id)
+		}
+	})
+}
+
+// The README's remote service configuration, when Envoy cannot connect to
+// the service and answers the call itself with 503: the request is denied
+// with status_on_error and the plugin logs the README's line. The call
+// takes 1ms: natively on the plugin's clock, compiled on the clock of the
+// Envoy-like host the image runs in.
+func TestReadmeRemoteFailure(t *testing.T) {
+	md := wasmtest.ReadFile(t, "README.md")
+	config := wasmtest.FencedBlocks(md, "json")[1]
+	var want string
+	for _, l := range strings.Split(md, "\n") {
+		if strings.HasPrefix(l, "authz: filter authz: ") {
+			want = l
+		}
+	}
+	if want == "" {
+		t.Fatal("the README shows no log line")
+	}
+	headers := [][2]string{{":status", "503"}, {"content-type", "text/plain"}}
+	body := "upstream connect error or disconnect/reset before headers. reset reason: connection failure"
+	request := [][2]string{{":method", "GET"}, {":path", "/orders"}, {":authority", "shop.example.com"}}
+	now := time.Unix(1_700_000_000, 0)
+
+	t.Run("go", func(t *testing.T) {
+		p := policy.Configured(authz.Kind)
+		p.Clock = func() time.Time { return now }
+		host, reset := wasmtest.Start(t, p, config)
+		defer reset()
+		id := host.InitializeHttpContext()
+		host.CallOnRequestHeaders(id, request, true)
+		calls := host.GetCalloutAttributesFromContext(id)
+		if len(calls) != 1 {
+			t.Fatalf("%d check requests, want 1", len(calls))
+		}
+		now = now.Add(time.Millisecond)
+		host.CallOnHttpCallResponse(calls[0].CalloutID, headers, nil, []byte(body))
+		if reply := host.GetSentLocalResponse(id); reply == nil || reply.StatusCode != 403 {
+			t.Errorf("reply %+v, want 403", reply)
+		}
+		if w := host.GetWarnLogs(); len(w) != 1 || w[0] != want {
+			t.Errorf("warnings:\n got  %q\n want [%q]", w, want)
+		}
+		host.CompleteHttpContext(id)
+	})
+	t.Run("wasm", func(t *testing.T) {
+		ctx := context.Background()
+		var mu sync.Mutex
+		now := time.Unix(1_700_000_000, 0)
+		var warnings []string
+		h, err := host.New(ctx, wasmtest.Image(t, "authz"), host.Config{
+			PluginConfig: []byte(config),
+			Clock:        func() time.Time { mu.Lock(); defer mu.Unlock(); return now },
+			Log: func(level host.LogLevel, msg string) {
+				if level == host.LogWarn {
+					mu.Lock()
+					defer mu.Unlock()
+					warnings = append(warnings, strings.TrimSpace(msg))
+				}
+			},
+			HTTPCall: func(context.Context, host.Callout) (*host.CalloutResponse, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				now = now.Add(time.Millisecond)
+				return &host.CalloutResponse{Headers: headers, Body: []byte(body)}, nil
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer h.Close(ctx)
+		vm, err := h.NewVM(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := vm.Serve(ctx, &host.Request{Headers: request, Source: "10.1.2.3:51234"},
+			func(context.Context, *host.Request) (*host.Response, error) {
+				t.Error("the upstream was reached")
+				return &host.Response{Status: 200}, nil
+			})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.Status != 403 {
+			t.Errorf("status %d, want 403", resp.Status)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if len(warnings) != 1 || warnings[0] != want {
+			t.Errorf("warnings:\n got  %q\n want [%q]", warnings, want)
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
@@ -78,5 +79,57 @@ func TestTutorialShorthand(t *testing.T) {
 		if started || len(logs) != 1 || logs[0] != want {
 			t.Errorf("started = %v, logs = %q; want %q", started, logs, want)
 		}
+	})
+}
+
+// The README's "Values copied from the request": a request whose x-foo
+// would inject a header gets the README's deny reply, and without
+// "invalid_value": "deny" it goes on without x-user while the plugin logs
+// the README's line, which does not hold the value.
+func TestReadmeInvalidValue(t *testing.T) {
+	md := wasmtest.ReadFile(t, "README.md")
+	var deny, logLine string
+	for _, b := range wasmtest.FencedBlocks(md, "json") {
+		if strings.Contains(b, `"invalid_value"`) {
+			deny = b
+		}
+	}
+	for _, l := range strings.Split(md, "\n") {
+		if strings.HasPrefix(l, "headermutate headermutate: ") {
+			logLine = l
+		}
+	}
+	if deny == "" || logLine == "" {
+		t.Fatalf("README shows no invalid_value configuration (%q) or no log line (%q)", deny, logLine)
+	}
+	drop := `{"filters": [{"name": "headermutate", "config": {"request": {"set": {"x-user": "%REQ(x-foo)%"}}}}]}`
+	request := [][2]string{{":authority", "bookinfo.example.com"}, {":method", "GET"}, {":path", "/productpage"},
+		{"x-foo", "a\r\nx-injected: 1"}}
+	native := func() types.VMContext { return policy.Configured(headermutate.Kind) }
+	wasmtest.Both(t, "headermutate", native, func(t *testing.T, r wasmtest.Runner) {
+		host, reset := wasmtest.Start(t, r.VM, deny)
+		id := host.InitializeHttpContext()
+		host.CallOnRequestHeaders(id, request, true)
+		if reply := host.GetSentLocalResponse(id); reply == nil || reply.StatusCode != 400 || string(reply.Data) != "bad x-foo header\n" {
+			t.Errorf("with invalid_value deny: reply %+v, want 400 \"bad x-foo header\\n\"", reply)
+		}
+		host.CompleteHttpContext(id)
+		reset()
+
+		host, reset = wasmtest.Start(t, r.VM, drop)
+		defer reset()
+		id = host.InitializeHttpContext()
+		if got := host.CallOnRequestHeaders(id, request, true); got != types.ActionContinue {
+			t.Fatalf("with invalid_value drop: request action = %v, want continue", got)
+		}
+		for _, h := range host.GetCurrentRequestHeaders(id) {
+			if h[0] == "x-user" {
+				t.Errorf("with invalid_value drop: the request carries x-user %q", h[1])
+			}
+		}
+		if w := host.GetWarnLogs(); len(w) != 1 || w[0] != logLine {
+			t.Errorf("warnings %q, want the README's %q", w, logLine)
+		}
+		host.CompleteHttpContext(id)
 	})
 }
