@@ -27,12 +27,13 @@ import (
 // plugins are the examples' plugins, compiled into the test: each
 // examples/NAME/main.go serves policy.Configured with these kinds.
 var plugins = map[string][]policy.Kind{
-	"authz":        {authz.Kind},
-	"headerauth":   {headerauth.Kind},
-	"headermutate": {headermutate.Kind},
-	"metrics":      {metrics.Kind},
-	"ratelimit":    {ratelimit.Kind},
-	"chain":        {ratelimit.Kind, headerauth.Kind, headermutate.Kind, authz.Kind, metrics.Kind},
+	"authz":           {authz.Kind},
+	"headerauth":      {headerauth.Kind},
+	"headermutate":    {headermutate.Kind},
+	"metrics":         {metrics.Kind},
+	"ratelimit":       {ratelimit.Kind},
+	"globalratelimit": {ratelimit.Kind},
+	"chain":           {ratelimit.Kind, headerauth.Kind, headermutate.Kind, authz.Kind, metrics.Kind},
 }
 
 // wasmPlugin is the part of Istio's WasmPlugin the generated files use;

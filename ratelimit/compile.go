@@ -32,6 +32,7 @@ type compiled struct {
 	headers    bool
 	failClosed bool
 	worker     bool
+	global     *global // nil without a global limit
 }
 
 // rule is a compiled Rule; the default limit is a rule that matches all.
@@ -90,7 +91,12 @@ func compile(cfg Config, domain string) (*compiled, error) {
 		}
 		c.rules = append(c.rules, cr)
 	}
-	if len(cfg.Rules) == 0 || !cfg.Limit.isZero() {
+	if cfg.Global != nil {
+		if c.global, err = compileGlobal(*cfg.Global, c.deny, c.onError, c.headers); err != nil {
+			return nil, err
+		}
+	}
+	if len(cfg.Rules) == 0 && cfg.Global == nil || !cfg.Limit.isZero() {
 		def := &rule{name: "default"}
 		if err := def.compileLimit(cfg.Limit, "", prefix+"default/", sec); err != nil {
 			return nil, err

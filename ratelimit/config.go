@@ -21,7 +21,8 @@ import (
 // by Limit; with neither, it is not limited.
 type Config struct {
 	// Limit applies to requests no rule matches. It is required when there
-	// are no rules; with rules, a zero Limit lets the other requests through.
+	// are neither rules nor a Global limit; otherwise a zero Limit lets the
+	// other requests through.
 	Limit
 	// Rules are tried in order ("rules"); the first that matches decides.
 	// A request whose path or headers read differently to different
@@ -60,6 +61,10 @@ type Config struct {
 	// when empty. Filters with the same domain in plugins that share a VM
 	// id share their buckets (and must then configure the same limits).
 	Domain string
+	// Global, if set, also checks each request the local limit lets
+	// through with Envoy's global rate limit service ("global"); see
+	// Global. Without Rules, Limit is then optional.
+	Global *Global
 }
 
 // Limit is a token bucket and how requests are assigned to buckets. Give
@@ -180,6 +185,7 @@ func decodeConfig(o *conf.Object) Config {
 		Deny:             policy.DecodeDenyResponse(o.Object("deny")),
 		RateLimitHeaders: o.Bool("rate_limit_headers", false),
 		Domain:           o.String("domain", ""),
+		Global:           decodeGlobal(o.Object("global")),
 	}
 	if rules := o.Objects("rules"); rules != nil {
 		cfg.Rules = make([]Rule, len(rules))

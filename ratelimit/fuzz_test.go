@@ -16,6 +16,7 @@ import (
 // retry time. Seeds are in testdata/fuzz/FuzzParseConfig.
 func FuzzParseConfig(f *testing.F) {
 	f.Add([]byte(`{"requests_per_unit": 2, "unit": "second"}`))
+	f.Add([]byte(`{"global": {"cluster": "rl", "domain": "api", "descriptors": [{"entries": [{"request_header": {"name": "x-client", "key": "client"}}, {"path": {}}]}]}}`))
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		if !gjson.ValidBytes(doc) {
 			return
@@ -30,7 +31,7 @@ func FuzzParseConfig(f *testing.F) {
 			requirePathError(t, err)
 			return
 		}
-		if c.deny.Status < 300 || c.deny.Status > 599 || c.onError < 300 || c.onError > 599 || len(c.rules) == 0 {
+		if c.deny.Status < 300 || c.deny.Status > 599 || c.onError < 300 || c.onError > 599 || len(c.rules) == 0 && c.global == nil {
 			t.Fatalf("%s: accepted status %d (%d on error) with %d rules", doc, c.deny.Status, c.onError, len(c.rules))
 		}
 		for _, r := range c.rules {

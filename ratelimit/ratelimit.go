@@ -44,10 +44,22 @@
 //
 //	"deny": {"status": 503, "body": "slow down\n", "headers": {"cache-control": "no-store"}}
 //
+// A limit that holds across proxies ("global", see Global) asks Envoy's
+// global rate limit service (github.com/envoyproxy/ratelimit, backed by
+// Redis) about each request the local limit lets through, by an HTTP
+// callout with descriptors built from the request as Envoy's rate_limits
+// actions build them:
+//
+//	"global": {"cluster": "ratelimit", "domain": "api",
+//	  "descriptors": [{"entries": [{"request_header": {"name": "x-client", "key": "client"}}]}]}
+//
 // The chain counts the filter's decisions (filter_decisions_total with
 // decision allowed, denied or shadow_denied); the filter adds
 // ratelimit_shared_data_errors_total, ratelimit_cas_conflicts_total and
-// ratelimit_overflow_total.
+// ratelimit_overflow_total, and with a global limit
+// ratelimit_global_checks_total{result=ok|over_limit|error},
+// ratelimit_global_errors_total{reason=unavailable|server_error|rejected|malformed|dispatch}
+// and the histogram ratelimit_global_callout_milliseconds.
 package ratelimit
 
 import (
@@ -104,6 +116,9 @@ func New(cfg Config, env *policy.Env) (*Limiter, error) {
 		overflow:  env.Counter("ratelimit_overflow_total"),
 		errLog:    errorLog{logf: proxywasm.LogWarnf},
 	}
+	if c.global != nil {
+		c.global.instrument(env)
+	}
 	if c.worker {
 		l.data = newMemStore()
 	} else {
@@ -132,17 +147,19 @@ func (l *Limiter) OnRequestHeaders(x *policy.Exchange) policy.Result {
 			break
 		}
 	}
-	if limiting == nil {
-		return policy.Continue()
+	if limiting != nil {
+		if l.c.headers && q.known {
+			kept := q // only this copy escapes, so requests without headers do not allocate
+			x.SetScratch(&kept)
+		}
+		if !q.allowed {
+			return policy.Deny(l.c.denial(limiting, q))
+		}
 	}
-	if l.c.headers && q.known {
-		kept := q // only this copy escapes, so requests without headers do not allocate
-		x.SetScratch(&kept)
+	if l.c.global != nil {
+		return l.c.global.check(&l.req, x)
 	}
-	if q.allowed {
-		return policy.Continue()
-	}
-	return policy.Deny(l.c.denial(limiting, q))
+	return policy.Continue()
 }
 
 // take takes a token for the request from r's bucket; limited is false if
@@ -168,6 +185,14 @@ func (l *Limiter) take(r *rule, x *policy.Exchange) (q quota, limited bool) {
 // filter let through (or denied in shadow mode). Its own local reply
 // carries them already.
 func (l *Limiter) OnResponseHeaders(x *policy.Exchange) policy.Result {
+	if g, ok := x.Scratch().(*globalQuota); ok {
+		if !g.denied || !l.enforce || x.LocalResponse() == nil {
+			for _, h := range g.headers {
+				x.SetResponseHeader(h[0], h[1])
+			}
+		}
+		return policy.Continue()
+	}
 	q, _ := x.Scratch().(*quota)
 	if q == nil || !q.allowed && l.enforce && x.LocalResponse() != nil {
 		return policy.Continue()

@@ -69,6 +69,11 @@ var Examples = []Example{
 		Why: "admitting a request now is an authorization decision; after authentication, so limits can key on the verified identity, and first in its phase so that excess load is shed before any other check; fails open like Envoy's rate limit filter, since a missing limiter must not take the service down",
 	},
 	{
+		Name: "globalratelimit", Phase: "AUTHZ", Priority: 20, FailOpen: true, Namespace: "default", Selector: httpbin,
+		Why:      "like the ratelimit example: a limit is an authorization decision, taken first in its phase so excess load is shed before other checks; fails open like Envoy's rate limit filter",
+		Clusters: []Cluster{{Name: "ratelimit", Port: 8081}},
+	},
+	{
 		Name: "authz", Phase: "AUTHZ", Priority: 10, Namespace: "default", Selector: httpbin,
 		Why: "custom authorization runs after Istio's authentication, whose results it can use, and before Istio's authorization policies",
 	},

@@ -80,6 +80,9 @@ func nativeRequest(host proxytest.HostEmulator, at int64) uint32 {
 	host.SetProperty([]string{"request", "time"}, policy.EncodeTime(t0.Add(requestGap*time.Duration(at))))
 	id := host.InitializeHttpContext()
 	host.CallOnRequestHeaders(id, requestHeaders, true)
+	for _, c := range host.GetCalloutAttributesFromContext(id) {
+		host.CallOnHttpCallResponse(c.CalloutID, rateLimitHeaders, nil, rateLimitAnswer)
+	}
 	host.CallOnResponseHeaders(id, nativeResponseHeaders, false)
 	host.CallOnResponseBody(id, upstreamResponse.Body, true)
 	host.CompleteHttpContext(id)

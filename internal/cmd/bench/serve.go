@@ -12,17 +12,33 @@ import (
 
 // The request every plugin serves, and the upstream's answer: a GET that
 // every example's configuration lets through (authz allows GET /status/*,
-// headerauth wants allow: true), with the headers a proxy typically passes.
+// headerauth wants allow: true, globalratelimit checks each x-client with
+// the rate limit service), with the headers a proxy typically passes.
 var (
 	requestHeaders = [][2]string{
 		{":method", "GET"}, {":path", "/status/ok"}, {":authority", "api.example.com"}, {":scheme", "https"},
-		{"user-agent", "curl/8.5.0"}, {"accept", "*/*"}, {"allow", "true"},
+		{"user-agent", "curl/8.5.0"}, {"accept", "*/*"}, {"allow", "true"}, {"x-client", "bench"},
 		{"x-forwarded-proto", "https"}, {"x-request-id", "6f1f5c0e-5b1a-4a43-9d3e-8d3d1c8e2f11"},
 	}
 	upstreamResponse = &host.Response{Status: 200, Headers: [][2]string{
 		{"content-type", "text/plain"}, {"content-length", "3"}, {"server", "upstream"},
 	}, Body: []byte("ok\n"), Details: "via_upstream"}
 )
+
+// The rate limit service's answer to every check (cluster "ratelimit"),
+// given by the host at once: the cost of going global, without the
+// network.
+var (
+	rateLimitHeaders = [][2]string{{":status", "200"}, {"content-type", "application/json"}}
+	rateLimitAnswer  = []byte(`{"overallCode":"OK","statuses":[{"code":"OK","currentLimit":{"requestsPerUnit":1000,"unit":"MINUTE"},"limitRemaining":999,"durationUntilReset":"30s"}]}`)
+)
+
+func answerCallout(_ context.Context, c host.Callout) (*host.CalloutResponse, error) {
+	if c.Cluster != "ratelimit" {
+		return nil, fmt.Errorf("no cluster %q", c.Cluster)
+	}
+	return &host.CalloutResponse{Headers: rateLimitHeaders, Body: rateLimitAnswer}, nil
+}
 
 // requestGap is the time between two requests as the plugin sees it
 // (request.time): wide enough that the tutorial scenario's 2 requests per
@@ -58,6 +74,9 @@ type runner struct {
 // Cache are set here) and starts one VM.
 func newRunner(ctx context.Context, p plugin, cfg host.Config) (*runner, error) {
 	cfg.PluginConfig, cfg.Cache = p.config, cache
+	if cfg.HTTPCall == nil {
+		cfg.HTTPCall = answerCallout
+	}
 	h, err := host.New(ctx, p.wasm, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p, err)

@@ -1,0 +1,796 @@
+package ratelimit
+
+import (
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
+
+	"github.com/wasmpolicy/policy"
+	"github.com/wasmpolicy/policy/conf"
+	"github.com/wasmpolicy/policy/match"
+	"github.com/wasmpolicy/policy/stats"
+)
+
+// Global is a limit that holds across proxies: each request is checked with
+// Envoy's global rate limit service (github.com/envoyproxy/ratelimit, backed
+// by Redis), which counts the requests of every proxy that asks it. In JSON
+// it is the filter's "global" object:
+//
+//	"global": {"cluster": "ratelimit", "domain": "api", "timeout": "50ms",
+//	  "descriptors": [
+//	    {"entries": [{"generic_key": "per-client"}, {"request_header": {"name": "x-client", "key": "client"}}]},
+//	    {"entries": [{"request_header": {"name": "x-client", "key": "client"}}, {"path": {}}]}],
+//	  "failure_mode": "open"}
+//
+// The filter sends the service's RateLimitRequest, in protobuf JSON, as an
+// HTTP callout: POST /json with
+//
+//	{"domain":"api","descriptors":[{"entries":[{"key":"generic_key","value":"per-client"},{"key":"client","value":"c1"}]}],"hitsAddend":1}
+//
+// and decides by the RateLimitResponse: OVER_LIMIT (HTTP 429) denies with
+// the filter's "deny" reply (429 by default) and retry-after, the time
+// until the longest of the over-limit windows resets, in whole seconds
+// rounded up; OK (HTTP 200) lets the request through. With
+// "rate_limit_headers" the reply, or the upstream's response, carries
+// x-ratelimit-limit, -remaining and -reset of the most restrictive limit
+// (the one with the fewest requests remaining), as Envoy's
+// enable_x_ratelimit_headers: DRAFT_VERSION_03 writes them:
+//
+//	x-ratelimit-limit: 3, 3;w=60, 100;w=3600
+//	x-ratelimit-remaining: 0
+//	x-ratelimit-reset: 41
+//
+// except that the reset is rounded up, as retry-after is.
+//
+// A service that gives no usable answer (no answer within Timeout, a
+// connection failure, a 5xx answer such as the service's 500 for UNKNOWN,
+// any status but 200 and 429, an answer that is not the RateLimitResponse
+// its status says) takes FailureMode. The request is never left paused.
+//
+// The local limit of the same filter (Limit and Rules) is checked first: a
+// request it denies is answered without asking the service and is not
+// counted there, so a client far over the limit costs no callout per
+// request. The local limit then must be the looser one: it holds per proxy,
+// and a local limit tighter than a proxy's share of the global one denies
+// requests the service would have admitted. Requests it denies are not
+// counted by the service either, which therefore sees fewer requests than
+// clients sent; the global limit stays exact for the requests that reach it.
+type Global struct {
+	// Cluster is the Envoy cluster of the rate limit service's HTTP port
+	// ("cluster", required).
+	Cluster string
+	// Authority is the :authority of the callout ("authority"); Cluster when
+	// empty.
+	Authority string
+	// Domain is the service's domain the descriptors belong to ("domain",
+	// required): the "domain" of its configuration file.
+	Domain string
+	// Timeout bounds each check ("timeout"); DefaultGlobalTimeout when 0,
+	// at least 1ms.
+	Timeout time.Duration
+	// Descriptors are sent with each request ("descriptors", at least
+	// one). A descriptor whose entries cannot all be built for a request
+	// (a header it lacks, a match it does not meet) is left out, as Envoy
+	// leaves it out; a request left with no descriptor is not checked.
+	Descriptors []Descriptor
+	// FailureMode decides requests the service gives no usable answer for
+	// ("failure_mode"): policy.FailOpen (the default, as Envoy's
+	// failure_mode_deny: false) lets them through, policy.FailClosed
+	// denies them with StatusOnError.
+	FailureMode policy.FailureMode
+	// StatusOnError is the status when failing closed ("status_on_error");
+	// the filter's status_on_error, or its deny status, when 0.
+	StatusOnError uint32
+}
+
+// Descriptor is one RateLimitRequest descriptor: the entries, in order,
+// that the service's configuration matches against its nested
+// descriptors.
+type Descriptor struct {
+	// Entries ("entries", at least one).
+	Entries []Entry
+}
+
+// Entry builds one key/value entry of a descriptor from the request, as an
+// action of Envoy's rate_limits does. In JSON an entry is an object with
+// one of these fields:
+//
+//	{"generic_key": "per-client"}        key "generic_key", the given value
+//	{"generic_key": {"key": "k", "value": "v"}}
+//	{"request_header": {"name": "x-client", "key": "client"}}
+//	                                      the header's first value; without
+//	                                      the header the descriptor is left
+//	                                      out, unless "default" gives a value
+//	{"remote_address": {}}               key "remote_address": the client IP
+//	{"path": {}}                         key "path": the path in normal form
+//	{"authority": {}}                    key "authority": the host in normal form
+//	{"method": {}}                       key "method", upper-cased
+//	{"route": {}}                        key "route": the route's name; left
+//	                                      out when the route has none
+//	{"header_value_match": {"match": {...}, "value": "admin"}}
+//	                                      key "header_match", the value when
+//	                                      the request possibly matches (see the
+//	                                      match package); else left out
+//
+// Every action but request_header takes an optional "key" for the entry's
+// key. The path and the authority are those of the match package's normal
+// form, so every spelling of a path ("/a//b", "/a/./b", "/a;x/b") counts
+// as the path it stands for; a path or authority that cannot be read
+// safely gets the value "(unreadable)", which no readable one has. Bytes
+// of a value that are not UTF-8 are replaced by U+FFFD, as the service's
+// protobuf JSON requires.
+type Entry struct {
+	Action EntryAction
+	// Key is the entry's key; the action's name by default
+	// ("header_match" for header_value_match). Required for
+	// request_header.
+	Key string
+	// Value is the value of generic_key and header_value_match.
+	Value string
+	// Header is request_header's header name ("name").
+	Header string
+	// Default is request_header's value for a request without the header
+	// ("default"); without it such a request leaves the descriptor out.
+	Default string
+	// Match is header_value_match's condition ("match").
+	Match match.Match
+}
+
+// EntryAction is the kind of an Entry.
+type EntryAction string
+
+// The actions of an Entry.
+const (
+	GenericKey       EntryAction = "generic_key"
+	RequestHeader    EntryAction = "request_header"
+	RemoteAddress    EntryAction = "remote_address"
+	PathEntry        EntryAction = "path"
+	AuthorityEntry   EntryAction = "authority"
+	MethodEntry      EntryAction = "method"
+	RouteEntry       EntryAction = "route"
+	HeaderValueMatch EntryAction = "header_value_match"
+)
+
+var entryActions = []EntryAction{GenericKey, RequestHeader, RemoteAddress, PathEntry, AuthorityEntry, MethodEntry, RouteEntry, HeaderValueMatch}
+
+// DefaultGlobalTimeout is Global.Timeout when it is 0: the default of
+// Envoy's rate limit filter.
+const DefaultGlobalTimeout = 20 * time.Millisecond
+
+// unreadable is the value of a path or authority that cannot be read
+// safely; a readable path starts with "/", a readable host has no "(".
+const unreadable = "(unreadable)"
+
+// Limits on descriptors, so that one request's check stays small.
+const (
+	maxDescriptors = 16
+	maxEntries     = 16
+)
+
+func decodeGlobal(o *conf.Object) *Global {
+	if !o.Raw().Exists() {
+		return nil
+	}
+	g := &Global{
+		Cluster:       o.String("cluster", ""),
+		Authority:     o.String("authority", ""),
+		Domain:        o.String("domain", ""),
+		Timeout:       o.Duration("timeout", 0),
+		FailureMode:   policy.DecodeFailureMode(o, policy.FailOpen),
+		StatusOnError: policy.DecodeStatus(o, "status_on_error", 0),
+	}
+	for _, d := range o.Objects("descriptors") {
+		var desc Descriptor
+		for _, e := range d.Objects("entries") {
+			desc.Entries = append(desc.Entries, decodeEntry(e))
+		}
+		g.Descriptors = append(g.Descriptors, desc)
+	}
+	return g
+}
+
+func decodeEntry(e *conf.Object) Entry {
+	var given []EntryAction
+	for _, a := range entryActions {
+		if e.Has(string(a)) {
+			given = append(given, a)
+		}
+	}
+	switch len(given) {
+	case 0:
+		e.Fail("", "must have one of the fields generic_key, request_header, remote_address, path, authority, method, route, header_value_match")
+		return Entry{}
+	case 1:
+	default:
+		e.Fail(string(given[1]), "cannot be combined with %s: an entry has one action", given[0])
+		return Entry{}
+	}
+	a := given[0]
+	ent := Entry{Action: a}
+	if a == GenericKey && e.Value("generic_key").Type == gjson.String {
+		ent.Value = e.String("generic_key", "")
+		return ent
+	}
+	o := e.Object(string(a))
+	ent.Key = o.String("key", "")
+	switch a {
+	case GenericKey:
+		ent.Value = o.String("value", "")
+	case RequestHeader:
+		ent.Header = o.String("name", "")
+		ent.Default = o.String("default", "")
+	case HeaderValueMatch:
+		ent.Value = o.String("value", "")
+		ent.Match = match.Decode(o.Object("match"))
+	}
+	return ent
+}
+
+// global is a compiled Global.
+type global struct {
+	cluster   string
+	headers   [][2]string // of the callout, without content-length
+	domain    string
+	timeout   time.Duration
+	descs     [][]entry
+	failOpen  bool
+	onError   policy.Response // the fail-closed reply
+	deny      policy.Response // the over-limit reply; Body nil for the default one
+	rlHeaders bool
+
+	id       string
+	now      func() time.Time
+	logs     globalLog
+	ok, over *stats.Counter
+	failed   *stats.Counter
+	errs     map[string]*stats.Counter // by reason
+	latency  stats.Histogram
+
+	body []byte // the check request being built
+}
+
+type entry struct {
+	action    EntryAction
+	key, val  string // val: generic_key's and header_value_match's value, request_header's default
+	header    string
+	hasDef    bool
+	when      *match.Matcher
+	keyQuoted []byte // `{"key":"...","value":`
+}
+
+// The reasons of ratelimit_global_errors_total.
+const (
+	reasonUnavailable = "unavailable" // no answer: a timeout, a connection failure, a reset
+	reasonServerError = "server_error"
+	reasonRejected    = "rejected" // a status other than 200, 429 and 5xx
+	reasonMalformed   = "malformed"
+	reasonDispatch    = "dispatch" // the callout could not be sent
+)
+
+var globalReasons = []string{reasonUnavailable, reasonServerError, reasonRejected, reasonMalformed, reasonDispatch}
+
+// compileGlobal validates g; errors are within "global". deny is the
+// filter's reply to a limited request (Body nil for the default one) and
+// onError the status of its failures.
+func compileGlobal(g Global, deny policy.Response, onError uint32, rlHeaders bool) (*global, error) {
+	at := func(key string) string { return conf.Join("global", key) }
+	c := &global{cluster: g.Cluster, domain: g.Domain, timeout: g.Timeout, deny: deny, rlHeaders: rlHeaders,
+		failOpen: g.FailureMode != policy.FailClosed}
+	switch {
+	case g.Cluster == "":
+		return nil, conf.Errorf(at("cluster"), "is required: the Envoy cluster of the rate limit service")
+	case g.Domain == "":
+		return nil, conf.Errorf(at("domain"), "is required: the domain of the rate limit service's configuration")
+	case g.Timeout == 0:
+		c.timeout = DefaultGlobalTimeout
+	case g.Timeout < time.Millisecond:
+		return nil, conf.Errorf(at("timeout"), "must be at least 1ms, not %s", g.Timeout)
+	}
+	if err := g.FailureMode.Check(g.StatusOnError); err != nil {
+		return nil, conf.Within("global", err)
+	}
+	authority := g.Authority
+	if authority == "" {
+		authority = g.Cluster
+	}
+	c.headers = [][2]string{{":method", "POST"}, {":path", "/json"}, {":authority", authority},
+		{"content-type", "application/json"}}
+	c.onError = deny
+	c.onError.Status = g.StatusOnError
+	if c.onError.Status == 0 {
+		c.onError.Status = onError
+	}
+	if deny.Body == nil {
+		c.onError.Body = []byte(`{"error":"rate limit service unavailable"}`)
+	}
+	if len(g.Descriptors) == 0 {
+		return nil, conf.Errorf(at("descriptors"), "must have at least one descriptor")
+	}
+	if len(g.Descriptors) > maxDescriptors {
+		return nil, conf.Errorf(at("descriptors"), "must have at most %d descriptors, not %d", maxDescriptors, len(g.Descriptors))
+	}
+	for i, d := range g.Descriptors {
+		path := at("descriptors" + conf.Index(i) + ".entries")
+		if len(d.Entries) == 0 {
+			return nil, conf.Errorf(path, "must have at least one entry")
+		}
+		if len(d.Entries) > maxEntries {
+			return nil, conf.Errorf(path, "must have at most %d entries, not %d", maxEntries, len(d.Entries))
+		}
+		var es []entry
+		for j, e := range d.Entries {
+			ce, err := compileEntry(e, path+conf.Index(j))
+			if err != nil {
+				return nil, err
+			}
+			es = append(es, ce)
+		}
+		c.descs = append(c.descs, es)
+	}
+	return c, nil
+}
+
+func compileEntry(e Entry, path string) (entry, error) {
+	at := func(key string) string { return conf.Join(path, conf.Join(string(e.Action), key)) }
+	ce := entry{action: e.Action, key: e.Key}
+	if ce.key == "" {
+		ce.key = string(e.Action)
+	}
+	switch e.Action {
+	case GenericKey:
+		if e.Value == "" {
+			if e.Key == "" {
+				return ce, conf.Errorf(conf.Join(path, "generic_key"), "must not be empty")
+			}
+			return ce, conf.Errorf(at("value"), "is required")
+		}
+		ce.val = e.Value
+	case RequestHeader:
+		if e.Header == "" {
+			return ce, conf.Errorf(at("name"), "is required")
+		}
+		if !headerToken(e.Header) {
+			return ce, conf.Errorf(at("name"), "must be a header name, not %q", e.Header)
+		}
+		if e.Key == "" {
+			return ce, conf.Errorf(at("key"), "is required: the descriptor key the service's configuration names")
+		}
+		ce.header = policy.HeaderName(e.Header)
+		ce.val, ce.hasDef = e.Default, e.Default != ""
+	case HeaderValueMatch:
+		if e.Value == "" {
+			return ce, conf.Errorf(at("value"), "is required")
+		}
+		if ce.key == string(HeaderValueMatch) && e.Key == "" {
+			ce.key = "header_match"
+		}
+		when, err := match.Compile(e.Match)
+		if err != nil {
+			return ce, conf.Within(at("match"), err)
+		}
+		ce.val, ce.when = e.Value, when
+	case RemoteAddress, PathEntry, AuthorityEntry, MethodEntry, RouteEntry:
+	default:
+		return ce, conf.Errorf(path, "unknown action %q", e.Action)
+	}
+	switch {
+	case e.Action != RequestHeader && (e.Header != "" || e.Default != ""):
+		return ce, conf.Errorf(conf.Join(path, string(e.Action)), "takes no header name or default")
+	case e.Action != GenericKey && e.Action != HeaderValueMatch && e.Value != "":
+		return ce, conf.Errorf(conf.Join(path, string(e.Action)), "takes no value")
+	}
+	ce.keyQuoted = append(appendJSONString([]byte(`{"key":`), ce.key), `,"value":`...)
+	return ce, nil
+}
+
+// headerToken reports whether s is an HTTP header name (a token, no
+// pseudo-header: the path, authority and method have their own actions).
+func headerToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' ||
+			c == '!' || c == '#' || c == '$' || c == '%' || c == '&' || c == '\'' || c == '*' || c == '+' || c == '^' ||
+			c == '`' || c == '|' || c == '~') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func (g *global) instrument(env *policy.Env) {
+	g.id, g.now = env.ID, env.Now
+	check := func(result string) *stats.Counter {
+		return env.Counter("ratelimit_global_checks_total", stats.Tag{Key: "result", Value: result})
+	}
+	g.ok, g.over, g.failed = check("ok"), check("over_limit"), check("error")
+	g.errs = map[string]*stats.Counter{}
+	for _, r := range globalReasons {
+		g.errs[r] = env.Counter("ratelimit_global_errors_total", stats.Tag{Key: "reason", Value: r})
+	}
+	g.latency = env.Histogram("ratelimit_global_callout_milliseconds")
+	g.logs.logf = proxywasm.LogWarnf
+}
+
+// request builds the check request for the request r; ok is false if no
+// descriptor applies to it.
+func (g *global) request(r *match.Request, x *policy.Exchange) (body []byte, ok bool) {
+	b := append(g.body[:0], `{"domain":`...)
+	b = appendJSONString(b, g.domain)
+	b = append(b, `,"descriptors":[`...)
+	n := 0
+	for _, d := range g.descs {
+		start := len(b)
+		if n > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"entries":[`...)
+		complete := true
+		for i := range d {
+			e := &d[i]
+			v, ok := e.value(r, x)
+			if !ok {
+				complete = false
+				break
+			}
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, e.keyQuoted...)
+			b = appendJSONString(b, v)
+			b = append(b, '}')
+		}
+		if !complete {
+			b = b[:start]
+			continue
+		}
+		b = append(b, "]}"...)
+		n++
+	}
+	b = append(b, `],"hitsAddend":1}`...)
+	g.body = b
+	return b, n > 0
+}
+
+// value is e's value for the request; ok is false if the descriptor is to
+// be left out.
+func (e *entry) value(r *match.Request, x *policy.Exchange) (string, bool) {
+	switch e.action {
+	case GenericKey:
+		return e.val, true
+	case RequestHeader:
+		if v, ok := x.RequestHeader(e.header); ok {
+			return v, true
+		}
+		return e.val, e.hasDef
+	case RemoteAddress:
+		ip := x.SourceIP()
+		return ip, ip != ""
+	case PathEntry:
+		if p, ok := r.NormalPath(); ok {
+			return p, true
+		}
+		return unreadable, true
+	case AuthorityEntry:
+		if h, ok := match.NormalizeHost(x.Authority()); ok {
+			return h, true
+		}
+		return unreadable, true
+	case MethodEntry:
+		m := upper(x.Method())
+		return m, m != ""
+	case RouteEntry:
+		route := x.RouteName()
+		return route, route != ""
+	case HeaderValueMatch:
+		return e.val, e.when.Possibly(r)
+	}
+	return "", false
+}
+
+func upper(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'a' <= s[i] && s[i] <= 'z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'a' <= b[j] && b[j] <= 'z' {
+					b[j] -= 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string; bytes that are not UTF-8
+// become U+FFFD.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				b = append(b, "\ufffd"...)
+			} else {
+				b = append(b, s[i:i+size]...)
+			}
+			i += size
+			continue
+		}
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20 || c == 0x7f:
+			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
+		default:
+			b = append(b, c)
+		}
+		i++
+	}
+	return append(b, '"')
+}
+
+// check asks the service about the request and pauses the chain until the
+// answer; a request no descriptor applies to continues.
+func (g *global) check(r *match.Request, x *policy.Exchange) policy.Result {
+	body, ok := g.request(r, x)
+	if !ok {
+		return policy.Continue()
+	}
+	headers := append(g.headers[:len(g.headers):len(g.headers)], [2]string{"content-length", strconv.Itoa(len(body))})
+	sent := g.now()
+	err := x.HTTPCall(g.cluster, headers, body, g.timeout, func(x *policy.Exchange, resp policy.CalloutResponse) policy.Result {
+		elapsed := g.now().Sub(sent)
+		g.latency.Record(uint64(elapsed.Milliseconds()))
+		return g.answer(x, resp, elapsed)
+	})
+	if err != nil {
+		return g.fail(reasonDispatch, "the check could not be sent: "+err.Error())
+	}
+	return policy.Pause()
+}
+
+// globalQuota is what the response phase needs of a global decision.
+type globalQuota struct {
+	headers [][2]string // x-ratelimit-*, nil if not enabled or no limit applied
+	denied  bool
+}
+
+// answer decides the request by the service's answer, which took elapsed.
+func (g *global) answer(x *policy.Exchange, resp policy.CalloutResponse, elapsed time.Duration) policy.Result {
+	switch {
+	case len(resp.Headers) == 0 && elapsed >= g.timeout:
+		return g.fail(reasonUnavailable, "no answer within the "+g.timeout.String()+" timeout")
+	case len(resp.Headers) == 0:
+		return g.fail(reasonUnavailable, "no answer after "+millis(elapsed)+": a connection failure or a reset")
+	case resp.Status >= 500 && resp.Status <= 599:
+		return g.fail(reasonServerError, "answered "+strconv.Itoa(resp.Status)+": "+quoteStart(resp.Body))
+	case resp.Status != 200 && resp.Status != 429:
+		s, _ := resp.Header(":status")
+		return g.fail(reasonRejected, "answered "+strconv.Quote(s)+": "+quoteStart(resp.Body))
+	}
+	if !gjson.ValidBytes(resp.Body) {
+		return g.fail(reasonMalformed, "answered "+strconv.Itoa(resp.Status)+" with a body that is not JSON: "+quoteStart(resp.Body))
+	}
+	doc := gjson.ParseBytes(resp.Body)
+	code := doc.Get("overallCode")
+	want := "OK"
+	if resp.Status == 429 {
+		want = "OVER_LIMIT"
+	}
+	if code.Type != gjson.String || code.Str != want {
+		return g.fail(reasonMalformed, "answered "+strconv.Itoa(resp.Status)+" with overallCode "+strconv.Quote(code.Raw)+", not "+strconv.Quote(want))
+	}
+	st, err := parseStatuses(doc.Get("statuses"))
+	if err != "" {
+		return g.fail(reasonMalformed, "answered "+strconv.Itoa(resp.Status)+" with "+err)
+	}
+	var q globalQuota
+	if g.rlHeaders {
+		q.headers = st.headers()
+	}
+	if want == "OK" {
+		g.ok.Inc()
+		if q.headers != nil {
+			x.SetScratch(&q)
+		}
+		return policy.Continue()
+	}
+	g.over.Inc()
+	q.denied = true
+	x.SetScratch(&q)
+	retry := seconds(st.retryAfter)
+	out := g.deny
+	if out.Body == nil {
+		b := []byte(`{"error":"rate limit exceeded"}`)
+		if st.overLimit != "" {
+			b, _ = sjson.SetBytes(b, "limit", st.overLimit)
+		}
+		out.Body, _ = sjson.SetBytes(b, "retry_after", retry)
+	}
+	out.Headers = append([][2]string{{"retry-after", strconv.FormatInt(retry, 10)}}, g.deny.Headers...)
+	out.Headers = append(out.Headers, q.headers...)
+	out.Reason = "global rate limit exceeded (domain " + g.domain + ")"
+	return policy.Deny(out)
+}
+
+// statuses is what the filter takes from a RateLimitResponse's statuses.
+type statuses struct {
+	min        *status // the most restrictive status with a limit
+	policies   []byte  // ", 3;w=60, 100;w=3600"
+	retryAfter time.Duration
+	overLimit  string // "3 per minute": the first over-limit status's limit
+}
+
+type status struct {
+	limit, remaining int64
+	reset            time.Duration
+}
+
+// windows are the service's units in seconds.
+var windows = map[string]int64{"SECOND": 1, "MINUTE": 60, "HOUR": 3600, "DAY": 86400, "WEEK": 7 * 86400, "MONTH": 30 * 86400, "YEAR": 365 * 86400}
+
+// parseStatuses reads the statuses; err says what is malformed.
+func parseStatuses(list gjson.Result) (st statuses, err string) {
+	if list.Exists() && !list.IsArray() {
+		return st, "statuses that are not an array"
+	}
+	var mins status
+	list.ForEach(func(_, s gjson.Result) bool {
+		if !s.IsObject() {
+			err = "a status that is not an object"
+			return false
+		}
+		var one status
+		reset := s.Get("durationUntilReset")
+		if reset.Exists() {
+			d, e := time.ParseDuration(reset.String())
+			if reset.Type != gjson.String || e != nil || d < 0 {
+				err = "durationUntilReset " + reset.Raw
+				return false
+			}
+			one.reset = d
+		}
+		lim := s.Get("currentLimit")
+		var window int64
+		if lim.Exists() {
+			n, ok := count(lim.Get("requestsPerUnit"))
+			w, known := windows[lim.Get("unit").String()]
+			if !ok || !known {
+				err = "currentLimit " + lim.Raw
+				return false
+			}
+			window = w
+			one.limit = n
+		}
+		rem, ok := count(s.Get("limitRemaining"))
+		if !ok {
+			err = "limitRemaining " + s.Get("limitRemaining").Raw
+			return false
+		}
+		one.remaining = rem
+		code := s.Get("code").String()
+		if code == "OVER_LIMIT" {
+			d := one.reset
+			if !reset.Exists() && window > 0 {
+				d = time.Duration(window) * time.Second
+			}
+			if d > st.retryAfter {
+				st.retryAfter = d
+			}
+			if st.overLimit == "" && lim.Exists() {
+				st.overLimit = strconv.FormatInt(one.limit, 10) + " per " + lower(lim.Get("unit").String())
+			}
+		}
+		if lim.Exists() {
+			st.policies = append(st.policies, ", "...)
+			st.policies = strconv.AppendInt(st.policies, one.limit, 10)
+			st.policies = append(st.policies, ";w="...)
+			st.policies = strconv.AppendInt(st.policies, window, 10)
+			if st.min == nil || one.remaining < mins.remaining {
+				mins = one
+				st.min = &mins
+			}
+		}
+		return true
+	})
+	if st.retryAfter == 0 {
+		st.retryAfter = time.Second
+	}
+	return st, err
+}
+
+// count reads a non-negative whole number; absent is 0.
+func count(v gjson.Result) (int64, bool) {
+	if !v.Exists() {
+		return 0, true
+	}
+	n, err := strconv.ParseInt(v.Raw, 10, 64)
+	if v.Type == gjson.String { // protobuf JSON may write 64-bit numbers as strings
+		n, err = strconv.ParseInt(v.Str, 10, 64)
+	}
+	return n, err == nil && n >= 0 && n <= maxCount
+}
+
+func lower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// headers are the x-ratelimit-* headers of the most restrictive status,
+// nil if no status has a limit.
+func (st *statuses) headers() [][2]string {
+	if st.min == nil {
+		return nil
+	}
+	return [][2]string{
+		{"x-ratelimit-limit", strconv.FormatInt(st.min.limit, 10) + string(st.policies)},
+		{"x-ratelimit-remaining", strconv.FormatInt(st.min.remaining, 10)},
+		{"x-ratelimit-reset", strconv.FormatInt(seconds(st.min.reset), 10)},
+	}
+}
+
+// fail decides a request the service gave no usable answer for: counted,
+// logged (at most once a minute), then failure_mode.
+func (g *global) fail(reason, why string) policy.Result {
+	g.failed.Inc()
+	g.errs[reason].Inc()
+	g.logs.report(g, g.now().UnixNano(), reason, why)
+	if g.failOpen {
+		return policy.Continue()
+	}
+	r := g.onError
+	r.Reason = "rate limit service error (" + reason + "): " + why + "; failing closed"
+	return policy.Deny(r)
+}
+
+// globalLog reports the service's failures without flooding the log: the
+// first at once, later ones at most once a minute with the number left out
+// in between.
+type globalLog struct {
+	logf    func(format string, args ...any)
+	logged  bool
+	last    int64
+	skipped int
+}
+
+func (l *globalLog) report(g *global, now int64, reason, why string) {
+	if l.logged && now-l.last < errorLogPeriod {
+		l.skipped++
+		return
+	}
+	outcome := "letting requests through (failure_mode open)"
+	if !g.failOpen {
+		outcome = "denying requests with " + strconv.Itoa(int(g.onError.Status)) + " (failure_mode closed)"
+	}
+	l.logf("ratelimit %s: rate limit service %q: %s (%s); %s; %d more failures since the last report",
+		g.id, g.cluster, why, reason, outcome, l.skipped)
+	l.logged, l.last, l.skipped = true, now, 0
+}
+
+// millis is d in whole milliseconds: "3ms".
+func millis(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) + "ms" }
+
+// quoteStart quotes the start of body for the log.
+func quoteStart(body []byte) string {
+	const shown = 120
+	switch {
+	case len(body) == 0:
+		return "no body"
+	case len(body) <= shown:
+		return strconv.Quote(string(body))
+	}
+	return strconv.Quote(string(body[:shown])) + "..."
+}
