@@ -1,7 +1,7 @@
 # Build and test entry points. Every build flag is written out here.
 #
 #   make demo       replay Istio's Wasm rate-limiting tutorial through the chain example, locally
-#   make examples   build every examples/<name> into build/<name>.wasm
+#   make examples   build every examples/<name> into build/<name>.wasm (TOOLCHAIN=tinygo: build/tinygo/)
 #   make test       build what the tests need, then go vet and go test
 #   make images     an OCI image per example (images.mk); make push, make e2e
 #   make bench      measure the compiled plugins, write BENCHMARKS.md (bench.mk)
@@ -9,8 +9,17 @@
 
 GO        ?= go
 TINYGO    ?= tinygo
-# go (upstream Go, the default) or tinygo.
+# go (upstream Go, the default) or tinygo. Each toolchain has its own
+# output directory, so that switching toolchains rebuilds: build/NAME.wasm
+# is built with upstream Go, build/tinygo/NAME.wasm with TinyGo.
 TOOLCHAIN ?= go
+ifeq ($(TOOLCHAIN),go)
+BUILD := build
+else ifeq ($(TOOLCHAIN),tinygo)
+BUILD := build/tinygo
+else
+$(error TOOLCHAIN must be go or tinygo, not $(TOOLCHAIN))
+endif
 
 # Upstream Go: a WASI reactor (c-shared exports _initialize, which Envoy
 # calls before any callback), stripped of debug information.
@@ -27,21 +36,24 @@ GO_SOURCES   := $(shell find . -name '*.go' -not -path './build/*') go.mod go.su
 
 all: examples
 
-examples: $(EXAMPLES:%=build/%.wasm)
+examples: $(EXAMPLES:%=$(BUILD)/%.wasm)
 
-testplugins: $(TEST_PLUGINS:%=build/%.wasm)
+testplugins: $(TEST_PLUGINS:%=$(BUILD)/%.wasm)
 
-# The source of build/NAME.wasm: examples/NAME or internal/testdata/NAME.
+# The source of NAME.wasm: examples/NAME or internal/testdata/NAME.
 src = $(if $(wildcard examples/$(1)/main.go),./examples/$(1),./internal/testdata/$(1))
 
 build/%.wasm: $(GO_SOURCES)
 	@mkdir -p build
-	@echo "building $@ from $(call src,$*) with $(TOOLCHAIN)"
-ifeq ($(TOOLCHAIN),tinygo)
-	$(TINYGO) build -o $@ $(TINYGO_FLAGS) $(call src,$*)
-else
+	@echo "building $@ from $(call src,$*) with upstream Go"
 	$(GO_WASM_ENV) $(GO) build $(GO_WASM_FLAGS) -o $@ $(call src,$*)
-endif
+
+# The shorter stem wins: build/tinygo/NAME.wasm is built by this rule.
+build/tinygo/%.wasm: $(GO_SOURCES)
+	@command -v $(TINYGO) >/dev/null 2>&1 || { echo "$(TINYGO) not found: install TinyGo (https://tinygo.org/getting-started/install/), or set TINYGO=/path/to/tinygo, or build with upstream Go (TOOLCHAIN=go, the default)" >&2; exit 1; }
+	@mkdir -p build/tinygo
+	@echo "building $@ from $(call src,$*) with TinyGo"
+	$(TINYGO) build -o $@ $(TINYGO_FLAGS) $(call src,$*)
 
 # go's ./... skips testdata directories; the test plugins there are vetted too.
 TESTDATA_PKGS := $(sort $(patsubst %/,./%,$(dir $(shell find internal/testdata -name '*.go'))))
@@ -50,8 +62,9 @@ vet:
 	$(GO) vet ./... $(TESTDATA_PKGS)
 	$(GO_WASM_ENV) $(GO) vet ./... $(TESTDATA_PKGS)
 
+# The wasm tests read the images of $(BUILD) (internal/wasmtest.ImagePath).
 test: examples testplugins vet
-	$(GO) test ./...
+	POLICY_BUILD_DIR=$(BUILD) $(GO) test ./...
 
 clean:
 	rm -rf build

@@ -3,15 +3,13 @@ package host
 import (
 	"context"
 	"testing"
-
-	"github.com/wasmpolicy/policy/internal/wasmtest"
 )
 
 // BenchmarkServe is the host's own cost per request: a stream through the
 // no-op plugin (build/noop.wasm), which makes no host call, with an
 // in-memory upstream.
 func BenchmarkServe(b *testing.B) {
-	h, err := New(context.Background(), wasmtest.Image(b, "noop"), Config{})
+	h, err := New(context.Background(), readImage(b, "noop"), Config{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -2,12 +2,12 @@ package host
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/wasmpolicy/policy/internal/wasmtest"
 )
 
 // t0 is the start of the test clock. The clock advances a microsecond per
@@ -50,6 +50,30 @@ func (l *logs) find(s string) (string, bool) {
 	return "", false
 }
 
+// readImage reads build/<name>.wasm; a missing image fails the test with
+// the command that builds it.
+func readImage(tb testing.TB, name string) []byte {
+	tb.Helper()
+	dir := "build"
+	if d := os.Getenv("POLICY_BUILD_DIR"); d != "" {
+		dir = d // make test TOOLCHAIN=tinygo
+	}
+	wasm, err := os.ReadFile(filepath.Join("..", "..", dir, name+".wasm"))
+	if err != nil {
+		tb.Fatalf("compiled plugin missing: %v\nbuild it with: make %s/%s.wasm", err, dir, name)
+	}
+	return wasm
+}
+
+func readFile(tb testing.TB, path string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
 // newHost loads build/<image>.wasm; cfg.Log and cfg.Clock default to a
 // collecting log and the test clock.
 func newHost(t *testing.T, image string, cfg Config) (*Host, *logs) {
@@ -61,7 +85,7 @@ func newHost(t *testing.T, image string, cfg Config) (*Host, *logs) {
 	if cfg.Clock == nil {
 		cfg.Clock = (&testClock{t: t0}).now
 	}
-	h, err := New(context.Background(), wasmtest.Image(t, image), cfg)
+	h, err := New(context.Background(), readImage(t, image), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

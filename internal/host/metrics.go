@@ -34,9 +34,17 @@ type Metric struct {
 	Type MetricType
 	// Value is a counter's or a gauge's value.
 	Value uint64
-	// Count and Sum summarize the values recorded into a histogram.
+	// Count and Sum summarize the values recorded into a histogram, and
+	// Buckets[i] counts the values at most HistogramBuckets[i], as Envoy's
+	// cumulative buckets do.
 	Count, Sum uint64
+	Buckets    []uint64
 }
+
+// HistogramBuckets are the upper bounds of the buckets Envoy keeps for a
+// histogram by default (stats_config.histogram_bucket_settings unset).
+var HistogramBuckets = []float64{0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000,
+	30000, 60000, 300000, 600000, 1800000, 3600000}
 
 // metrics is a Host's metric registry, shared by its VMs: the same name
 // defined by several VMs is one metric, as in Envoy's stats store.
@@ -106,6 +114,14 @@ func (m *metrics) record(id uint32, value uint64) status {
 	default:
 		x.Count++
 		x.Sum += value
+		if x.Buckets == nil {
+			x.Buckets = make([]uint64, len(HistogramBuckets))
+		}
+		for i, bound := range HistogramBuckets {
+			if float64(value) <= bound {
+				x.Buckets[i]++
+			}
+		}
 	}
 	return statusOK
 }
@@ -130,7 +146,13 @@ func (m *metrics) byNameCopy(name string) (Metric, bool) {
 	if !ok {
 		return Metric{}, false
 	}
-	return *m.list[id-1], true
+	return m.list[id-1].copy(), true
+}
+
+func (x *Metric) copy() Metric {
+	c := *x
+	c.Buckets = append([]uint64(nil), x.Buckets...)
+	return c
 }
 
 func (m *metrics) all() []Metric {
@@ -138,7 +160,7 @@ func (m *metrics) all() []Metric {
 	defer m.mu.Unlock()
 	out := make([]Metric, len(m.list))
 	for i, x := range m.list {
-		out[i] = *x
+		out[i] = x.copy()
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out

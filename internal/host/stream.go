@@ -24,6 +24,9 @@ type Request struct {
 	// Properties adds to or overrides this stream's properties, keyed by
 	// their path with "." between segments.
 	Properties map[string][]byte
+	// Log, if set, receives the lines the plugin logs while it works on
+	// this stream (they go to Config.Log as well).
+	Log func(level LogLevel, msg string)
 }
 
 // Response is an HTTP response: the upstream's, or a local reply.

@@ -4,8 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-
-	"github.com/wasmpolicy/policy/internal/wasmtest"
 )
 
 // The dispatcher (the root package) through this host: build/testchain.wasm
@@ -17,7 +15,7 @@ const testchainConfig = "../testdata/testchain/config.json"
 func TestDispatcherThroughHost(t *testing.T) {
 	var callouts []string
 	h, l := newHost(t, "testchain", Config{
-		PluginConfig: []byte(wasmtest.ReadFile(t, testchainConfig)),
+		PluginConfig: readFile(t, testchainConfig),
 		HTTPCall: func(_ context.Context, c Callout) (*CalloutResponse, error) {
 			callouts = append(callouts, c.Cluster+" "+value(c.Headers, ":path"))
 			return &CalloutResponse{Headers: [][2]string{{":status", "200"}}}, nil

@@ -70,8 +70,8 @@ func vmOf(ctx context.Context) *VM { return ctx.Value(vmKey{}).(*VM) }
 
 // NewVM instantiates the plugin and starts it: _initialize, then
 // proxy_on_context_create for the root context, proxy_on_vm_start and
-// proxy_on_configure. If the plugin refuses to start, the error says why
-// with the last error the plugin logged.
+// proxy_on_configure. If the plugin refuses to start, the error is a
+// *RefusedError, which says why with the last error the plugin logged.
 func (h *Host) NewVM(ctx context.Context) (*VM, error) {
 	vm := &VM{host: h, id: h.nextVM.Add(1), streams: map[uint32]*stream{}, wasiCalls: map[string]uint64{}}
 	vm.ctx = context.WithValue(context.Background(), vmKey{}, vm)
@@ -139,11 +139,26 @@ func (vm *VM) start() error {
 	return nil
 }
 
-func (vm *VM) refused(callback string) error {
-	if vm.startErr != "" {
-		return fmt.Errorf("the plugin refused to start (%s failed): %s", callback, vm.startErr)
+// RefusedError reports that the plugin refused to start: its
+// proxy_on_vm_start or proxy_on_configure returned false.
+type RefusedError struct {
+	// Callback is the callback that returned false ("proxy_on_configure").
+	Callback string
+	// Message is the last line the plugin logged at LogError or above
+	// while starting, which says why; empty if it logged none. The line
+	// also went to Config.Log.
+	Message string
+}
+
+func (e *RefusedError) Error() string {
+	if e.Message != "" {
+		return "the plugin refused to start (" + e.Callback + " failed): " + e.Message
 	}
-	return fmt.Errorf("the plugin refused to start (%s failed)", callback)
+	return "the plugin refused to start (" + e.Callback + " failed)"
+}
+
+func (vm *VM) refused(callback string) error {
+	return &RefusedError{Callback: callback, Message: vm.startErr}
 }
 
 // invoke calls cb with args; the caller holds mu. A trap fails the VM. A
@@ -274,5 +289,8 @@ func (vm *VM) log(level LogLevel, msg string) {
 	}
 	if f := vm.host.cfg.Log; f != nil {
 		f(level, msg)
+	}
+	if s := vm.cur; s != nil && s.req.Log != nil {
+		s.req.Log(level, msg)
 	}
 }

@@ -40,16 +40,29 @@ func Root() string {
 	}
 }
 
-// ImagePath is where `make` writes the image called name.
-func ImagePath(name string) string { return filepath.Join(Root(), "build", name+".wasm") }
+// BuildDir is the directory, relative to the module's root, that the
+// compiled images are read from: build, where `make` writes the upstream Go
+// images, or $POLICY_BUILD_DIR when set (`make test TOOLCHAIN=tinygo` sets
+// it to build/tinygo).
+func BuildDir() string {
+	if dir := os.Getenv("POLICY_BUILD_DIR"); dir != "" {
+		return filepath.FromSlash(dir)
+	}
+	return "build"
+}
 
-// Image reads build/<name>.wasm. A missing image fails the test with the
-// command that builds it: the compiled half of a test is never skipped.
+// ImagePath is where `make` writes the image called name.
+func ImagePath(name string) string { return filepath.Join(Root(), BuildDir(), name+".wasm") }
+
+// Image reads the image called name (build/<name>.wasm). A missing image
+// fails the test with the command that builds it: the compiled half of a
+// test is never skipped.
 func Image(tb testing.TB, name string) []byte {
 	tb.Helper()
 	wasm, err := os.ReadFile(ImagePath(name))
 	if err != nil {
-		tb.Fatalf("compiled plugin missing: %v\nbuild it with: make build/%s.wasm (or make test, which builds every image)", err, name)
+		tb.Fatalf("compiled plugin missing: %v\nbuild it with: make %s (or make test, which builds every image)",
+			err, filepath.ToSlash(filepath.Join(BuildDir(), name+".wasm")))
 	}
 	return wasm
 }

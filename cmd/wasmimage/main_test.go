@@ -146,3 +146,20 @@ func TestErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"-h"}, {"help"}, {"build", "-h"}} {
+		cmd := exec.Command(os.Args[0], args...)
+		cmd.Env = append(os.Environ(), "WASMIMAGE_TEST_MAIN=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Errorf("wasmimage %q: %v, want exit 0\n%s", args, err, out)
+		}
+		if want := "usage:\n  wasmimage build"; args[0] != "build" && !strings.Contains(string(out), want) {
+			t.Errorf("wasmimage %q does not print the usage:\n%s", args, out)
+		}
+		if args[0] == "build" && !strings.Contains(string(out), "-out string") {
+			t.Errorf("wasmimage build -h does not print its flags:\n%s", out)
+		}
+	}
+}

@@ -27,7 +27,7 @@ func (o *output) Write(p []byte) (int, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.text.Write(p)
-	if _, rest, ok := strings.Cut(o.text.String(), "serving http://"); ok && o.ready != nil {
+	if _, rest, ok := strings.Cut(o.text.String(), "serving http://"); ok && o.ready != nil && strings.Contains(rest, "\n") {
 		o.ready <- strings.Fields(rest)[0]
 		o.ready = nil
 	}
@@ -38,6 +38,17 @@ func (o *output) String() string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.text.String()
+}
+
+// adminAddr is the admin address the runner said it serves metrics on.
+func (o *output) adminAddr(t *testing.T) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(o.String(), "metrics on http://")
+	if !ok {
+		t.Fatalf("the runner did not say where its metrics are:\n%s", o)
+	}
+	addr, _, _ := strings.Cut(rest, "/")
+	return addr
 }
 
 // startRunner runs the command in-process on a free loopback port, with the

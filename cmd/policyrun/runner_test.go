@@ -13,7 +13,7 @@ import (
 // The dispatcher's test chain (build/testchain.wasm) with the configuration
 // next to its source, which has a step of every kind: each request step
 // adds its id to the request's x-trace, the response step to the response's.
-const testchainConfig = "../../testdata/testchain/config.json"
+const testchainConfig = "../../internal/testdata/testchain/config.json"
 
 func TestRunnerThroughTestchain(t *testing.T) {
 	up := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {

@@ -47,9 +47,9 @@ func headerList(h http.Header) [][2]string {
 	return out
 }
 
-// toRequest reads r as the proxy receives it: the pseudo-headers, the
-// headers, x-request-id and x-forwarded-proto as Envoy adds them, and the
-// whole body.
+// toRequest reads r as the plugin gets it: the pseudo-headers, the
+// headers, what Envoy adds at the edge (x-request-id and x-forwarded-for
+// when absent, x-forwarded-proto replaced), and the whole body.
 func toRequest(r *http.Request, route string) (*host.Request, error) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
@@ -63,9 +63,18 @@ func toRequest(r *http.Request, route string) (*host.Request, error) {
 		scheme = "https"
 	}
 	headers := [][2]string{{":authority", r.Host}, {":path", r.RequestURI}, {":method", r.Method}, {":scheme", scheme}}
-	headers = append(headers, headerList(r.Header)...)
+	for _, h := range headerList(r.Header) {
+		if h[0] != "x-forwarded-proto" {
+			headers = append(headers, h)
+		}
+	}
 	if r.Header.Get("X-Request-Id") == "" {
 		headers = append(headers, [2]string{"x-request-id", requestID()})
+	}
+	if _, ok := r.Header["X-Forwarded-For"]; !ok {
+		if ip, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+			headers = append(headers, [2]string{"x-forwarded-for", ip})
+		}
 	}
 	headers = append(headers, [2]string{"x-forwarded-proto", scheme})
 	req := &host.Request{Headers: headers, Body: body, Source: r.RemoteAddr, Route: route}
@@ -112,8 +121,14 @@ func (p *proxy) roundTrip(ctx context.Context, base *url.URL, headers [][2]strin
 	out.Host = pseudo(headers, ":authority") // kept, as Envoy keeps it
 	for _, h := range headers {
 		if name := h[0]; !strings.HasPrefix(name, ":") && !hopByHop[name] && name != "content-length" && name != "host" && httptoken.Valid(name) {
-			out.Header[name] = append(out.Header[name], h[1]) // as the plugin wrote the name
+			// net/http writes the canonical keys it knows (User-Agent)
+			// itself: a key in another spelling would be sent besides them.
+			key := http.CanonicalHeaderKey(name)
+			out.Header[key] = append(out.Header[key], h[1])
 		}
+	}
+	if _, ok := out.Header["User-Agent"]; !ok {
+		out.Header["User-Agent"] = []string{""} // net/http would send its own
 	}
 	resp, err := p.transport.RoundTrip(out)
 	if err != nil {

@@ -1,18 +1,38 @@
 //go:build !wasip1
 
-// Command wasmimage packages compiled plugins as OCI images that Istio's
-// agent pulls, pushes them, and pulls them back. See package oci for the
-// image format.
+// Command wasmimage packages a compiled proxy-wasm plugin, any .wasm, as
+// the OCI image Istio's agent pulls for a WasmPlugin's url: oci://...; it
+// pushes the image to a registry and pulls it back the way the agent does.
+// No Docker engine is needed. From a module of your own:
+//
+//	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -trimpath -ldflags='-s -w' -o plugin.wasm .
+//	go run github.com/wasmpolicy/policy/cmd/wasmimage build -out oci -tag v1 plugin.wasm
+//	go run github.com/wasmpolicy/policy/cmd/wasmimage push registry.example.com/team oci/plugin
+//
+// then, in the WasmPlugin, url: oci://registry.example.com/team/plugin:v1
+// (or the digest push prints: oci://registry.example.com/team/plugin@sha256:...).
+//
+// The image is what `FROM scratch` and `COPY plugin.wasm ./` build: one
+// gzipped tar layer holding one file, plugin.wasm, the config saying os
+// wasip1 and architecture wasm. It is reproducible: its times are the Unix
+// epoch, or $SOURCE_DATE_EPOCH when set, so the same module gives the same
+// digest. See package internal/oci of this module for the choice of
+// format.
 //
 //	wasmimage build [-out DIR] [-tag TAG] FILE.wasm...
 //	    writes DIR/NAME (default build/oci/NAME) as an OCI image layout for
 //	    each FILE.wasm, NAME being the file's base name without .wasm, and
-//	    prints "NAME DIGEST". The image is reproducible: its times are the
-//	    Unix epoch, or $SOURCE_DATE_EPOCH when set.
+//	    prints "NAME DIGEST". Other tools read the layout too:
+//	    skopeo copy oci:DIR/NAME docker://REGISTRY/NAME:TAG.
 //	wasmimage push [-tag TAG] REGISTRY LAYOUT...
-//	    pushes each layout as REGISTRY/NAME:TAG (TAG defaults to the tag the
-//	    layout was built with) and prints the pushed reference by digest.
-//	    Credentials come from the Docker configuration, as for docker push.
+//	    pushes each layout as REGISTRY/NAME:TAG (NAME the layout's directory
+//	    name; TAG defaults to the tag the layout was built with) and prints
+//	    the pushed reference by digest. Credentials come from the Docker
+//	    configuration, as for docker push: $DOCKER_CONFIG/config.json or
+//	    ~/.docker/config.json, with its credential helpers (docker login,
+//	    crane auth login and gcloud auth configure-docker write it). A
+//	    registry on a loopback or private address is reached over plain
+//	    HTTP, any other over HTTPS.
 //	wasmimage fetch REF FILE
 //	    pulls REF the way Istio's agent does and writes the module to FILE.
 package main
@@ -36,7 +56,11 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+	err := run(ctx, os.Args[1:], os.Stdout)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		// A subcommand's -h: its flags are printed.
+	case err != nil:
 		fmt.Fprintln(os.Stderr, "wasmimage:", err)
 		os.Exit(2)
 	}
@@ -52,6 +76,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return errors.New(usage)
 	}
 	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintln(stdout, usage+"\n\nSee go doc github.com/wasmpolicy/policy/cmd/wasmimage.")
+		return nil
 	case "build":
 		return build(args[1:], stdout)
 	case "push":

@@ -1,0 +1,287 @@
+package policytest
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The tests run the repository's compiled test plugins: build/hostprobe.wasm
+// (internal/testdata/hostprobe, written on the SDK alone: it makes every
+// kind of host call) and build/chain.wasm (examples/chain, the library's
+// five filters).
+
+// image loads the compiled plugin name from build/ (from build/tinygo/
+// under make test TOOLCHAIN=tinygo).
+func image(t *testing.T, name string) []byte {
+	t.Helper()
+	dir := "build"
+	if d := os.Getenv("POLICY_BUILD_DIR"); d != "" {
+		dir = d
+	}
+	return Load(t, "../"+dir+"/"+name+".wasm")
+}
+
+func TestRequestThroughThePlugin(t *testing.T) {
+	p := Start(t, image(t, "hostprobe"), "cfg", PluginName("probe"))
+	res := p.Do(Request{
+		Method: "POST", Path: "/items?q=1", Body: "payload", Source: "192.0.2.7:5555", Route: "items-route",
+		Headers:  [][2]string{{"X-Replace", "a"}, {"x-replace", "b"}, {"x-remove", "gone"}},
+		Upstream: &Response{Status: 201, Headers: [][2]string{{"x-upstream-secret", "s"}, {"X-Kept", "k"}}, Body: "created"},
+	})
+	if res.Err != nil || res.LocalReply || res.Forwarded == nil {
+		t.Fatalf("err %v, local reply %v, forwarded %v", res.Err, res.LocalReply, res.Forwarded)
+	}
+	f := res.Forwarded
+	if f.Method() != "POST" || f.Path() != "/items?q=1" || f.Header(":authority") != "example.com" || f.Body != "PAYLOAD" {
+		t.Errorf("forwarded %s %s to %s with %q", f.Method(), f.Path(), f.Header(":authority"), f.Body)
+	}
+	if got := strings.Join(f.Values("x-probe"), ","); got != "seen,twice" {
+		t.Errorf("forwarded x-probe %q, want the two values the plugin added, as two entries", got)
+	}
+	if got := f.Values("x-replace"); len(got) != 1 || got[0] != "replaced" || f.Values("x-remove") != nil {
+		t.Errorf("forwarded x-replace %q, x-remove %q", got, f.Values("x-remove"))
+	}
+	if res.Status != 201 || res.Body != "created|probe" || res.Details != "via_upstream" {
+		t.Errorf("response %d %q (%s)", res.Status, res.Body, res.Details)
+	}
+	for name, want := range map[string]string{
+		"x-probe-status": "201", "x-probe-source": "192.0.2.7:5555", "x-probe-route": "items-route",
+		"x-probe-plugin": "probe", "x-kept": "k", "x-upstream-secret": "",
+	} {
+		if got := res.Header(name); got != want {
+			t.Errorf("response %s: %q, want %q", name, got, want)
+		}
+	}
+	if !p.Logged(`hostprobe: configured with "cfg"`) || !hasLog(res.Logs, "hostprobe: request /items?q=1") {
+		t.Errorf("logs: %v, of the request: %v", p.Logs(), res.Logs)
+	}
+}
+
+func hasLog(logs []Log, text string) bool {
+	for _, l := range logs {
+		if strings.Contains(l.Message, text) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestPseudoHeadersInHeaders(t *testing.T) {
+	p := Start(t, image(t, "hostprobe"), "")
+	res := p.Do(Request{Authority: "ignored", Headers: [][2]string{{":authority", "a.example"}, {":authority", "b.example"}}})
+	if got := res.Forwarded.Values(":authority"); strings.Join(got, ",") != "a.example,b.example" {
+		t.Errorf("forwarded :authority %q, want the two the test sent", got)
+	}
+	if res.Forwarded.Method() != "GET" || res.Forwarded.Path() != "/" {
+		t.Errorf("forwarded %s %s, want the defaults", res.Forwarded.Method(), res.Forwarded.Path())
+	}
+}
+
+func TestAnswerFromAFunction(t *testing.T) {
+	p := Start(t, image(t, "hostprobe"), "")
+	res := p.Do(Request{Path: "/echo", Answer: func(f *Forwarded) *Response {
+		return &Response{Status: 202, Body: f.Path() + " " + f.Header("x-probe")}
+	}})
+	if res.Status != 202 || res.Body != "/echo seen|probe" {
+		t.Errorf("got %d %q", res.Status, res.Body)
+	}
+}
+
+func TestLocalReply(t *testing.T) {
+	p := Start(t, image(t, "hostprobe"), "")
+	res := p.Do(Request{Path: "/deny"})
+	// Envoy passes the local reply through the response phases: the
+	// plugin's response body phase extends it, too.
+	if res.Status != 418 || !res.LocalReply || res.Forwarded != nil || res.Body != "denied by hostprobe\n|probe" {
+		t.Fatalf("got %d %q, local reply %v, forwarded %v", res.Status, res.Body, res.LocalReply, res.Forwarded)
+	}
+	if res.Header("x-probe-deny") != "yes" || res.Header("x-probe-status") != "418" {
+		t.Errorf("headers %q", res.Headers)
+	}
+}
+
+func TestCallouts(t *testing.T) {
+	var mu sync.Mutex
+	var calls []Callout
+	answer := &Response{Status: 202, Body: "pong"}
+	p := Start(t, image(t, "hostprobe"), "", Callouts(func(c Callout) *Response {
+		mu.Lock()
+		defer mu.Unlock()
+		calls = append(calls, c)
+		return answer
+	}))
+	res := p.Do(Request{Path: "/callout"})
+	if len(calls) != 1 {
+		t.Fatalf("%d callouts", len(calls))
+	}
+	c := calls[0]
+	if c.Cluster != "backend" || c.Method() != "POST" || c.Path() != "/check" || c.Header(":authority") != "backend" ||
+		c.Body != "ping" || c.Timeout != time.Second {
+		t.Errorf("callout %+v", c)
+	}
+	if res.Status != 200 || res.Forwarded.Header("x-callout") != "202 pong" {
+		t.Errorf("got %d, forwarded x-callout %q", res.Status, res.Forwarded.Header("x-callout"))
+	}
+
+	answer = nil // the call fails
+	if res := p.Do(Request{Path: "/callout"}); res.Status != 503 || res.Body != "callout failed\n|probe" {
+		t.Errorf("a failed callout: %d %q", res.Status, res.Body)
+	}
+	// Without Callouts, the proxy knows no cluster.
+	q := Start(t, image(t, "hostprobe"), "")
+	if res := q.Do(Request{Path: "/callout"}); res.Status != 500 || !strings.HasPrefix(res.Body, "dispatch: ") || !strings.HasSuffix(res.Body, "|probe") {
+		t.Errorf("a callout without clusters: %d %q", res.Status, res.Body)
+	}
+}
+
+func TestClock(t *testing.T) {
+	start := time.Date(2031, 2, 3, 4, 5, 6, 0, time.UTC)
+	p := Start(t, image(t, "hostprobe"), "", StartTime(start), Workers(2))
+	if p.Counter("hostprobe_ticks_total") != 2 { // reading ticks every VM
+		t.Fatalf("ticks %d before the clock moved, want the 2 of the read", p.Counter("hostprobe_ticks_total"))
+	}
+	// The plugin asks for a tick every 250ms: 4 a second on each VM, then
+	// the read's.
+	p.Advance(time.Second)
+	if got := p.Counter("hostprobe_ticks_total"); got != 2+2*4+2 {
+		t.Errorf("ticks %d after a second, want 12", got)
+	}
+	p.Advance(100 * time.Millisecond)
+	p.Advance(100 * time.Millisecond) // 1.2s: no new period elapsed
+	if got := p.Counter("hostprobe_ticks_total"); got != 14 {
+		t.Errorf("ticks %d, want only the read's 2 more", got)
+	}
+	res := p.Do(Request{})
+	requestTime, _ := strconv.ParseInt(res.Header("x-probe-time"), 10, 64)
+	pluginNow, _ := strconv.ParseInt(res.Header("x-probe-now"), 10, 64)
+	want := start.Add(1200 * time.Millisecond)
+	for name, ns := range map[string]int64{"request.time": requestTime, "time.Now": pluginNow} {
+		if d := time.Unix(0, ns).Sub(want); d < 0 || d > time.Millisecond {
+			t.Errorf("%s in the plugin %v, want %v", name, time.Unix(0, ns).UTC(), want)
+		}
+	}
+	if d := p.Now().Sub(want); d < 0 || d > time.Millisecond {
+		t.Errorf("Now %v, want %v", p.Now(), want)
+	}
+}
+
+func TestWorkersShareSharedData(t *testing.T) {
+	p := Start(t, image(t, "hostprobe"), "", Workers(3))
+	var counts []string
+	for i := 0; i < 5; i++ {
+		counts = append(counts, p.Do(Request{}).Header("x-probe-count"))
+	}
+	counts = append(counts, p.VM(2).Do(Request{}).Header("x-probe-count"))
+	if got := strings.Join(counts, ","); got != "1,2,3,4,5,6" {
+		t.Errorf("counts %s, want one count across the VMs", got)
+	}
+	if v, ok := p.SharedData("hostprobe/count"); !ok || string(v) != "6" {
+		t.Errorf("shared data %q %v", v, ok)
+	}
+	p.SetSharedData("hostprobe/count", []byte("41"))
+	if got := p.Do(Request{}).Header("x-probe-count"); got != "42" {
+		t.Errorf("count %s after SetSharedData 41", got)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	p := Start(t, image(t, "hostprobe"), "", Workers(2))
+	p.Do(Request{Body: "1234567"})
+	p.Do(Request{Body: "123"})
+	p.Do(Request{})
+	if got := p.Counter("hostprobe_requests_total"); got != 3 {
+		t.Errorf("requests %d", got)
+	}
+	if got := p.Gauge("hostprobe_inflight"); got != 0 {
+		t.Errorf("in flight %d after the requests ended", got)
+	}
+	if count, sum := p.Histogram("hostprobe_body_bytes"); count != 2 || sum != 10 {
+		t.Errorf("body sizes: %d values, sum %d", count, sum)
+	}
+	text := p.Prometheus()
+	for _, want := range []string{
+		"# TYPE hostprobe_requests_total counter\nhostprobe_requests_total{} 3\n",
+		"# TYPE hostprobe_inflight gauge\nhostprobe_inflight{} 0\n",
+		"hostprobe_body_bytes_bucket{le=\"5\"} 1\n", "hostprobe_body_bytes_bucket{le=\"10\"} 2\n",
+		"hostprobe_body_bytes_sum{} 10\nhostprobe_body_bytes_count{} 2\n",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("Prometheus lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+func TestTrap(t *testing.T) {
+	p := Start(t, image(t, "hostprobe"), "", Workers(2))
+	res := p.VM(0).Do(Request{Path: "/trap"})
+	if res.Err == nil || res.Status != 503 || res.Details != "wasm_fail_stream" || p.VM(0).Err() == nil {
+		t.Fatalf("a trap: %d %s, %v", res.Status, res.Details, res.Err)
+	}
+	if !p.Logged("panic: hostprobe: trap requested") {
+		t.Error("the panic is not in the logs")
+	}
+	if res := p.VM(0).Do(Request{}); res.Status != 503 {
+		t.Errorf("the failed VM answered %d", res.Status)
+	}
+	if res := p.VM(1).Do(Request{}); res.Status != 200 || p.VM(1).Err() != nil {
+		t.Errorf("the other VM answered %d", res.Status)
+	}
+}
+
+func TestRefused(t *testing.T) {
+	if msg := Refused(t, image(t, "hostprobe"), "refuse"); msg != "hostprobe: configured to refuse" {
+		t.Errorf("refused with %q", msg)
+	}
+}
+
+// chainConfig is the tutorials' chain: the injected headers, the allow
+// header, and a rate limit of two requests a second.
+const chainConfig = `{"filters":[
+	{"name":"headermutate","config":{"response":{"set":{"who-am-i":"wasm-extension"}}}},
+	{"name":"headerauth","config":{"header":"allow","values":["true"]}},
+	{"name":"ratelimit","config":{"requests_per_unit":2,"unit":"second"}}
+]}`
+
+func TestLibraryChain(t *testing.T) {
+	p := Start(t, image(t, "chain"), chainConfig, Workers(2))
+	allowed := Request{Headers: [][2]string{{"allow", "true"}}}
+	res := p.Do(Request{})
+	if res.Status != 403 || !res.LocalReply || res.DeniedBy != "headerauth" || res.Reason != `header "allow" is missing` ||
+		res.Header("who-am-i") != "wasm-extension" {
+		t.Errorf("without the header: %d by %q (%q), who-am-i %q", res.Status, res.DeniedBy, res.Reason, res.Header("who-am-i"))
+	}
+	var statuses []string
+	for i := 0; i < 3; i++ {
+		statuses = append(statuses, strconv.Itoa(p.Do(allowed).Status))
+	}
+	p.Advance(500 * time.Millisecond)
+	statuses = append(statuses, strconv.Itoa(p.Do(allowed).Status))
+	p.Advance(500 * time.Millisecond)
+	for i := 0; i < 3; i++ {
+		statuses = append(statuses, strconv.Itoa(p.Do(allowed).Status))
+	}
+	// The limit is the proxy's, across both VMs: two tokens a second.
+	if got := strings.Join(statuses, " "); got != "200 200 429 429 200 200 429" {
+		t.Errorf("statuses %s, want 200 200 429 429 200 200 429", got)
+	}
+	if got := p.Counter("policy_filter_decisions_total", "decision", "denied", "filter", "ratelimit"); got != 3 {
+		t.Errorf("ratelimit denials %d", got)
+	}
+	if got := p.Counter("filter=.=headerauth;.;decision=.=denied;.;policy_filter_decisions_total"); got != 1 {
+		t.Errorf("headerauth denials by full name %d", got)
+	}
+	text := p.Prometheus()
+	for _, want := range []string{
+		`policy_filter_decisions_total{filter="headerauth",decision="denied"} 1`,
+		`policy_filter_decisions_total{filter="ratelimit",decision="denied"} 3`,
+		`policy_filter_requests_total{filter="ratelimit"} 7`,
+	} {
+		if !strings.Contains(text, want+"\n") {
+			t.Errorf("Prometheus lacks %s:\n%s", want, text)
+		}
+	}
+}
