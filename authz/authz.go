@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/wasmpolicy/policy"
+	verified "github.com/wasmpolicy/policy/authz/claims"
 	"github.com/wasmpolicy/policy/conf"
 	"github.com/wasmpolicy/policy/internal/httptoken"
 	"github.com/wasmpolicy/policy/match"
@@ -151,6 +152,9 @@ func (a *Authorizer) OnRequestHeaders(x *policy.Exchange) policy.Result {
 	}
 	v := &a.view // reused: building a view per request would allocate it
 	v.reset(x)
+	if c, ok := verified.From(x); ok {
+		v.useVerified(c.Payload) // a verifying filter ran: its claims, or none
+	}
 	action, i := a.decide(v)
 	deny := &a.deny
 	if i >= 0 {

@@ -64,10 +64,13 @@ type Rule struct {
 	// shape every filter shares (see the match package); the zero Match
 	// selects every request.
 	Match match.Match
-	// Claims ("claims") are conditions on the payload of the JWT in the
-	// request's "authorization: Bearer" header, all of which must hold. A
-	// missing or malformed token matches no claim condition. The token's
-	// signature is NOT checked: see the package documentation.
+	// Claims ("claims") are conditions on the payload of the request's JWT,
+	// all of which must hold. When a verifying filter (package authz/jwt)
+	// ran before this one in the request, they are the claims it verified,
+	// and a request it let through without a token matches no claim
+	// condition. Otherwise they are read from the "authorization: Bearer"
+	// header WITHOUT checking the token: see the package documentation. A
+	// missing or malformed token matches no claim condition.
 	Claims []ClaimMatch
 }
 

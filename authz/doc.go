@@ -57,7 +57,9 @@
 // claim it likes into a token of its own. Match on claims only behind a step
 // that verifies the token and rejects bad ones, such as Istio's
 // RequestAuthentication (with an AuthorizationPolicy requiring a principal)
-// or Envoy's jwt_authn filter.
+// or Envoy's jwt_authn filter, or the jwt filter of package authz/jwt in
+// the same plugin, before this one: when a jwt filter ran in the request,
+// the rules see the claims it verified and no others.
 //
 // A rule sees every way a backend may read the request path, as the match
 // package explains: with ";" parameters cut off or kept, "%2F" and "\"

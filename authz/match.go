@@ -1,6 +1,8 @@
 package authz
 
 import (
+	"github.com/tidwall/gjson"
+
 	"github.com/wasmpolicy/policy/conf"
 	"github.com/wasmpolicy/policy/match"
 )
@@ -17,6 +19,13 @@ type view struct {
 func (v *view) reset(src match.Source) {
 	v.req.Reset(src)
 	v.claims, v.claimDone = claims{}, false
+}
+
+// useVerified makes payload, a verified token's payload or a missing value
+// when the request carried no token, the claims the rules see, instead of
+// the unverified bearer token's.
+func (v *view) useVerified(payload gjson.Result) {
+	v.claims, v.claimDone = claims{payload: payload, ok: payload.IsObject()}, true
 }
 
 // Claims is the payload of the request's bearer token.

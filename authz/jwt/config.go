@@ -1,0 +1,145 @@
+package jwt
+
+import (
+	"time"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/wasmpolicy/policy/conf"
+	"github.com/wasmpolicy/policy/match"
+)
+
+// Config is the filter's configuration: the token providers it accepts, and
+// which requests need a token from which of them. Field comments give each
+// field's JSON name.
+type Config struct {
+	// Providers ("providers", at least one) are the issuers whose tokens
+	// are verified.
+	Providers []Provider
+	// Rules ("rules") are tried in order; the first that applies says what
+	// the request needs. A request no rule applies to needs a token from
+	// any provider; end the list with {"allow_missing": true} to let other
+	// requests through without one.
+	Rules []Rule
+}
+
+// Provider is one token issuer.
+type Provider struct {
+	// Name ("name", required) is how rules name the provider, and its
+	// label in logs and metrics.
+	Name string
+	// Issuer ("issuer", required) is the "iss" a token must carry.
+	Issuer string
+	// Audiences ("audiences"), when set, are the audiences one of which a
+	// token's "aud" must name; when empty, "aud" is not checked.
+	Audiences []string
+	// FromHeaders ("from_headers") are the headers the token is taken
+	// from, each with the prefix before it ({"name": "authorization",
+	// "value_prefix": "Bearer "}). With no FromHeaders, FromParams and
+	// FromCookies, the token is the "authorization" header's Bearer
+	// credentials.
+	FromHeaders []HeaderSource
+	// FromParams ("from_params") are query parameters the token is taken
+	// from.
+	FromParams []string
+	// FromCookies ("from_cookies") are cookies the token is taken from.
+	FromCookies []string
+	// JWKS ("jwks", required) is the provider's key set, a JWKS JSON object
+	// (or a string holding one). Symmetric ("oct") keys are accepted here.
+	JWKS string
+	// ClockSkew ("clock_skew", a duration) is the grace allowed on exp,
+	// nbf and iat; 60s when 0.
+	ClockSkew time.Duration
+	// Forward ("forward") keeps the token in the request sent upstream;
+	// by default it is removed.
+	Forward bool
+	// ClaimToHeaders ("claim_to_headers") copies claims of a verified
+	// token into request headers. A header listed here never reaches the
+	// upstream with a value the client sent.
+	ClaimToHeaders []ClaimHeader
+}
+
+// HeaderSource is a header a token is read from.
+type HeaderSource struct {
+	// Name ("name") is the header's name.
+	Name string
+	// ValuePrefix ("value_prefix") comes before the token in the value,
+	// compared case-insensitively: "Bearer ". Empty means the whole value
+	// is the token.
+	ValuePrefix string
+}
+
+// ClaimHeader copies one claim into a request header.
+type ClaimHeader struct {
+	// Claim ("claim") is the claim's gjson path in the payload.
+	Claim string
+	// Header ("header") is the request header it is written to. A string,
+	// number or boolean claim is written as its text, an array of strings
+	// as its elements joined by ","; other claims, and values with control
+	// characters, are not written.
+	Header string
+}
+
+// Rule says what requests matching it need.
+type Rule struct {
+	// Match ("match") selects the requests, in the shape every filter
+	// shares (see the match package); the zero Match selects every
+	// request. A rule that lets requests through without a token applies
+	// only to requests that certainly match; one that requires a token,
+	// to requests that possibly do.
+	Match match.Match
+	// Requires ("requires") names the providers one of which must have
+	// issued the request's token; empty means any provider.
+	Requires []string
+	// AllowMissing ("allow_missing") lets a request without a token
+	// through. A token that is present must still verify.
+	AllowMissing bool
+}
+
+// ParseConfig decodes the filter's JSON "config" object. It checks types and
+// rejects unknown fields; New checks the values.
+func ParseConfig(raw gjson.Result) (Config, error) { return definition.Parse(raw) }
+
+func decode(o *conf.Object) Config {
+	var c Config
+	for _, p := range o.Objects("providers") {
+		c.Providers = append(c.Providers, decodeProvider(p))
+	}
+	for _, r := range o.Objects("rules") {
+		c.Rules = append(c.Rules, Rule{
+			Match:        match.Decode(r.Object("match")),
+			Requires:     r.Strings("requires"),
+			AllowMissing: r.Bool("allow_missing", false),
+		})
+	}
+	return c
+}
+
+func decodeProvider(o *conf.Object) Provider {
+	p := Provider{
+		Name:        o.RequiredString("name"),
+		Issuer:      o.RequiredString("issuer"),
+		Audiences:   o.Strings("audiences"),
+		FromParams:  o.Strings("from_params"),
+		FromCookies: o.Strings("from_cookies"),
+		ClockSkew:   o.Duration("clock_skew", 0),
+		Forward:     o.Bool("forward", false),
+	}
+	for _, h := range o.Objects("from_headers") {
+		p.FromHeaders = append(p.FromHeaders, HeaderSource{Name: h.RequiredString("name"), ValuePrefix: h.String("value_prefix", "")})
+	}
+	for _, h := range o.Objects("claim_to_headers") {
+		p.ClaimToHeaders = append(p.ClaimToHeaders, ClaimHeader{Claim: h.RequiredString("claim"), Header: h.RequiredString("header")})
+	}
+	switch v := o.Value("jwks"); {
+	case !v.Exists():
+		o.Fail("jwks", "is required: the provider's key set, a JWKS object")
+	case v.Type == gjson.String:
+		p.JWKS = v.Str
+	case v.IsObject():
+		p.JWKS = v.Raw
+	default:
+		o.Fail("jwks", "must be a JWKS object, or a string holding one")
+	}
+	return p
+}
