@@ -1,44 +1,32 @@
 package authz_test
 
 import (
-	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/wasmpolicy/policy/internal/host"
 	"github.com/wasmpolicy/policy/internal/wasmtest"
+	"github.com/wasmpolicy/policy/policytest"
 	"github.com/wasmpolicy/policy/stats"
 )
 
-// The remote check once more, in internal/host, for the one failure the
+// The remote check once more, in the test kit's host (policytest), for the one failure the
 // SDK's emulator cannot produce: the proxy refusing to dispatch the check
 // request at all, as Envoy refuses a callout to a cluster it does not know.
-// A host without Config.HTTPCall knows no cluster, so its proxy_http_call
+// A plugin started without policytest.Callouts knows no cluster, so its proxy_http_call
 // fails and x.HTTPCall returns the error; the filter then decides at once,
 // without pausing. This host runs compiled images only: there is no native
 // half to this test.
 
-// dispatchLogs collects the warnings the plugin logs.
-type dispatchLogs struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (l *dispatchLogs) log(level host.LogLevel, msg string) {
-	if level != host.LogWarn {
-		return
+// warnings are the warnings a plugin logged.
+func warnings(p *policytest.Plugin) []string {
+	var w []string
+	for _, l := range p.Logs() {
+		if l.Level == "warn" {
+			w = append(w, l.Message)
+		}
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.lines = append(l.lines, msg)
-}
-
-func (l *dispatchLogs) warnings() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]string(nil), l.lines...)
+	return w
 }
 
 func TestRemoteDispatchRefused(t *testing.T) {
@@ -68,39 +56,21 @@ func TestRemoteDispatchRefused(t *testing.T) {
 	wasm := wasmtest.Image(t, image)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			logs := &dispatchLogs{}
-			// No HTTPCall: every callout is refused. A paused stream that
-			// is never resumed fails Serve with ErrPauseTimeout.
-			h, err := host.New(ctx, wasm, host.Config{
-				PluginConfig: []byte(pluginConfig(remoteConfig(c.extra, ""), c.mode)),
-				Log:          logs.log,
-				PauseTimeout: 2 * time.Second,
-			})
-			if err != nil {
-				t.Fatal(err)
+			// No Callouts: every callout is refused. A paused stream that
+			// is never resumed fails with a pause timeout.
+			p := policytest.Start(t, wasm, pluginConfig(remoteConfig(c.extra, ""), c.mode), policytest.PauseTimeout(2*time.Second))
+			vm := p.VM(0)
+			res := vm.Do(policytest.Request{Headers: clientRequest.all(), Source: "10.1.2.3:51234",
+				Upstream: &policytest.Response{Status: 200, Body: "upstream body"}})
+			if res.Err != nil {
+				t.Fatalf("Do: %v (the stream must be answered or resumed at once)", res.Err)
 			}
-			defer h.Close(context.Background())
-			vm, err := h.NewVM(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-
-			var upstream *host.Request
-			resp, err := vm.Serve(ctx, &host.Request{Headers: clientRequest.all(), Source: "10.1.2.3:51234"},
-				func(_ context.Context, r *host.Request) (*host.Response, error) {
-					upstream = r
-					return &host.Response{Status: 200, Body: []byte("upstream body"), Details: "via_upstream"}, nil
-				})
-			if err != nil {
-				t.Fatalf("Serve: %v (the stream must be answered or resumed at once)", err)
-			}
+			upstream := res.Forwarded
 			if n := vm.HostCalls()["proxy_http_call"]; n != 1 {
 				t.Errorf("proxy_http_call called %d times, want the one refused check request", n)
 			}
-			if resp.Status != c.status || string(resp.Body) != c.body {
-				t.Errorf("client got %d %q, want %d %q", resp.Status, resp.Body, c.status, c.body)
+			if res.Status != c.status || res.Body != c.body {
+				t.Errorf("client got %d %q, want %d %q", res.Status, res.Body, c.status, c.body)
 			}
 			switch {
 			case c.status != 200 && upstream != nil:
@@ -115,10 +85,11 @@ func TestRemoteDispatchRefused(t *testing.T) {
 
 			// Counters reach the host when the plugin flushes them, on tick.
 			dispatched := authzMetric("authz_remote_errors_total", tag("reason", "dispatch"))
-			if got := metric(t, h, dispatched); got != 0 {
+			if got := p.Unflushed(dispatched); got != 0 {
 				t.Errorf("%s = %d before the tick, want 0 (flushed on tick)", dispatched, got)
 			}
-			if err := vm.Tick(ctx); err != nil {
+			p.Tick()
+			if err := vm.Err(); err != nil {
 				t.Fatal(err)
 			}
 			for _, m := range []struct {
@@ -136,12 +107,12 @@ func TestRemoteDispatchRefused(t *testing.T) {
 				// The filter decided at once: it never paused the stream.
 				{authzMetric("filter_decisions_total", tag("decision", "paused")), 0},
 			} {
-				if got := metric(t, h, m.name); got != m.want {
+				if got := p.Unflushed(m.name); got != m.want {
 					t.Errorf("%s = %d, want %d", m.name, got, m.want)
 				}
 			}
 
-			if w := logs.warnings(); !containsLine(w, c.log) {
+			if w := warnings(p); !containsLine(w, c.log) {
 				t.Errorf("no warning %q in %q", c.log, w)
 			}
 		})
@@ -151,16 +122,6 @@ func TestRemoteDispatchRefused(t *testing.T) {
 // authzMetric is the full name of the metric name of the filter "authz".
 func authzMetric(name string, tags ...stats.Tag) string {
 	return stats.Name("policy_"+name, append([]stats.Tag{tag("filter", "authz")}, tags...)...)
-}
-
-// metric reads a counter the plugin defined when it started.
-func metric(t *testing.T, h *host.Host, name string) uint64 {
-	t.Helper()
-	m, ok := h.Metric(name)
-	if !ok {
-		t.Fatalf("the plugin defined no metric %s", name)
-	}
-	return m.Value
 }
 
 func containsLine(lines []string, line string) bool {

@@ -1,10 +1,7 @@
 package authz_test
 
 import (
-	"context"
-	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,8 +9,8 @@ import (
 
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/authz"
-	"github.com/wasmpolicy/policy/internal/host"
 	"github.com/wasmpolicy/policy/internal/wasmtest"
+	"github.com/wasmpolicy/policy/policytest"
 )
 
 // remoteConfig is an authz config asking the service "ext-authz" for every
@@ -347,7 +344,7 @@ func matchesAt(line string, parts []string) bool {
 // TestRemoteNoAnswer: when the proxy ends the call with no answer at all,
 // the log says how long the call took, and names the timeout only when it
 // had passed. Natively the plugin's clock is set; the compiled image runs in
-// the Envoy-like host, whose clock the callout moves on, as a refused
+// the test kit's Envoy-like host, whose clock the callout moves on, as a refused
 // connection or a reset would take that long.
 func TestRemoteNoAnswer(t *testing.T) {
 	const prefix = `authz: filter authz: authorization service "ext-authz": `
@@ -387,42 +384,25 @@ func TestRemoteNoAnswer(t *testing.T) {
 				}
 			})
 			t.Run("wasm", func(t *testing.T) {
-				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-				defer cancel()
-				var mu sync.Mutex
-				now := start
-				logs := &dispatchLogs{}
-				h, err := host.New(ctx, wasmtest.Image(t, image), host.Config{
-					PluginConfig: []byte(pluginConfig(remoteConfig("", ""), "")),
-					Log:          logs.log,
-					Clock:        func() time.Time { mu.Lock(); defer mu.Unlock(); return now },
-					HTTPCall: func(context.Context, host.Callout) (*host.CalloutResponse, error) {
-						mu.Lock()
-						defer mu.Unlock()
-						now = now.Add(c.took)
-						return nil, errors.New("connection refused")
-					},
-				})
-				if err != nil {
-					t.Fatal(err)
+				// The callout fails after c.took on the plugin's clock.
+				var p *policytest.Plugin
+				p = policytest.Start(t, wasmtest.Image(t, image), pluginConfig(remoteConfig("", ""), ""),
+					policytest.StartTime(start),
+					policytest.Callouts(func(policytest.Callout) *policytest.Response {
+						p.SetTime(p.Now().Add(c.took))
+						return nil
+					}))
+				res := p.Do(policytest.Request{Headers: clientRequest.all(), Source: "10.1.2.3:51234"})
+				if res.Err != nil {
+					t.Fatal(res.Err)
 				}
-				defer h.Close(context.Background())
-				vm, err := h.NewVM(ctx)
-				if err != nil {
-					t.Fatal(err)
+				if res.Forwarded != nil {
+					t.Error("the upstream was reached")
 				}
-				resp, err := vm.Serve(ctx, &host.Request{Headers: clientRequest.all(), Source: "10.1.2.3:51234"},
-					func(context.Context, *host.Request) (*host.Response, error) {
-						t.Error("the upstream was reached")
-						return &host.Response{Status: 200}, nil
-					})
-				if err != nil {
-					t.Fatal(err)
+				if res.Status != 403 {
+					t.Errorf("status %d, want 403", res.Status)
 				}
-				if resp.Status != 403 {
-					t.Errorf("status %d, want 403", resp.Status)
-				}
-				if w := logs.warnings(); !containsLine(w, c.log) {
+				if w := warnings(p); !containsLine(w, c.log) {
 					t.Errorf("no warning %q in %q", c.log, w)
 				}
 			})

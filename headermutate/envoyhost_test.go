@@ -1,19 +1,16 @@
 package headermutate_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/wasmpolicy/policy/internal/host"
 	"github.com/wasmpolicy/policy/internal/testdata/mutatechain/probe"
 	"github.com/wasmpolicy/policy/internal/wasmtest"
+	"github.com/wasmpolicy/policy/policytest"
 )
 
-// The compiled images again, in internal/host: a proxy-wasm host that, as
+// The compiled images again, in the test kit's host (policytest): a proxy-wasm host that, as
 // Envoy does, keeps an added value as a separate header entry, replaces and
 // removes every entry, and passes a local reply through the response phase
 // by itself. Here the entries the emulator tables read from the probes are
@@ -23,40 +20,29 @@ import (
 // headerCalls are the host calls that change a header map.
 var headerCalls = []string{addCall, replaceCall, "proxy_remove_header_map_value"}
 
-func newEnvoyVM(t *testing.T, image, config string) *host.VM {
+func newEnvoyVM(t *testing.T, image, config string) *policytest.VM {
 	t.Helper()
-	return newEnvoyVMWith(t, image, config, nil, nil)
-}
-
-// newEnvoyVMWith is newEnvoyVM with the host's clock and log (nil: the
-// real clock, no log).
-func newEnvoyVMWith(t *testing.T, image, config string, clock func() time.Time, log func(host.LogLevel, string)) *host.VM {
-	t.Helper()
-	ctx := context.Background()
-	h, err := host.New(ctx, wasmtest.Image(t, image), host.Config{PluginConfig: []byte(config), Clock: clock, Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close(ctx) })
-	vm, err := h.NewVM(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return vm
+	return wasmtest.Plugin(t, image, config).VM(0)
 }
 
 // exchange serves req with an upstream answering 200 with respHeaders, and
 // returns the request headers the upstream got (nil if it was not reached)
 // and the response the client got.
-func exchange(t *testing.T, vm *host.VM, req, respHeaders [][2]string) (upstream [][2]string, resp *host.Response) {
+func exchange(t *testing.T, vm *policytest.VM, req, respHeaders [][2]string) (upstream [][2]string, resp *policytest.Result) {
 	t.Helper()
-	resp, err := vm.Serve(context.Background(), &host.Request{Headers: req, Source: "10.1.2.3:51234"},
-		func(_ context.Context, r *host.Request) (*host.Response, error) {
-			upstream = r.Headers
-			return &host.Response{Status: 200, Headers: respHeaders}, nil
-		})
-	if err != nil {
-		t.Fatal(err)
+	return serveKit(t, vm, policytest.Request{Headers: req, Source: "10.1.2.3:51234"}, respHeaders)
+}
+
+// serveKit is exchange with the whole request.
+func serveKit(t *testing.T, vm *policytest.VM, req policytest.Request, respHeaders [][2]string) (upstream [][2]string, resp *policytest.Result) {
+	t.Helper()
+	req.Upstream = &policytest.Response{Status: 200, Headers: respHeaders}
+	resp = vm.Do(req)
+	if resp.Err != nil {
+		t.Fatal(resp.Err)
+	}
+	if resp.Forwarded != nil {
+		upstream = resp.Forwarded.Headers
 	}
 	return upstream, resp
 }
@@ -143,24 +129,15 @@ func TestLocalReplyInEnvoyHost(t *testing.T) {
 	}
 }
 
-// warnings collects the warnings a host's plugin logs.
-type warnings struct {
-	mu    sync.Mutex
-	warns []string
-}
-
-func (w *warnings) log(level host.LogLevel, msg string) {
-	if level == host.LogWarn {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		w.warns = append(w.warns, msg)
+// warnings are the warnings a plugin logged.
+func warnings(p *policytest.Plugin) []string {
+	var w []string
+	for _, l := range p.Logs() {
+		if l.Level == "warn" {
+			w = append(w, l.Message)
+		}
 	}
-}
-
-func (w *warnings) lines() []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return append([]string(nil), w.warns...)
+	return w
 }
 
 // Every bad value through everything each placeholder reads, on both
@@ -176,15 +153,8 @@ func TestInvalidValuesInEnvoyHost(t *testing.T) {
 					s := goodSource()
 					inj.inject(&s, b.value)
 					vm.ResetHostCalls()
-					var up [][2]string
-					resp, err := vm.Serve(context.Background(), &host.Request{Headers: s.headers, Source: s.address, Route: s.route},
-						func(_ context.Context, r *host.Request) (*host.Response, error) {
-							up = r.Headers
-							return &host.Response{Status: 200, Headers: [][2]string{{"content-type", "text/plain"}}}, nil
-						})
-					if err != nil {
-						t.Fatal(err)
-					}
+					up, resp := serveKit(t, vm, policytest.Request{Headers: s.headers, Source: s.address, Route: s.route},
+						[][2]string{{"content-type", "text/plain"}})
 					got := up
 					if side == "response" {
 						got = resp.Headers
@@ -219,13 +189,13 @@ func TestInvalidValueDenyInEnvoyHost(t *testing.T) {
 	bad := with(request, [2]string{"x-foo", "a\r\nx-injected: 1\x00tail"})
 	for _, side := range []string{"request", "response"} {
 		t.Run(side, func(t *testing.T) {
-			logs := &warnings{}
-			vm := newEnvoyVMWith(t, "headermutate", wasmtest.Chain(mutate(`{`+fmt.Sprintf("%q", side)+`: {"set": {"x-a": "%REQ(x-foo)%", "x-b": "b"}}, "invalid_value": "deny"}`)), nil, logs.log)
+			p := wasmtest.Plugin(t, "headermutate", wasmtest.Chain(mutate(`{`+fmt.Sprintf("%q", side)+`: {"set": {"x-a": "%REQ(x-foo)%", "x-b": "b"}}, "invalid_value": "deny"}`)))
+			vm := p.VM(0)
 			up, resp := exchange(t, vm, bad, [][2]string{{"content-type", "text/plain"}})
 			if side == "request" && up != nil {
 				t.Errorf("the upstream was reached")
 			}
-			if resp.Status != 400 || string(resp.Body) != "invalid header value\n" {
+			if resp.Status != 400 || resp.Body != "invalid header value\n" {
 				t.Errorf("client got %d %q, want 400 \"invalid header value\\n\"", resp.Status, resp.Body)
 			}
 			if e := entries(resp.Headers, "x-a"); e != "[]" {
@@ -234,7 +204,7 @@ func TestInvalidValueDenyInEnvoyHost(t *testing.T) {
 			if n := vm.HostCalls()[addCall] + vm.HostCalls()[replaceCall]; side == "request" && n != 1 {
 				t.Errorf("%d header calls, want the one for x-b", n)
 			}
-			w := logs.lines()
+			w := warnings(p)
 			if len(w) == 0 || !strings.Contains(w[0], side+" header x-a: the value of %REQ(x-foo)% holds the control character 0x0d") {
 				t.Errorf("warnings %q, want one about x-a", w)
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/wasmpolicy/policy/internal/testdata/mutatechain/probe"
 	"github.com/wasmpolicy/policy/internal/testfilters"
 	"github.com/wasmpolicy/policy/internal/wasmtest"
+	"github.com/wasmpolicy/policy/policytest"
 	"github.com/wasmpolicy/policy/stats"
 )
 
@@ -395,14 +396,12 @@ func TestInvalidValueLogThrottled(t *testing.T) {
 		}
 	})
 	t.Run("wasm", func(t *testing.T) {
-		now := start
-		logs := &warnings{}
-		vm := newEnvoyVMWith(t, "headermutate", config, func() time.Time { return now }, logs.log)
+		p := wasmtest.Plugin(t, "headermutate", config, policytest.StartTime(start))
 		for _, s := range steps {
-			now = start.Add(s.after)
-			before := len(logs.lines())
-			exchange(t, vm, bad, nil)
-			checkLogged(t, s.after, logs.lines()[before:], s.warn)
+			p.SetTime(start.Add(s.after))
+			before := len(warnings(p))
+			exchange(t, p.VM(0), bad, nil)
+			checkLogged(t, s.after, warnings(p)[before:], s.warn)
 		}
 	})
 }

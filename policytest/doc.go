@@ -106,7 +106,11 @@
 //     keeps in Go variables is per VM. Plugin.Do spreads requests over
 //     them in turn; Plugin.VM(i).Do picks one.
 //   - Property, PluginName and VMConfig set what the plugin reads besides
-//     its configuration.
+//     its configuration; SharedData stores a record before the VMs start.
+//   - Plugin.SetTime sets the clock forward or back without ticking, as a
+//     wall clock adjusted under the proxy jumps (a callout that "takes"
+//     37ms moves it from within the Callouts function).
+//   - PauseTimeout bounds how long a paused request waits to be resumed.
 //
 // # Logs and metrics
 //
@@ -118,7 +122,23 @@
 // the host on every tick, so these calls tick every VM first. Plugin.Metrics
 // lists them all, and Plugin.Prometheus renders them as Envoy's
 // /stats/prometheus shows them with the stats_tags the metrics package
-// documents.
+// documents. Plugin.Unflushed reads a counter without the tick, for a test
+// of when the plugin sends its counts.
+//
+// VM.HostCalls counts the plugin's calls into the host by import name
+// (proxy_add_header_map_value, proxy_http_call, ...), and ResetHostCalls
+// starts the count again: a test can check that a filter changes a header
+// with one call, or makes no callout at all.
+//
+// # Natively, too
+//
+// Native runs the same plugin compiled for the test's machine in the SDK's
+// host emulator (proxytest) and returns a Plugin, so that one test
+// function can check both the .wasm and the Go code, the native run under
+// the debugger and the race detector. It supports what the emulator can
+// do (Do, logs, metrics by name, shared data, ticks; one VM) and says so
+// when a test asks for more; Native's documentation lists the
+// differences.
 //
 // # Running the plugin by hand
 //

@@ -51,11 +51,7 @@ func toMetric(m host.Metric) Metric {
 // defined, sorted by full name.
 func (p *Plugin) Metrics() []Metric {
 	p.Tick()
-	var out []Metric
-	for _, m := range p.host.Metrics() {
-		out = append(out, toMetric(m))
-	}
-	return out
+	return p.untickedMetrics()
 }
 
 // Counter ticks every VM (plugins built on this module's dispatcher send
@@ -85,7 +81,42 @@ func (p *Plugin) Histogram(name string, tags ...string) (count, sum uint64) {
 	return m.Count, m.Sum
 }
 
+// Unflushed is Counter without the tick: the counter's value as the host
+// holds it now, for a test that checks when the plugin sends its counts.
+func (p *Plugin) Unflushed(name string, tags ...string) uint64 {
+	p.tb.Helper()
+	if p.native != nil {
+		return p.nativeMetric("counter", name, tags)
+	}
+	return p.lookup("counter", name, tags, p.untickedMetrics()).Value
+}
+
+func (p *Plugin) untickedMetrics() []Metric {
+	if p.native != nil {
+		p.tb.Helper()
+		p.failNative("Metrics")
+	}
+	var out []Metric
+	for _, m := range p.host.Metrics() {
+		out = append(out, toMetric(m))
+	}
+	return out
+}
+
 func (p *Plugin) find(kind, name string, pairs []string) Metric {
+	p.tb.Helper()
+	if p.native != nil {
+		p.Tick()
+		v := p.nativeMetric(kind, name, pairs)
+		if kind == "histogram" {
+			return Metric{Count: 1, Sum: v}
+		}
+		return Metric{Value: v}
+	}
+	return p.lookup(kind, name, pairs, p.Metrics())
+}
+
+func (p *Plugin) lookup(kind, name string, pairs []string, all []Metric) Metric {
 	p.tb.Helper()
 	if len(pairs)%2 != 0 {
 		p.tb.Fatalf("policytest: the tags of %s are not key, value pairs: %q", name, pairs)
@@ -94,7 +125,6 @@ func (p *Plugin) find(kind, name string, pairs []string) Metric {
 	for i := 0; i < len(pairs); i += 2 {
 		want[pairs[i]] = pairs[i+1]
 	}
-	all := p.Metrics()
 	for _, m := range all {
 		if m.Type != kind {
 			continue
@@ -133,6 +163,9 @@ func (p *Plugin) find(kind, name string, pairs []string) Metric {
 // them under.
 func (p *Plugin) Prometheus() string {
 	p.tb.Helper()
+	if p.native != nil {
+		p.failNative("Prometheus")
+	}
 	p.Tick()
 	ms := p.host.Metrics()
 	tags, err := statsTags(ms)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
 	"github.com/tetratelabs/wazero"
 
 	"github.com/wasmpolicy/policy/internal/host"
@@ -33,6 +34,10 @@ type Plugin struct {
 
 	mu   sync.Mutex
 	logs []Log
+
+	// native is set for a plugin run natively in the SDK's emulator
+	// (Native); host and the VMs' vm are then nil.
+	native *native
 }
 
 // VM is one of a Plugin's VMs, as Envoy runs one per worker thread.
@@ -54,6 +59,8 @@ type settings struct {
 	properties map[string][]byte
 	name       string
 	vmConfig   []byte
+	pause      time.Duration
+	shared     [][2]string
 }
 
 // Workers runs the plugin in n VMs (default 1), as an Envoy with n worker
@@ -88,6 +95,20 @@ func PluginName(name string) Option { return func(s *settings) { s.name = name }
 // VMConfig sets the VM configuration, which the plugin reads in
 // proxy_on_vm_start (Envoy's vm_config.configuration).
 func VMConfig(config string) Option { return func(s *settings) { s.vmConfig = []byte(config) } }
+
+// SharedData stores value at key in the shared data before the plugin's
+// VMs start, as another plugin or an earlier VM of the proxy would have
+// left it: a test of a plugin that reads a record when it starts sets it
+// here. Plugin.SetSharedData writes one later.
+func SharedData(key string, value []byte) Option {
+	return func(s *settings) { s.shared = append(s.shared, [2]string{key, string(value)}) }
+}
+
+// PauseTimeout bounds how long a request the plugin paused waits to be
+// resumed once the callouts it started have answered (default 30s); the
+// client then gets 504 and Result.Err says so. A test that expects the
+// plugin never to leave a request paused shortens it, to fail fast.
+func PauseTimeout(d time.Duration) Option { return func(s *settings) { s.pause = d } }
 
 // Start starts wasm, a compiled plugin (from Build or Load), with the
 // plugin configuration config (Istio's pluginConfig, as JSON; "" for none),
@@ -141,6 +162,7 @@ func start(tb testing.TB, wasm []byte, config string, opts []Option) (*Plugin, e
 		Log:          p.log,
 		Clock:        p.clock.now,
 		Cache:        compilationCache(),
+		PauseTimeout: s.pause,
 	}
 	if config == "" {
 		cfg.PluginConfig = nil
@@ -164,6 +186,9 @@ func start(tb testing.TB, wasm []byte, config string, opts []Option) (*Plugin, e
 		return nil, err
 	}
 	p.host = h
+	for _, kv := range s.shared {
+		h.SetSharedData(kv[0], []byte(kv[1]))
+	}
 	tb.Cleanup(p.Close)
 	tb.Cleanup(func() {
 		if tb.Failed() {
@@ -187,6 +212,14 @@ func start(tb testing.TB, wasm []byte, config string, opts []Option) (*Plugin, e
 // Close stops the plugin: proxy_on_done and proxy_on_delete for every VM,
 // as Envoy does when it removes the plugin. The test's end does it, too.
 func (p *Plugin) Close() {
+	if n := p.native; n != nil {
+		if !n.closed {
+			n.closed = true
+			n.host.FinishVM()
+			n.reset()
+		}
+		return
+	}
 	if p.host != nil {
 		p.host.Close(context.Background())
 	}
@@ -214,6 +247,10 @@ func (p *Plugin) log(level host.LogLevel, msg string) {
 // Logs returns every line the plugin logged so far, from every VM, in
 // order.
 func (p *Plugin) Logs() []Log {
+	if p.native != nil {
+		logs, _ := p.native.logs()
+		return logs
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return append([]Log(nil), p.logs...)
@@ -255,6 +292,9 @@ func (p *Plugin) Do(r Request) *Result {
 // stream. A callout the plugin makes on the way is answered before Do
 // returns.
 func (v *VM) Do(r Request) *Result {
+	if v.p.native != nil {
+		return v.p.native.do(v.p, r)
+	}
 	req := &host.Request{Source: r.Source, Route: r.Route}
 	if req.Source == "" {
 		req.Source = "10.0.0.1:50000"
@@ -336,16 +376,34 @@ func lower(headers [][2]string) [][2]string {
 }
 
 // Err is the trap that failed the VM, or nil.
-func (v *VM) Err() error { return v.vm.Err() }
+func (v *VM) Err() error {
+	if v.vm == nil {
+		return nil
+	}
+	return v.vm.Err()
+}
+
+func (v *VM) tickPeriod() time.Duration {
+	if v.p.native != nil {
+		return time.Duration(v.p.native.host.GetTickPeriod()) * time.Millisecond
+	}
+	return v.vm.TickPeriod()
+}
+
+func (v *VM) tick() {
+	if v.p.native != nil {
+		v.p.native.host.Tick()
+	} else if v.vm.Err() == nil {
+		v.vm.Tick(context.Background())
+	}
+}
 
 // Tick calls proxy_on_tick on every VM, as Envoy does at the period the
 // plugin asked for, without moving the clock. Plugins built on this
 // module's dispatcher send their counters to the host on every tick.
 func (p *Plugin) Tick() {
 	for _, v := range p.vms {
-		if v.vm.Err() == nil {
-			v.vm.Tick(context.Background())
-		}
+		v.tick()
 	}
 }
 
@@ -376,27 +434,44 @@ func (p *Plugin) Advance(d time.Duration) {
 		if p.clock.t.Before(due.nextTick) {
 			p.clock.t = due.nextTick
 		}
-		period := due.vm.TickPeriod()
+		period := due.tickPeriod()
 		if period <= 0 {
 			due.nextTick = time.Time{}
 		} else {
 			due.nextTick = due.nextTick.Add(period)
 		}
 		p.clock.mu.Unlock()
-		if due.vm.Err() == nil {
-			due.vm.Tick(context.Background())
-		}
+		due.tick()
 	}
 }
 
 // SharedData returns the value at key in the shared data all VMs share.
 func (p *Plugin) SharedData(key string) (value []byte, ok bool) {
-	v, _, ok := p.host.SharedData(key)
+	v, _, ok := p.SharedDataCAS(key)
 	return v, ok
 }
 
+// SharedDataCAS is SharedData with the record's CAS, the version the host
+// gives it and changes at every write (proxy_get_shared_data returns it):
+// a test can check that a record was not written again.
+func (p *Plugin) SharedDataCAS(key string) (value []byte, cas uint32, ok bool) {
+	if p.native != nil {
+		v, cas, err := proxywasm.GetSharedData(key)
+		return v, cas, err == nil
+	}
+	return p.host.SharedData(key)
+}
+
 // SetSharedData stores value at key in the shared data, as a VM would.
-func (p *Plugin) SetSharedData(key string, value []byte) { p.host.SetSharedData(key, value) }
+func (p *Plugin) SetSharedData(key string, value []byte) {
+	if p.native != nil {
+		if err := proxywasm.SetSharedData(key, value, 0); err != nil {
+			p.tb.Fatalf("policytest: SetSharedData(%q): %v", key, err)
+		}
+		return
+	}
+	p.host.SetSharedData(key, value)
+}
 
 // clock is the plugin's clock: it moves when the test advances it, and a
 // microsecond at every reading.
@@ -468,4 +543,56 @@ func pruneCache(dir string, now time.Time) {
 			os.Remove(e.path)
 		}
 	}
+}
+
+// HostCalls counts the calls this VM's plugin made into the host since it
+// started (or since ResetHostCalls), by the name of the proxy-wasm import
+// ("proxy_add_header_map_value", "proxy_http_call", ...): a test can check
+// that a filter makes one header call per change, say, or none at all.
+func (v *VM) HostCalls() map[string]uint64 {
+	if v.p.native != nil {
+		v.p.tb.Helper()
+		v.p.failNative("HostCalls")
+	}
+	return v.vm.HostCalls()
+}
+
+// ResetHostCalls zeroes the counts HostCalls reports, so that the next
+// request's calls can be counted alone.
+func (v *VM) ResetHostCalls() {
+	if v.p.native != nil {
+		v.p.tb.Helper()
+		v.p.failNative("ResetHostCalls")
+	}
+	v.vm.ResetHostCalls()
+}
+
+// HostCalls is VM.HostCalls summed over the plugin's VMs.
+func (p *Plugin) HostCalls() map[string]uint64 {
+	if p.native != nil {
+		p.tb.Helper()
+		p.failNative("HostCalls")
+	}
+	return p.host.HostCalls()
+}
+
+// ResetHostCalls is VM.ResetHostCalls on every VM.
+func (p *Plugin) ResetHostCalls() {
+	if p.native != nil {
+		p.tb.Helper()
+		p.failNative("ResetHostCalls")
+	}
+	for _, v := range p.vms {
+		v.vm.ResetHostCalls()
+	}
+}
+
+// SetTime sets the plugin's clock to t, forward or back, as an adjusted
+// wall clock jumps, without calling proxy_on_tick: a test of a plugin that
+// must survive a clock gone backwards uses it. The ticks stay due when
+// they were; Advance moves the clock as a timer sees it.
+func (p *Plugin) SetTime(t time.Time) {
+	p.clock.mu.Lock()
+	defer p.clock.mu.Unlock()
+	p.clock.t = t
 }

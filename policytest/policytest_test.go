@@ -285,3 +285,49 @@ func TestLibraryChain(t *testing.T) {
 		}
 	}
 }
+
+func TestHostCallsClockAndSharedData(t *testing.T) {
+	start := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	p := Start(t, image(t, "chain"), chainConfig, StartTime(start), SharedData("seed", []byte("v1")), PauseTimeout(time.Second))
+	if v, ok := p.SharedData("seed"); !ok || string(v) != "v1" {
+		t.Errorf("SharedData before the start: %q %v", v, ok)
+	}
+	_, cas, _ := p.SharedDataCAS("seed")
+	p.SetSharedData("seed", []byte("v2"))
+	if v, cas2, ok := p.SharedDataCAS("seed"); !ok || string(v) != "v2" || cas2 == cas {
+		t.Errorf("after a write: %q, CAS %d then %d", v, cas, cas2)
+	}
+
+	vm := p.VM(0)
+	vm.ResetHostCalls()
+	if res := p.Do(Request{}); res.Status != 403 {
+		t.Fatalf("status %d", res.Status)
+	}
+	if n := vm.HostCalls()["proxy_send_local_response"]; n != 1 {
+		t.Errorf("proxy_send_local_response called %d times, want 1; calls %v", n, vm.HostCalls())
+	}
+	if n := p.HostCalls()["proxy_send_local_response"]; n != 1 {
+		t.Errorf("the plugin's calls: %d local replies", n)
+	}
+	p.ResetHostCalls()
+	if n := len(vm.HostCalls()); n != 0 {
+		t.Errorf("after ResetHostCalls: %v", vm.HostCalls())
+	}
+
+	const denied = "filter=.=headerauth;.;decision=.=denied;.;policy_filter_decisions_total"
+	if n := p.Unflushed(denied); n != 0 {
+		t.Errorf("before a tick the host holds %d denials, want 0 (sent on tick)", n)
+	}
+	if n := p.Counter(denied); n != 1 || p.Unflushed(denied) != 1 {
+		t.Errorf("after the tick: %d", n)
+	}
+
+	back := start.Add(-time.Hour)
+	p.SetTime(back)
+	if now := p.Now(); !now.Equal(back) {
+		t.Errorf("Now %v after SetTime(%v)", now, back)
+	}
+	if res := p.Do(Request{Headers: [][2]string{{"allow", "true"}}}); res.Status != 200 {
+		t.Errorf("with the clock gone back: %d (%v)", res.Status, res.Err)
+	}
+}

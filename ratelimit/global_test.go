@@ -1,10 +1,8 @@
 package ratelimit_test
 
 import (
-	"context"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,8 +10,8 @@ import (
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 
 	"github.com/wasmpolicy/policy"
-	"github.com/wasmpolicy/policy/internal/host"
 	"github.com/wasmpolicy/policy/internal/wasmtest"
+	"github.com/wasmpolicy/policy/policytest"
 	"github.com/wasmpolicy/policy/ratelimit"
 )
 
@@ -502,8 +500,8 @@ func TestGlobalConfigErrors(t *testing.T) {
 
 // TestGlobalCalloutLatency: the check's duration, by the plugin's clock, is
 // recorded in ratelimit_global_callout_milliseconds. Natively the plugin's
-// clock is set; the compiled image runs in the Envoy-like host, whose clock
-// the callout moves on.
+// clock is set; the compiled image runs in the test kit's Envoy-like host,
+// whose clock the callout moves on.
 func TestGlobalCalloutLatency(t *testing.T) {
 	const took = 37 * time.Millisecond
 	const name = "filter=.=ratelimit;.;policy_ratelimit_global_callout_milliseconds"
@@ -526,35 +524,19 @@ func TestGlobalCalloutLatency(t *testing.T) {
 		}
 	})
 	t.Run("wasm", func(t *testing.T) {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		var mu sync.Mutex
-		now := t0
-		h, err := host.New(ctx, wasmtest.Image(t, image), host.Config{
-			PluginConfig: []byte(config),
-			Clock:        func() time.Time { mu.Lock(); defer mu.Unlock(); return now },
-			HTTPCall: func(context.Context, host.Callout) (*host.CalloutResponse, error) {
-				mu.Lock()
-				defer mu.Unlock()
-				now = now.Add(took)
-				return &host.CalloutResponse{Headers: [][2]string{{":status", "200"}}, Body: []byte(underLimit)}, nil
-			},
-		})
-		if err != nil {
-			t.Fatal(err)
+		// The check takes took on the plugin's clock.
+		var p *policytest.Plugin
+		p = wasmtest.Plugin(t, image, config, policytest.StartTime(t0),
+			policytest.Callouts(func(policytest.Callout) *policytest.Response {
+				p.SetTime(p.Now().Add(took))
+				return &policytest.Response{Status: 200, Body: underLimit}
+			}))
+		res := p.Do(policytest.Request{Headers: [][2]string{{"x-client", "c1"}}})
+		if res.Err != nil || res.Status != 200 {
+			t.Fatalf("status %d (%v), want 200", res.Status, res.Err)
 		}
-		defer h.Close(context.Background())
-		vm, err := h.NewVM(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp, err := vm.Serve(ctx, &host.Request{Headers: [][2]string{{":method", "GET"}, {":path", "/"}, {":authority", "example.com"}, {"x-client", "c1"}}},
-			func(context.Context, *host.Request) (*host.Response, error) { return &host.Response{Status: 200}, nil })
-		if err != nil || resp.Status != 200 {
-			t.Fatalf("status %v (%v), want 200", resp, err)
-		}
-		if m, ok := h.Metric(name); !ok || m.Count != 1 || m.Sum != 37 {
-			t.Errorf("latency histogram %+v, want one value of 37", m)
+		if count, sum := p.Histogram(name); count != 1 || sum != 37 {
+			t.Errorf("latency histogram: %d values summing to %d, want one value of 37", count, sum)
 		}
 	})
 }
@@ -590,45 +572,28 @@ func TestGlobalGoConfigErrors(t *testing.T) {
 // TestGlobalUnknownCluster: a check the proxy refuses to send (Envoy
 // refuses a cluster it does not know) takes the failure mode at once. The
 // proxytest emulator sends every call, so this runs the compiled image in
-// the Envoy-like host, which refuses them all.
+// the test kit's Envoy-like host, which refuses them all (no Callouts).
 func TestGlobalUnknownCluster(t *testing.T) {
 	for _, c := range []struct {
 		failure string
 		status  int
 	}{{"open", 200}, {"closed", 503}} {
 		t.Run(c.failure, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			var mu sync.Mutex
+			// No Callouts: the kit's host refuses every callout.
+			p := wasmtest.Plugin(t, image, pluginConfig(globalConfig(perClient, `"failure_mode": "`+c.failure+`", "status_on_error": 503`, ""), ""),
+				policytest.PauseTimeout(2*time.Second))
+			res := p.Do(policytest.Request{Headers: [][2]string{{"x-client", "c1"}}})
+			if res.Err != nil || res.Status != c.status {
+				t.Fatalf("status %d (%v), want %d", res.Status, res.Err, c.status)
+			}
+			if n := p.Counter(globalCounter("errors_total", "reason", "dispatch")); n != 1 {
+				t.Errorf("errors{dispatch} = %d, want 1", n)
+			}
 			var warnings []string
-			h, err := host.New(ctx, wasmtest.Image(t, image), host.Config{
-				PluginConfig: []byte(pluginConfig(globalConfig(perClient, `"failure_mode": "`+c.failure+`", "status_on_error": 503`, ""), "")),
-				Log: func(level host.LogLevel, msg string) {
-					if level == host.LogWarn {
-						mu.Lock()
-						defer mu.Unlock()
-						warnings = append(warnings, msg)
-					}
-				},
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer h.Close(context.Background())
-			vm, err := h.NewVM(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp, err := vm.Serve(ctx, &host.Request{Headers: [][2]string{{":method", "GET"}, {":path", "/"}, {":authority", "example.com"}, {"x-client", "c1"}}},
-				func(context.Context, *host.Request) (*host.Response, error) { return &host.Response{Status: 200}, nil })
-			if err != nil || resp.Status != c.status {
-				t.Fatalf("status %v (%v), want %d", resp, err, c.status)
-			}
-			if err := vm.Tick(ctx); err != nil {
-				t.Fatal(err)
-			}
-			if m, ok := h.Metric(globalCounter("errors_total", "reason", "dispatch")); !ok || m.Value != 1 {
-				t.Errorf("errors{dispatch} = %+v, want 1", m)
+			for _, l := range p.Logs() {
+				if l.Level == "warn" {
+					warnings = append(warnings, l.Message)
+				}
 			}
 			if !wasmtest.AnyContains(warnings, `rate limit service "ratelimit": the check could not be sent: `) {
 				t.Errorf("no warning of the refused check in %q", warnings)

@@ -2,7 +2,6 @@ package ratelimit
 
 import (
 	"bytes"
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -12,21 +11,21 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tidwall/gjson"
 
-	"github.com/wasmpolicy/policy/internal/host"
 	"github.com/wasmpolicy/policy/internal/wasmtest"
+	"github.com/wasmpolicy/policy/policytest"
 )
 
 // These tests run one proxy with several worker VMs over one shared data:
 // natively, as limiters built the way worker VMs build them (see workers),
-// and compiled, as VMs of build/ratelimit.wasm in internal/host, whose
-// shared data is the proxy's and whose random_get is crypto/rand. (The
-// SDK's emulator runs one VM at a time, so it cannot run a fleet.)
+// and compiled, as VMs of build/ratelimit.wasm in the test kit's host
+// (policytest), whose shared data is the proxy's and whose random_get is
+// crypto/rand. (The SDK's emulator runs one VM at a time, so it cannot run
+// a fleet.)
 
 // fleet is one proxy running the filter with one configuration in
 // several worker VMs.
@@ -101,69 +100,38 @@ func (f *nativeFleet) shared(name string) ([]byte, uint32, bool) {
 
 func (f *nativeFleet) logs() []string { return f.lines }
 
-type wasmFleet struct {
-	h   *host.Host
-	vms []*host.VM
-
-	mu    sync.Mutex
-	lines []string
-}
+type wasmFleet struct{ p *policytest.Plugin }
 
 func newWasmFleet(t *testing.T, n int, config string, records map[string][]byte) *wasmFleet {
 	t.Helper()
-	ctx := context.Background()
-	f := &wasmFleet{}
-	h, err := host.New(ctx, wasmtest.Image(t, "ratelimit"), host.Config{
-		PluginConfig: []byte(wasmtest.FilterConfig("ratelimit", "", config)),
-		Log: func(level host.LogLevel, msg string) {
-			f.mu.Lock()
-			defer f.mu.Unlock()
-			f.lines = append(f.lines, msg)
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close(ctx) })
+	opts := []policytest.Option{policytest.Workers(n), policytest.StartTime(time.Unix(0, t0))}
 	for k, v := range records {
-		h.SetSharedData(k, v)
+		opts = append(opts, policytest.SharedData(k, v))
 	}
-	f.h = h
-	for i := 0; i < n; i++ {
-		vm, err := h.NewVM(ctx)
-		if err != nil {
-			t.Fatalf("worker %d: %v", i, err)
-		}
-		f.vms = append(f.vms, vm)
-	}
-	return f
+	return &wasmFleet{wasmtest.Plugin(t, "ratelimit", wasmtest.FilterConfig("ratelimit", "", config), opts...)}
 }
 
 func (f *wasmFleet) allowed(t *testing.T, w int, client string, at time.Duration) bool {
 	t.Helper()
-	req := &host.Request{
-		Headers: [][2]string{{":method", "GET"}, {":path", "/"}, {":authority", "example.com"}, {":scheme", "http"}, {"x-client", client}},
-		Source:  "10.1.2.3:51234",
-		Time:    time.Unix(0, t0).Add(at),
+	f.p.SetTime(time.Unix(0, t0).Add(at))
+	res := f.p.VM(w).Do(policytest.Request{Headers: [][2]string{{"x-client", client}}, Source: "10.1.2.3:51234"})
+	if res.Err != nil {
+		t.Fatal(res.Err)
 	}
-	resp, err := f.vms[w].Serve(context.Background(), req, func(context.Context, *host.Request) (*host.Response, error) {
-		return &host.Response{Status: 200}, nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	if res.Status != 200 && res.Status != 429 {
+		t.Fatalf("status %d (%s)", res.Status, res.Details)
 	}
-	if resp.Status != 200 && resp.Status != 429 {
-		t.Fatalf("status %d (%s)", resp.Status, resp.Details)
-	}
-	return resp.Status == 200
+	return res.Status == 200
 }
 
-func (f *wasmFleet) shared(name string) ([]byte, uint32, bool) { return f.h.SharedData(name) }
+func (f *wasmFleet) shared(name string) ([]byte, uint32, bool) { return f.p.SharedDataCAS(name) }
 
 func (f *wasmFleet) logs() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.lines...)
+	var lines []string
+	for _, l := range f.p.Logs() {
+		lines = append(lines, l.Message)
+	}
+	return lines
 }
 
 // fnvHome is where the unkeyed placement (64-bit FNV-1a of the key, modulo

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,8 +9,8 @@ import (
 
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/authz"
-	"github.com/wasmpolicy/policy/internal/host"
 	"github.com/wasmpolicy/policy/internal/wasmtest"
+	"github.com/wasmpolicy/policy/policytest"
 )
 
 // TestReadmeExchange runs the exchange shown in README.md with config.json,
@@ -74,7 +72,7 @@ func TestReadmeExchange(t *testing.T) {
 // the service and answers the call itself with 503: the request is denied
 // with status_on_error and the plugin logs the README's line. The call
 // takes 1ms: natively on the plugin's clock, compiled on the clock of the
-// Envoy-like host the image runs in.
+// test kit's Envoy-like host the image runs in.
 func TestReadmeRemoteFailure(t *testing.T) {
 	md := wasmtest.ReadFile(t, "README.md")
 	config := wasmtest.FencedBlocks(md, "json")[1]
@@ -114,48 +112,30 @@ func TestReadmeRemoteFailure(t *testing.T) {
 		host.CompleteHttpContext(id)
 	})
 	t.Run("wasm", func(t *testing.T) {
-		ctx := context.Background()
-		var mu sync.Mutex
-		now := time.Unix(1_700_000_000, 0)
+		// The check request fails after 1ms on the plugin's clock.
+		var p *policytest.Plugin
+		p = wasmtest.Plugin(t, "authz", config,
+			policytest.StartTime(time.Unix(1_700_000_000, 0)),
+			policytest.Callouts(func(policytest.Callout) *policytest.Response {
+				p.SetTime(p.Now().Add(time.Millisecond))
+				return &policytest.Response{Status: 503, Headers: headers[1:], Body: body}
+			}))
+		res := p.Do(policytest.Request{Headers: request, Source: "10.1.2.3:51234"})
+		if res.Err != nil {
+			t.Fatal(res.Err)
+		}
+		if res.Forwarded != nil {
+			t.Error("the upstream was reached")
+		}
+		if res.Status != 403 {
+			t.Errorf("status %d, want 403", res.Status)
+		}
 		var warnings []string
-		h, err := host.New(ctx, wasmtest.Image(t, "authz"), host.Config{
-			PluginConfig: []byte(config),
-			Clock:        func() time.Time { mu.Lock(); defer mu.Unlock(); return now },
-			Log: func(level host.LogLevel, msg string) {
-				if level == host.LogWarn {
-					mu.Lock()
-					defer mu.Unlock()
-					warnings = append(warnings, strings.TrimSpace(msg))
-				}
-			},
-			HTTPCall: func(context.Context, host.Callout) (*host.CalloutResponse, error) {
-				mu.Lock()
-				defer mu.Unlock()
-				now = now.Add(time.Millisecond)
-				return &host.CalloutResponse{Headers: headers, Body: []byte(body)}, nil
-			},
-		})
-		if err != nil {
-			t.Fatal(err)
+		for _, l := range p.Logs() {
+			if l.Level == "warn" {
+				warnings = append(warnings, strings.TrimSpace(l.Message))
+			}
 		}
-		defer h.Close(ctx)
-		vm, err := h.NewVM(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp, err := vm.Serve(ctx, &host.Request{Headers: request, Source: "10.1.2.3:51234"},
-			func(context.Context, *host.Request) (*host.Response, error) {
-				t.Error("the upstream was reached")
-				return &host.Response{Status: 200}, nil
-			})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if resp.Status != 403 {
-			t.Errorf("status %d, want 403", resp.Status)
-		}
-		mu.Lock()
-		defer mu.Unlock()
 		if len(warnings) != 1 || warnings[0] != want {
 			t.Errorf("warnings:\n got  %q\n want [%q]", warnings, want)
 		}

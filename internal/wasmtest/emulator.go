@@ -6,6 +6,8 @@ import (
 
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
+
+	"github.com/wasmpolicy/policy/metrics/metricstest"
 )
 
 // The helpers below are what every emulator test of a filter, an example or
@@ -115,12 +117,9 @@ func Counter(t testing.TB, host proxytest.HostEmulator, fullName string) uint64 
 }
 
 // ReadCounter reads the counter fullName as the host holds it now, without
-// a tick: for tests that flush at a point of their own choosing.
+// a tick: for tests that flush at a point of their own choosing. It is the
+// public metricstest.Counter.
 func ReadCounter(t testing.TB, host proxytest.HostEmulator, fullName string) uint64 {
 	t.Helper()
-	v, err := host.GetCounterMetric(fullName)
-	if err != nil {
-		t.Fatalf("counter %s: %v", fullName, err)
-	}
-	return v
+	return metricstest.Counter(t, host, fullName)
 }

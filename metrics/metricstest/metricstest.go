@@ -1,10 +1,19 @@
 // Package metricstest helps tests of filters read their metrics the way a
 // user will: it applies stats_tags regexes to a name as Envoy does and
-// formats the Prometheus series, and it counts the metric names a plugin
-// has defined in the SDK's host emulator.
+// formats the Prometheus series, and, for a plugin run natively in the
+// SDK's host emulator (proxytest), it reads a counter and counts the metric
+// names the plugin has defined.
+//
+// A compiled plugin's metrics are read through the test kit instead:
+// policytest.Plugin's Counter, Gauge, Histogram and Metrics read them by
+// name and tags, and Plugin.Prometheus renders them as Envoy's
+// /stats/prometheus does with the stats_tags of package metrics (Series
+// gives one of those series by itself).
 package metricstest
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"regexp"
 	"strings"
@@ -85,9 +94,12 @@ func Series(fullName string, tags []metrics.StatsTag) (string, error) {
 	return name + "{" + strings.Join(parts, ",") + "}", nil
 }
 
-// Counter reads a counter from the emulator, failing the test if the plugin
-// never defined it. Call host.Tick() first: counters reach the host when
-// the plugin flushes.
+// Counter reads the counter fullName (tags encoded, as in
+// "filter=.=a;.;policy_filter_requests_total") from the emulator as it
+// holds it now, failing the test if the plugin never defined it; one
+// defined but never incremented reads 0. Call host.Tick() first: counters
+// reach the host when the plugin flushes. (This module's own emulator
+// tests read counters through this function too.)
 func Counter(t testing.TB, host proxytest.HostEmulator, fullName string) uint64 {
 	t.Helper()
 	v, err := host.GetCounterMetric(fullName)
@@ -97,8 +109,6 @@ func Counter(t testing.TB, host proxytest.HostEmulator, fullName string) uint64 
 	return v
 }
 
-var probes int
-
 // NextMetricID defines a new, never used counter name in the current host
 // emulator and returns the ID the emulator gave it. The SDK's emulator
 // numbers metric names 0, 1, 2, ... in the order they are first defined, and
@@ -107,7 +117,14 @@ var probes int
 // Two calls return consecutive IDs exactly when nothing defined a new name
 // in between. It works the same whether the plugin runs natively or
 // compiled, because both define their metrics through the emulator.
+//
+// The probe's name is random (metricstest_probe_ and 128 random bits), so
+// that it is new in any emulator without a count kept between tests; it
+// may be called from parallel tests of different emulators.
 func NextMetricID() uint32 {
-	probes++
-	return uint32(proxywasm.DefineCounterMetric(fmt.Sprintf("metricstest_probe_%d", probes)))
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("metricstest: " + err.Error())
+	}
+	return uint32(proxywasm.DefineCounterMetric("metricstest_probe_" + hex.EncodeToString(b[:])))
 }
