@@ -9,9 +9,13 @@ import (
 
 // CalloutResponse is the answer to an HTTPCall.
 type CalloutResponse struct {
-	// Status is the response's status code, or 0 if the call failed: the
-	// proxy reports a timeout, a reset or an unknown cluster as a response
-	// with no headers.
+	// Status is the response's status code, or 0 if the call ended
+	// without a response. Envoy answers a call it could not complete itself:
+	// 503 for a connection failure, 504 for a timeout; it ends a call with
+	// no response for a reset after the answer began or an answer too large
+	// to buffer, and refuses to dispatch a call to an unknown cluster
+	// (HTTPCall's error). Other hosts, this module's local runner among
+	// them, may report every failure as Status 0.
 	Status  int
 	Headers [][2]string
 	Body    []byte
