@@ -5,6 +5,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/conf"
 	"github.com/wasmpolicy/policy/match"
 )
@@ -44,9 +45,19 @@ type Provider struct {
 	FromParams []string
 	// FromCookies ("from_cookies") are cookies the token is taken from.
 	FromCookies []string
-	// JWKS ("jwks", required) is the provider's key set, a JWKS JSON object
-	// (or a string holding one). Symmetric ("oct") keys are accepted here.
+	// JWKS ("jwks") is the provider's key set, a JWKS JSON object (or a
+	// string holding one). Symmetric ("oct") keys are accepted here. A
+	// provider has either JWKS or RemoteJWKS.
 	JWKS string
+	// RemoteJWKS ("remote_jwks") fetches the provider's key set over HTTP
+	// instead, shared by every worker VM of the proxy. Symmetric keys are
+	// not accepted from it.
+	RemoteJWKS *RemoteJWKS
+	// FailureMode ("failure_mode", "closed" by default) says what happens
+	// to a request whose token is for this provider while its remote key
+	// set has not been fetched yet: "closed" refuses it (401,
+	// keys_unavailable), "open" lets it through with no verified claims.
+	FailureMode policy.FailureMode
 	// ClockSkew ("clock_skew", a duration) is the grace allowed on exp,
 	// nbf and iat; 60s when 0.
 	ClockSkew time.Duration
@@ -57,6 +68,26 @@ type Provider struct {
 	// token into request headers. A header listed here never reaches the
 	// upstream with a value the client sent.
 	ClaimToHeaders []ClaimHeader
+}
+
+// RemoteJWKS is where a provider's key set is fetched from: an HTTP GET
+// through an HTTP callout to an Envoy cluster.
+type RemoteJWKS struct {
+	// Cluster ("cluster", required) is the Envoy cluster the request goes
+	// to.
+	Cluster string
+	// Path ("path", required) is the request's :path, such as
+	// "/.well-known/jwks.json".
+	Path string
+	// Authority ("authority") is the request's :authority; the cluster's
+	// name when empty.
+	Authority string
+	// Timeout ("timeout", a duration) bounds the fetch; 1s when 0.
+	Timeout time.Duration
+	// CacheDuration ("cache_duration", a duration) is how long a fetched
+	// key set is current; it is fetched again after three quarters of it.
+	// 10m when 0.
+	CacheDuration time.Duration
 }
 
 // HeaderSource is a header a token is read from.
@@ -131,9 +162,26 @@ func decodeProvider(o *conf.Object) Provider {
 	for _, h := range o.Objects("claim_to_headers") {
 		p.ClaimToHeaders = append(p.ClaimToHeaders, ClaimHeader{Claim: h.RequiredString("claim"), Header: h.RequiredString("header")})
 	}
+	if o.Has("failure_mode") {
+		p.FailureMode = policy.DecodeFailureMode(o, policy.FailClosed)
+	}
+	if o.Has("remote_jwks") {
+		r := o.Object("remote_jwks")
+		p.RemoteJWKS = &RemoteJWKS{
+			Cluster:       r.RequiredString("cluster"),
+			Path:          r.RequiredString("path"),
+			Authority:     r.String("authority", ""),
+			Timeout:       r.Duration("timeout", 0),
+			CacheDuration: r.Duration("cache_duration", 0),
+		}
+		if o.Has("jwks") {
+			o.Fail("jwks", "and remote_jwks exclude each other: give the key set inline or where to fetch it")
+		}
+		return p
+	}
 	switch v := o.Value("jwks"); {
 	case !v.Exists():
-		o.Fail("jwks", "is required: the provider's key set, a JWKS object")
+		o.Fail("jwks", "is required: the provider's key set, a JWKS object (or remote_jwks, where to fetch it)")
 	case v.Type == gjson.String:
 		p.JWKS = v.Str
 	case v.IsObject():

@@ -16,7 +16,8 @@
 // A provider names an issuer, the audiences one of which a token must name
 // (unchecked when empty), where its tokens are (the authorization header's
 // Bearer credentials by default; "from_headers", "from_params",
-// "from_cookies"), and its keys as an inline JWKS. Verification uses the
+// "from_cookies"), and its keys: an inline JWKS ("jwks"), or where to fetch
+// one ("remote_jwks", below). Verification uses the
 // standard library's crypto/rsa, crypto/ecdsa, crypto/ed25519 and
 // crypto/hmac: RS256/384/512, PS256/384/512, ES256/384/512, EdDSA
 // (Ed25519), and HS256/384/512 with a shared secret written in the
@@ -26,6 +27,60 @@
 // clock skew (60s by default). A token longer than MaxTokenSize, a header
 // or payload that gives a JSON key twice or nests too deeply, and a header
 // with "crit" extensions are refused.
+//
+// # Remote key sets
+//
+// A provider may fetch its key set instead of listing it:
+//
+//	{"name": "idp", "issuer": "https://idp.example.com",
+//	 "remote_jwks": {"cluster": "idp-jwks", "path": "/.well-known/jwks.json",
+//	                 "authority": "idp.example.com", "timeout": "1s", "cache_duration": "10m"},
+//	 "failure_mode": "closed"}
+//
+// The key set is fetched with an HTTP GET through an HTTP callout to the
+// Envoy cluster named (":authority" is the cluster's name unless
+// "authority" says otherwise; "timeout" defaults to 1s, "cache_duration"
+// to 10m). It is fetched once per proxy, not once per worker VM: the VMs
+// share one shared-data record per provider holding the fetched document,
+// when it was fetched, when the next fetch is due, the lease of a fetch in
+// progress and the count of failed fetches, always written with
+// compare-and-swap. On its tick (about once a second) a VM that finds the
+// fetch due first writes a lease into the record; only the VM whose write
+// succeeds fetches, and a lease outlives the call's timeout so that a VM
+// that never hears back does not stop the others for good. Every VM parses
+// the document from the record when its fetched-at time changes, and keeps
+// the parsed key set until then.
+//
+// The key set is fetched when the plugin starts ticking, again after three
+// quarters of cache_duration, and, when a token names a kid the key set
+// lacks, on the next tick: an unknown kid brings the fetch forward at most
+// once per cache_duration for the proxy (the record notes when it last
+// did), so that tokens with made-up kids cannot make the proxy fetch at
+// their pace. The request with the unknown kid is refused (unknown_kid);
+// one after the refresh verifies. A fetch fails when the call gets no
+// answer, an answer other than 200, or a document that is not a key set of
+// public keys ("oct" secrets are refused from a fetch) or is larger than
+// MaxJWKSSize. A failed fetch is retried after 1s, then after twice as long
+// each time, up to 5 minutes; the last key set fetched stays in use until a
+// fetch replaces it. Until a first key set is fetched, a request whose
+// token is for the provider is refused with 401 (keys_unavailable), or,
+// with "failure_mode": "open", let through without verified claims (the
+// token is still removed unless the provider says "forward"). Either way
+// no request waits for a fetch.
+//
+// jwt_jwks_fetches_total{provider, result} counts the fetches by result:
+// "success", "unavailable" (no answer), "bad_status" or "malformed", and
+// jwt_requests_total counts the requests refused with keys_unavailable and
+// those let through with "failed_open". A failed fetch is logged at warn
+// level.
+//
+// The dispatcher's policy.Exchange.HTTPCall belongs to a request; the
+// fetch is made outside any, from the plugin context's tick, so this
+// package calls proxywasm.DispatchHttpCall itself, with a callback that
+// runs in the plugin context. A plugin that tests the filter with the SDK's
+// emulator answers those callouts from proxytest.PluginContextID.
+//
+// # Rules
 //
 // The first rule that applies to a request says what it needs: a token
 // from one of the providers it "requires" (any provider when it lists

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
 	"github.com/tidwall/gjson"
 
 	"github.com/wasmpolicy/policy"
@@ -41,6 +42,7 @@ type Verifier struct {
 	any       requirement // what a request no rule applies to needs
 	headers   []string    // every claim_to_headers header, removed from every request
 	results   map[string]*stats.Counter
+	remotes   []*remote // the providers' remote key sets, fetched on the tick
 }
 
 type provider struct {
@@ -48,7 +50,9 @@ type provider struct {
 	issuer    string
 	audiences []string
 	sources   []source
-	keys      *KeySet
+	keys      *KeySet // inline; nil with remote
+	remote    *remote // remote_jwks
+	failOpen  bool    // failure_mode open: let requests through while remote has no keys
 	skew      time.Duration
 	forward   bool
 	toHeaders []ClaimHeader
@@ -65,10 +69,23 @@ const maxVerified = 256
 // checkSignature verifies t's signature with p's keys, or remembers that it
 // did.
 func (p *provider) checkSignature(t *Token) *Error {
+	keys := p.keys
+	if p.remote != nil {
+		if p.remote.keys == nil {
+			p.remote.sync() // another VM may have fetched it
+		}
+		if keys = p.remote.keys; keys == nil {
+			return refuse(NoKeys, "the key set has not been fetched from cluster %q yet", p.remote.cluster)
+		}
+	}
 	if _, ok := p.verified[t.raw]; ok {
 		return nil
 	}
-	if err := p.keys.Verify(t); err != nil {
+	err := keys.Verify(t)
+	if err != nil && err.Reason == UnknownKey && p.remote != nil && p.remote.unknownKid() {
+		err = p.remote.keys.Verify(t) // a newer key set, another VM fetched
+	}
+	if err != nil {
 		return err
 	}
 	if len(p.verified) >= maxVerified {
@@ -101,21 +118,39 @@ type rule struct {
 
 // results is every value of the result tag of jwt_requests_total.
 var results = []Reason{Malformed, TooLarge, DuplicateKey, BadAlgorithm, UnknownKey, NoFittingKey, BadSignature,
-	WrongIssuer, WrongAudience, Expired, NotYetValid, IssuedInFuture, BadClaim, Missing, SeveralTokens}
+	WrongIssuer, WrongAudience, Expired, NotYetValid, IssuedInFuture, BadClaim, Missing, SeveralTokens, NoKeys}
 
 // New validates cfg, parses its key sets and defines the filter's metric
 // jwt_requests_total{result}: "verified", "no_token" (let through without
-// a token) or the Reason a request was refused.
+// a token), "failed_open" (let through without verification, its
+// provider's remote key set not fetched yet and its failure_mode open) or
+// the Reason a request was refused. With a remote key set it also defines
+// jwt_jwks_fetches_total{provider, result}: "success", "unavailable" (no
+// response), "bad_status" (not 200) or "malformed" (not a valid key set).
 func New(cfg Config, env *policy.Env) (*Verifier, error) {
 	v, err := compile(cfg)
 	if err != nil {
 		return nil, err
 	}
 	v.results = map[string]*stats.Counter{}
-	for _, r := range append([]Reason{"verified", "no_token"}, results...) {
+	for _, r := range append([]Reason{"verified", "no_token", "failed_open"}, results...) {
 		v.results[string(r)] = env.Counter("jwt_requests_total", stats.Tag{Key: "result", Value: string(r)})
 	}
+	for _, p := range v.providers {
+		if p.remote != nil {
+			p.remote.start(env)
+			v.remotes = append(v.remotes, p.remote)
+		}
+	}
 	return v, nil
+}
+
+// OnTick fetches the remote key sets that are due, and adopts those
+// another VM fetched.
+func (v *Verifier) OnTick(now time.Time) {
+	for _, r := range v.remotes {
+		r.tick(now)
+	}
 }
 
 func compile(cfg Config) (*Verifier, error) {
@@ -223,12 +258,46 @@ func compileProvider(p Provider) (*provider, error) {
 		}
 		c.toHeaders = append(c.toHeaders, ClaimHeader{Claim: h.Claim, Header: name})
 	}
+	switch p.FailureMode {
+	case "", policy.FailClosed:
+	case policy.FailOpen:
+		c.failOpen = true
+	default:
+		return nil, conf.Errorf("failure_mode", `must be "open" or "closed", not %q`, string(p.FailureMode))
+	}
+	if r := p.RemoteJWKS; r != nil {
+		if p.JWKS != "" {
+			return nil, conf.Errorf("jwks", "and remote_jwks exclude each other: give the key set inline or where to fetch it")
+		}
+		if err := checkRemote(r); err != nil {
+			return nil, conf.Within("remote_jwks", err)
+		}
+		c.remote = newRemote(c.name, r)
+		c.remote.changed = func() { clear(c.verified) } // a key may have been withdrawn
+		return c, nil
+	}
 	keys, err := ParseKeySet([]byte(p.JWKS), true)
 	if err != nil {
 		return nil, conf.Within("jwks", conf.Errorf("", "%v", err))
 	}
 	c.keys = keys
 	return c, nil
+}
+
+func checkRemote(r *RemoteJWKS) error {
+	switch {
+	case r.Cluster == "":
+		return conf.Errorf("cluster", "is required: the Envoy cluster the key set is fetched from")
+	case !strings.HasPrefix(r.Path, "/"):
+		return conf.Errorf("path", "must start with '/', not %q", r.Path)
+	case strings.ContainsAny(r.Path+r.Authority, " \t\r\n"):
+		return conf.Errorf("path", "must not contain spaces or line breaks")
+	case r.Timeout < 0 || r.Timeout > time.Minute:
+		return conf.Errorf("timeout", "must be between 0 (for 1s) and 1m, not %s", r.Timeout)
+	case r.CacheDuration != 0 && r.CacheDuration < 10*time.Second:
+		return conf.Errorf("cache_duration", "must be at least 10s, not %s", r.CacheDuration)
+	}
+	return nil
 }
 
 // OnRequestHeaders verifies the request's token as the first applying rule
@@ -253,6 +322,14 @@ func (v *Verifier) OnRequestHeaders(x *policy.Exchange) policy.Result {
 		return v.refuse(refuse(Missing, "the request has no token"))
 	}
 	payload, err := p.verify(t, x.StartTime())
+	if err != nil && err.Reason == NoKeys && p.failOpen {
+		if !p.forward {
+			tok.strip(x)
+		}
+		v.results["failed_open"].Inc()
+		proxywasm.LogDebugf("jwt: token not verified, request allowed (failure_mode open): %s", err.Error())
+		return policy.Continue()
+	}
 	if err != nil {
 		return v.refuse(err)
 	}
@@ -506,4 +583,7 @@ func headerValue(c gjson.Result) (string, bool) {
 	return s, true
 }
 
-var _ policy.RequestHeadersFilter = (*Verifier)(nil)
+var (
+	_ policy.RequestHeadersFilter = (*Verifier)(nil)
+	_ policy.TickFilter           = (*Verifier)(nil)
+)
