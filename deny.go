@@ -79,7 +79,7 @@ func (d DenyResponse) Response(def Response) (Response, error) {
 		r.Headers = append(r.Headers, [2]string{name, h[1]})
 	}
 	for _, h := range def.Headers {
-		if !hasHeader(r.Headers, h[0]) {
+		if _, ok := r.Header(h[0]); !ok {
 			r.Headers = append(r.Headers, h)
 		}
 	}
@@ -90,15 +90,6 @@ func (d DenyResponse) Response(def Response) (Response, error) {
 func hasHeaderFold(headers [][2]string, name string) bool {
 	for _, h := range headers {
 		if HeaderName(h[0]) == name {
-			return true
-		}
-	}
-	return false
-}
-
-func hasHeader(headers [][2]string, name string) bool {
-	for _, h := range headers {
-		if h[0] == name {
 			return true
 		}
 	}

@@ -36,7 +36,7 @@ type Exchange struct {
 	local   *Response
 	scratch []any
 	values  []value // what filters published for later ones (SetValue)
-	current int // index in the chain of the filter being called
+	current int     // index in the chain of the filter being called
 }
 
 // header is one header lookup: the name, and its first value if found.

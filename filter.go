@@ -74,6 +74,16 @@ type Response struct {
 	Reason string
 }
 
+// Header returns the value of the reply's header name (lower case).
+func (r *Response) Header(name string) (string, bool) {
+	for _, h := range r.Headers {
+		if h[0] == name {
+			return h[1], true
+		}
+	}
+	return "", false
+}
+
 // Continue lets the request go on to the next filter.
 func Continue() Result { return Result{Action: ActionContinue} }
 

@@ -13,19 +13,10 @@ const defaultBody = "access denied\n"
 // copies it and adds only its reason.
 func compileDeny(d policy.DenyResponse) (policy.Response, error) {
 	resp, err := d.Response(policy.Response{Status: 403, Body: []byte(defaultBody)})
-	if err == nil && resp.Status == 401 && !hasHeader(resp.Headers, "www-authenticate") {
+	if _, challenged := resp.Header("www-authenticate"); err == nil && resp.Status == 401 && !challenged {
 		resp.Headers = append(resp.Headers, [2]string{"www-authenticate", `ApiKey realm="api"`})
 	}
 	return resp, err
-}
-
-func hasHeader(headers [][2]string, name string) bool {
-	for _, h := range headers {
-		if h[0] == name {
-			return true
-		}
-	}
-	return false
 }
 
 // validName reports whether s is a lower-case HTTP header name (RFC 9110

@@ -71,7 +71,7 @@ func compile(cfg Config, domain string) (*compiled, error) {
 			return nil, conf.Errorf(conf.Join("deny", conf.Join("headers", h[0])), "is set by the filter")
 		}
 	}
-	if deny.Body == nil && !hasHeader(deny.Headers, "content-type") {
+	if _, typed := deny.Header("content-type"); deny.Body == nil && !typed {
 		deny.Headers = append(deny.Headers, [2]string{"content-type", "application/json"})
 	}
 	c.deny, c.onError = deny, cfg.StatusOnError
@@ -125,15 +125,6 @@ func ownHeader(name string) bool {
 	switch name {
 	case "retry-after", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset":
 		return true
-	}
-	return false
-}
-
-func hasHeader(headers [][2]string, name string) bool {
-	for _, h := range headers {
-		if h[0] == name {
-			return true
-		}
 	}
 	return false
 }
