@@ -32,28 +32,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 say() { printf 'e2e-ratelimit: %s\n' "$*"; }
+. internal/e2e/lib.sh
 
-install_redis() {
-	if [ "$(id -u)" != 0 ]; then
-		say "redis-server is not installed; run as root, or: apt-get install redis-server" >&2
-		exit 1
-	fi
-	if [ ! -e /usr/sbin/policy-rc.d ]; then
-		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-		chmod 755 /usr/sbin/policy-rc.d
-		policy_guard=1
-	fi
-	export DEBIAN_FRONTEND=noninteractive
-	if ! apt-get install -y --no-install-recommends redis-server; then
-		apt-get update
-		apt-get install -y --no-install-recommends redis-server
-	fi
-	if command -v deb-systemd-helper >/dev/null; then deb-systemd-helper disable redis-server.service >/dev/null 2>&1 || true; fi
-	update-rc.d redis-server disable >/dev/null 2>&1 || true
-	if [ -n "$policy_guard" ]; then rm -f /usr/sbin/policy-rc.d; policy_guard=; fi
-}
-
-command -v redis-server >/dev/null || install_redis
+command -v redis-server >/dev/null || install_package redis-server
 
 service=$CACHE/ratelimit-$RATELIMIT_VERSION/service_cmd
 if [ ! -x "$service" ]; then

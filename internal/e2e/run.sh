@@ -34,29 +34,9 @@ trap 'exit 130' INT TERM
 
 say() { printf 'e2e: %s\n' "$*"; }
 
-# install_registry installs the docker-registry package without starting or
-# enabling the system service it ships: this script runs its own instance.
-install_registry() {
-	if [ "$(id -u)" != 0 ]; then
-		say "docker-registry is not installed; run as root, or: apt-get install docker-registry" >&2
-		exit 1
-	fi
-	if [ ! -e /usr/sbin/policy-rc.d ]; then
-		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-		chmod 755 /usr/sbin/policy-rc.d
-		policy_guard=1
-	fi
-	export DEBIAN_FRONTEND=noninteractive
-	if ! apt-get install -y --no-install-recommends docker-registry; then
-		apt-get update
-		apt-get install -y --no-install-recommends docker-registry
-	fi
-	if command -v deb-systemd-helper >/dev/null; then deb-systemd-helper disable docker-registry.service >/dev/null 2>&1 || true; fi
-	update-rc.d docker-registry disable >/dev/null 2>&1 || true
-	if [ -n "$policy_guard" ]; then rm -f /usr/sbin/policy-rc.d; policy_guard=; fi
-}
+. internal/e2e/lib.sh
 
-command -v docker-registry >/dev/null || install_registry
+command -v docker-registry >/dev/null || install_package docker-registry
 
 say "building the images"
 $MAKE images
