@@ -15,6 +15,7 @@ import (
 
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/authz"
+	"github.com/wasmpolicy/policy/authz/jwt"
 	"github.com/wasmpolicy/policy/headerauth"
 	"github.com/wasmpolicy/policy/headermutate"
 	"github.com/wasmpolicy/policy/internal/deploy"
@@ -28,6 +29,7 @@ import (
 // examples/NAME/main.go serves policy.Configured with these kinds.
 var plugins = map[string][]policy.Kind{
 	"authz":           {authz.Kind},
+	"jwt":             {jwt.Kind, authz.Kind},
 	"headerauth":      {headerauth.Kind},
 	"headermutate":    {headermutate.Kind},
 	"metrics":         {metrics.Kind},

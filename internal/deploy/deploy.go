@@ -74,6 +74,10 @@ var Examples = []Example{
 		Clusters: []Cluster{{Name: "ratelimit", Port: 8081}},
 	},
 	{
+		Name: "jwt", Phase: "AUTHN", Priority: 10, Namespace: "default", Selector: httpbin,
+		Why: "it authenticates the caller by verifying its token, so it runs with authentication, before Istio's own; its authz rules see only the claims it verified",
+	},
+	{
 		Name: "authz", Phase: "AUTHZ", Priority: 10, Namespace: "default", Selector: httpbin,
 		Why: "custom authorization runs after Istio's authentication, whose results it can use, and before Istio's authorization policies",
 	},

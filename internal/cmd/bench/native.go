@@ -13,6 +13,7 @@ import (
 
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/authz"
+	"github.com/wasmpolicy/policy/authz/jwt"
 	"github.com/wasmpolicy/policy/headerauth"
 	"github.com/wasmpolicy/policy/headermutate"
 	"github.com/wasmpolicy/policy/metrics"
@@ -28,10 +29,14 @@ type native struct {
 
 // nativePlugin is the plugin an image runs, as a Go value: every example is
 // the dispatcher with filter kinds linked in, and which of them run is its
-// configuration's choice, so all five kinds serve every example.
+// configuration's choice, so all five kinds serve every example; the jwt
+// example also links the verifier, as its image does.
 func nativePlugin(p plugin) types.VMContext {
-	if p.name == noopName {
+	switch p.name {
+	case noopName:
 		return &noopVM{}
+	case jwtName:
+		return policy.Configured(jwt.Kind, ratelimit.Kind, headerauth.Kind, headermutate.Kind, authz.Kind, metrics.Kind)
 	}
 	return policy.Configured(ratelimit.Kind, headerauth.Kind, headermutate.Kind, authz.Kind, metrics.Kind)
 }
@@ -76,10 +81,10 @@ func emulate(p plugin) (proxytest.HostEmulator, func(), error) {
 
 // nativeRequest runs the benchmark request through the emulator, as the
 // proxy would: request headers, response headers and body, end of stream.
-func nativeRequest(host proxytest.HostEmulator, at int64) uint32 {
+func nativeRequest(host proxytest.HostEmulator, headers [][2]string, at int64) uint32 {
 	host.SetProperty([]string{"request", "time"}, policy.EncodeTime(t0.Add(requestGap*time.Duration(at))))
 	id := host.InitializeHttpContext()
-	host.CallOnRequestHeaders(id, requestHeaders, true)
+	host.CallOnRequestHeaders(id, headers, true)
 	for _, c := range host.GetCalloutAttributesFromContext(id) {
 		host.CallOnHttpCallResponse(c.CalloutID, rateLimitHeaders, nil, rateLimitAnswer)
 	}
@@ -99,7 +104,7 @@ func checkNative(p plugin) error {
 		return err
 	}
 	defer reset()
-	id := nativeRequest(host, 1)
+	id := nativeRequest(host, p.request(), 1)
 	if r := host.GetSentLocalResponse(id); r != nil {
 		return fmt.Errorf("%s answered the benchmark request natively with %d", p, r.StatusCode)
 	}
@@ -112,6 +117,7 @@ func checkNative(p plugin) error {
 const emulatorRequests = 1000
 
 func benchNative(b *testing.B, p plugin) {
+	headers := p.request()
 	b.ReportAllocs()
 	for i := 0; i < b.N; {
 		b.StopTimer()
@@ -121,7 +127,7 @@ func benchNative(b *testing.B, p plugin) {
 		}
 		b.StartTimer()
 		for end := min(b.N, i+emulatorRequests); i < end; i++ {
-			nativeRequest(host, int64(i+1))
+			nativeRequest(host, headers, int64(i+1))
 		}
 		b.StopTimer()
 		reset()

@@ -11,6 +11,7 @@ import (
 const (
 	noopName  = "noop"  // the floor
 	chainName = "chain" // the tutorial's scenario: all five filters
+	jwtName   = "jwt"   // the verifier: measured once per signature algorithm
 )
 
 // plugin is one compiled image with the configuration it runs.
@@ -20,6 +21,16 @@ type plugin struct {
 	path   string // the image file
 	wasm   []byte
 	config []byte // plugin configuration; nil for the no-op plugin
+	// headers are the benchmark request's headers; requestHeaders when nil.
+	headers [][2]string
+}
+
+// request returns the headers of p's benchmark request.
+func (p plugin) request() [][2]string {
+	if p.headers != nil {
+		return p.headers
+	}
+	return requestHeaders
 }
 
 func (p plugin) String() string {
@@ -55,6 +66,13 @@ func loadPlugins(root string) ([]plugin, error) {
 			if p.config, err = os.ReadFile(filepath.Join(root, "examples", n, "config.json")); err != nil {
 				return nil, err
 			}
+		}
+		if n == jwtName {
+			rs, es := p, p
+			rs.label, rs.headers = jwtName+" (RS256)", withBearer(jwtRS256Token)
+			es.label, es.headers = jwtName+" (ES256)", withBearer(jwtES256Token)
+			out = append(out, rs, es)
+			continue
 		}
 		out = append(out, p)
 	}

@@ -14,8 +14,22 @@ func (r *results) writeSizes(w writer) {
 	w("\"serves alike\" means the optimized image answered 50 requests with the same responses and the same host calls as the original.\n\n")
 	w("| Image | As built | gzip | wasm-opt -Oz | gzip | Conforms | Serves alike | Over 3 MB by |\n|---|---:|---:|---:|---:|---|---|---:|\n")
 	var saved, savedGzip, built, builtGzip int
+	entries := map[string]int{} // image path → how many entries run it
 	for _, p := range r.plugins {
+		entries[p.path]++
+	}
+	shown := map[string]bool{}
+	for _, p := range r.plugins {
+		// One row per image: the jwt example's two entries share one,
+		// named by the example.
+		if shown[p.path] && p.path != "" {
+			continue
+		}
+		shown[p.path] = true
 		s := r.sizes[p.String()]
+		if entries[p.path] > 1 && p.path != "" {
+			p.label = ""
+		}
 		o, ok := s.opt["-Oz"]
 		over := "—"
 		if p.name != noopName && s.built > maxImage {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,7 +31,7 @@ func TestEveryExampleAdmitsTheBenchmarkRequest(t *testing.T) {
 	}
 	ctx := context.Background()
 	for _, p := range ps {
-		t.Run(p.name, func(t *testing.T) {
+		t.Run(p.String(), func(t *testing.T) {
 			r, err := newRunner(ctx, p, host.Config{})
 			if err != nil {
 				t.Fatal(err)
@@ -124,6 +125,32 @@ func TestMedianAndCount(t *testing.T) {
 	for n, want := range map[int]string{7: "7", 10_000: "10,000", 1_000_000: "1,000,000"} {
 		if got := count(n); got != want {
 			t.Errorf("count(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+// The jwt example runs twice, once per signature algorithm, from one image:
+// the time tables name both entries, the size table lists the image once.
+func TestSizeTableListsASharedImageOnce(t *testing.T) {
+	r := sampleResults()
+	jwtImage := make([]byte, 3_100_000)
+	rs := plugin{name: jwtName, label: jwtName + " (RS256)", path: "build/jwt.wasm", wasm: jwtImage}
+	es := plugin{name: jwtName, label: jwtName + " (ES256)", path: "build/jwt.wasm", wasm: jwtImage}
+	r.plugins = append(r.plugins[:2:2], rs, es, r.plugins[2])
+	size := imageSize{built: len(jwtImage), builtGzip: len(jwtImage) / 4, opt: map[string]optimized{}}
+	r.sizes[rs.String()], r.sizes[es.String()] = size, size
+	r.times[rs.String()] = timing{request: 5, response: 1, total: 6, ratio: 3}
+	r.times[es.String()] = timing{request: 4, response: 1, total: 5, ratio: 2.5}
+	var b strings.Builder
+	r.writeSizes(func(format string, args ...any) { fmt.Fprintf(&b, format, args...) })
+	sizes := b.String()
+	if n := strings.Count(sizes, "| jwt"); n != 1 || !strings.Contains(sizes, "| jwt | 3.10 MB") {
+		t.Errorf("size table lists jwt %d times, want once as \"jwt\":\n%s", n, sizes)
+	}
+	md := r.markdown("BENCHMARKS.svg")
+	for _, want := range []string{"| jwt (RS256) | 5.00 |", "| jwt (ES256) | 4.00 |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the report lacks %q", want)
 		}
 	}
 }

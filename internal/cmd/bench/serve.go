@@ -13,7 +13,8 @@ import (
 // The request every plugin serves, and the upstream's answer: a GET that
 // every example's configuration lets through (authz allows GET /status/*,
 // headerauth wants allow: true, globalratelimit checks each x-client with
-// the rate limit service), with the headers a proxy typically passes.
+// the rate limit service; the jwt example's rows add a token, below), with
+// the headers a proxy typically passes.
 var (
 	requestHeaders = [][2]string{
 		{":method", "GET"}, {":path", "/status/ok"}, {":authority", "api.example.com"}, {":scheme", "https"},
@@ -24,6 +25,24 @@ var (
 		{"content-type", "text/plain"}, {"content-length", "3"}, {"server", "upstream"},
 	}, Body: []byte("ok\n"), Details: "via_upstream"}
 )
+
+// The tokens of the jwt example's benchmark requests, in an authorization
+// header after requestHeaders: one RS256 (kid "rs") and one ES256 (kid
+// "es"), signed with the test keys of examples/jwt/main_test.go, with the
+// claims its config.json asks for (iss https://issuer.example, aud api,
+// scope ["read"], sub bench), iat 2023-11-14 and exp 2100-01-01: far past
+// any request.time a run reaches (t0, then requestGap per request) and the
+// real clock. Only the jwt rows send one, so the other plugins' requests,
+// and their figures, are unchanged.
+const (
+	jwtRS256Token = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6InJzIn0.eyJpc3MiOiJodHRwczovL2lzc3Vlci5leGFtcGxlIiwiYXVkIjoiYXBpIiwic3ViIjoiYmVuY2giLCJzY29wZSI6WyJyZWFkIl0sImlhdCI6MTcwMDAwMDAwMCwiZXhwIjo0MTAyNDQ0ODAwfQ.SCfUSC1le7ifUiX1_HvEC3tuBvv2Yh8v2qyZa7sbeKEm_U0S1f0BYUrMh39yD3rjzfDU6zctkKNp0gMmSSpvo_Vc9UiCieslO4VbDvdwSjbpW9yVw9UvCLfEg2qaTIjaF8e79WwhiTZiv7tmAGxiiKXCWXeZM5d4hHor5pga5fhNOvfjlWoFgJLcZ5sGjcr8fg5x_6cDaSEX0capbYtZXYovnYqQLHKtRQAPMUBmnRpvlRVRtwHfqL0UftzpfpyEAg4uVyShv0_4WF3i1e7Vs2tglfEe_gBkoIMvTS9RIVRn8O8ws1mWUs0rXdcSh2371u0RU3KVJf8jq0t8dAaU0A"
+	jwtES256Token = "eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImVzIn0.eyJpc3MiOiJodHRwczovL2lzc3Vlci5leGFtcGxlIiwiYXVkIjoiYXBpIiwic3ViIjoiYmVuY2giLCJzY29wZSI6WyJyZWFkIl0sImlhdCI6MTcwMDAwMDAwMCwiZXhwIjo0MTAyNDQ0ODAwfQ.eUqSBIlqKEH2jwBsOEM3gHAa5Dl5qFHfLF2iaBH62KN5hVnmazhZzcarWAPFR_hFkFJTAQ3byBQynxEJmz-4Fw"
+)
+
+// withBearer is requestHeaders with an authorization header for token.
+func withBearer(token string) [][2]string {
+	return append(append([][2]string{}, requestHeaders...), [2]string{"authorization", "Bearer " + token})
+}
 
 // The rate limit service's answer to every check (cluster "ratelimit"),
 // given by the host at once: the cost of going global, without the
@@ -86,7 +105,7 @@ func newRunner(ctx context.Context, p plugin, cfg host.Config) (*runner, error) 
 		h.Close(ctx)
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
-	r := &runner{p: p, host: h, vm: vm, req: host.Request{Headers: requestHeaders,
+	r := &runner{p: p, host: h, vm: vm, req: host.Request{Headers: p.request(),
 		Source: "10.1.2.3:41234", Destination: "10.4.5.6:8080", Route: "api", Time: t0}}
 	r.up = func(context.Context, *host.Request) (*host.Response, error) {
 		r.upAt = time.Now()

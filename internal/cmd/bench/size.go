@@ -56,7 +56,15 @@ func measureSizes(ctx context.Context, o options, ps []plugin) (map[string]image
 		level string
 	}
 	var jobs []job
+	measured := map[string]string{} // image path → the entry that measures it
 	for _, p := range ps {
+		if first, ok := measured[p.path]; ok {
+			// Another entry of the same image (the jwt example's second
+			// token): share its sizes, and its opt map as it fills.
+			out[p.String()] = out[first]
+			continue
+		}
+		measured[p.path] = p.String()
 		out[p.String()] = imageSize{built: len(p.wasm), builtGzip: gzipSize(p.wasm), opt: map[string]optimized{}}
 		levels := optLevels
 		if p.name == chainName {
