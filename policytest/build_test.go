@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/wasmpolicy/policy/internal/host"
+	"github.com/wasmpolicy/policy/internal/prometheus"
 	"github.com/wasmpolicy/policy/metrics"
 	"github.com/wasmpolicy/policy/metrics/metricstest"
 )
@@ -110,7 +111,7 @@ func TestPrometheusAgreesWithMetricstest(t *testing.T) {
 	p := Start(t, image(t, "chain"), string(Load(t, "../examples/chain/config.json")))
 	p.Do(Request{})
 	ms := p.host.Metrics()
-	tags, err := statsTags(ms)
+	tags, err := prometheus.StatsTags(ms)
 	if err != nil {
 		t.Fatal(err)
 	}

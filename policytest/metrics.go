@@ -4,7 +4,7 @@ import (
 	"strings"
 
 	"github.com/wasmpolicy/policy/internal/host"
-	"github.com/wasmpolicy/policy/metrics"
+	"github.com/wasmpolicy/policy/internal/prometheus"
 )
 
 // Metric is a metric the plugin defined, as the host holds it.
@@ -167,40 +167,9 @@ func (p *Plugin) Prometheus() string {
 		p.failNative("Prometheus")
 	}
 	p.Tick()
-	ms := p.host.Metrics()
-	tags, err := statsTags(ms)
-	if err != nil {
-		p.tb.Fatal(err)
-	}
 	var b strings.Builder
-	if err := host.WritePrometheus(&b, ms, tags); err != nil {
+	if err := prometheus.Write(&b, p.host.Metrics()); err != nil {
 		p.tb.Fatal(err)
 	}
 	return b.String()
-}
-
-// statsTags are the stats_tags an Envoy configured as the metrics package
-// documents has for ms: the library's keys (metrics.Keys), then every other
-// key the metrics' names carry, in order.
-func statsTags(ms []host.Metric) ([]host.StatsTag, error) {
-	keys := metrics.Keys()
-	known := map[string]bool{}
-	for _, k := range keys {
-		known[k] = true
-	}
-	for _, k := range host.TagKeys(ms) {
-		if !known[k] && metrics.ValidName(k) {
-			known[k] = true
-			keys = append(keys, k)
-		}
-	}
-	tags, err := metrics.StatsTags(keys...)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]host.StatsTag, len(tags))
-	for i, t := range tags {
-		out[i] = host.StatsTag{Name: t.TagName, Regex: t.Regex}
-	}
-	return out, nil
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/tetratelabs/wazero"
 
 	"github.com/wasmpolicy/policy/internal/host"
-	"github.com/wasmpolicy/policy/metrics"
+	"github.com/wasmpolicy/policy/internal/prometheus"
 )
 
 // options configure a proxy.
@@ -283,14 +283,8 @@ func (p *proxy) callout(ctx context.Context, c host.Callout) (*host.CalloutRespo
 func (p *proxy) serveAdmin(ln net.Listener) (stop func()) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/stats/prometheus", func(w http.ResponseWriter, r *http.Request) {
-		ms := p.host.Metrics()
-		tags, err := statsTags(ms)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		host.WritePrometheus(w, ms, tags)
+		prometheus.Write(w, p.host.Metrics())
 	})
 	mux.HandleFunc("/stats", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -303,34 +297,4 @@ func (p *proxy) serveAdmin(ln net.Listener) (stop func()) {
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	return func() { srv.Close() }
-}
-
-// statsTags are the stats_tags an Envoy configured as the metrics package
-// documents has for ms: the library's keys (metrics.Keys), then every other
-// key the metrics' names carry.
-func statsTags(ms []host.Metric) ([]host.StatsTag, error) {
-	keys := metrics.Keys()
-	for _, k := range host.TagKeys(ms) {
-		if !contains(keys, k) && metrics.ValidName(k) {
-			keys = append(keys, k)
-		}
-	}
-	tags, err := metrics.StatsTags(keys...)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]host.StatsTag, len(tags))
-	for i, t := range tags {
-		out[i] = host.StatsTag{Name: t.TagName, Regex: t.Regex}
-	}
-	return out, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
