@@ -5,6 +5,7 @@ import (
 
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
 
+	"github.com/wasmpolicy/policy/internal/bridge"
 	"github.com/wasmpolicy/policy/stats"
 )
 
@@ -78,7 +79,7 @@ type SharedData interface {
 type ProxySharedData struct{}
 
 // Get implements SharedData.
-func (ProxySharedData) Get(key string) ([]byte, uint32, error) { return proxywasm.GetSharedData(key) }
+func (ProxySharedData) Get(key string) ([]byte, uint32, error) { return bridge.SharedData(key) }
 
 // Set implements SharedData.
 func (ProxySharedData) Set(key string, value []byte, cas uint32) error {

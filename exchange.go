@@ -8,6 +8,7 @@ import (
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
 
 	"github.com/wasmpolicy/policy/internal/ascii"
+	"github.com/wasmpolicy/policy/internal/bridge"
 )
 
 // Exchange is one request and its response as the filters of a chain see
@@ -74,7 +75,7 @@ func (x *Exchange) RequestHeaderValues(name string) []string {
 // slice is the cache: do not modify it.
 func (x *Exchange) RequestHeaders() [][2]string {
 	if !x.reqLoaded {
-		x.reqHeaders, _ = proxywasm.GetHttpRequestHeaders()
+		x.reqHeaders, _ = bridge.HeaderMap(bridge.RequestHeaders, x.reqHeaders)
 		x.reqLoaded = true
 	}
 	return x.reqHeaders
@@ -113,7 +114,7 @@ func (x *Exchange) ResponseHeader(name string) (string, bool) {
 	name = HeaderName(name)
 	if !x.respLoaded {
 		if !x.respOne.read {
-			v, err := proxywasm.GetHttpResponseHeader(name)
+			v, err := bridge.HeaderValue(bridge.ResponseHeaders, name)
 			x.respOne = header{name: name, value: v, found: err == nil, read: true}
 		}
 		if x.respOne.name == name {
@@ -133,7 +134,7 @@ func (x *Exchange) ResponseHeaderValues(name string) []string {
 // is the cache: do not modify it.
 func (x *Exchange) ResponseHeaders() [][2]string {
 	if !x.respLoaded {
-		x.respHeaders, _ = proxywasm.GetHttpResponseHeaders()
+		x.respHeaders, _ = bridge.HeaderMap(bridge.ResponseHeaders, x.respHeaders)
 		x.respLoaded = true
 	}
 	return x.respHeaders
@@ -222,8 +223,8 @@ func (x *Exchange) Property(path ...string) (string, bool) {
 			return p.value, p.ok
 		}
 	}
-	raw, err := proxywasm.GetProperty(path)
-	p := property{key: strings.Join(path, "\x00"), value: string(raw), ok: err == nil}
+	v, err := bridge.PropertyString(path)
+	p := property{key: strings.Join(path, "\x00"), value: v, ok: err == nil}
 	x.props = append(x.props, p)
 	return p.value, p.ok
 }
@@ -256,9 +257,9 @@ var requestTime = []string{"request", "time"}
 func (x *Exchange) StartTime() time.Time {
 	if x.start.IsZero() {
 		// Read directly rather than through Property: every rate-limited
-		// request needs it, and decoding the bytes needs no string.
-		if raw, err := proxywasm.GetProperty(requestTime); err == nil && len(raw) == 8 {
-			x.start = time.Unix(0, int64(binary.LittleEndian.Uint64(raw)))
+		// request needs it, and decoding the bytes needs no allocation.
+		if ns, ok := bridge.Uint64Property(requestTime); ok {
+			x.start = time.Unix(0, int64(ns))
 		} else {
 			x.start = x.stream.pc.plugin.now()
 		}

@@ -1,7 +1,7 @@
 package policy
 
 import (
-	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
@@ -139,12 +139,16 @@ func (s *stream) recycle() {
 		return
 	}
 	marks, scratch, props, values := s.marks, s.x.scratch, s.x.props, s.x.values
+	req, resp := s.x.reqHeaders[:cap(s.x.reqHeaders)], s.x.respHeaders[:cap(s.x.respHeaders)]
 	clear(marks)
 	clear(scratch)
 	clear(props)
 	clear(values)
+	clear(req) // the header strings point into the ended request's buffers
+	clear(resp)
 	*s = stream{pc: pc, marks: marks}
-	s.x = Exchange{stream: s, scratch: scratch, props: props[:0], values: values[:0]}
+	s.x = Exchange{stream: s, scratch: scratch, props: props[:0], values: values[:0],
+		reqHeaders: req[:0], respHeaders: resp[:0]}
 	pc.spare = append(pc.spare, s)
 }
 
@@ -169,7 +173,7 @@ func (s *stream) onBody(ph phase, size int, endOfStream bool) types.Action {
 		s.body, err = proxywasm.GetHttpResponseBody(0, size)
 	}
 	if err != nil && size > 0 {
-		proxywasm.LogErrorf("policy: reading %s: %v", ph, err)
+		proxywasm.LogError("policy: reading " + ph.String() + ": " + err.Error())
 	}
 	if s.paused {
 		// The headers phase is still waiting for a callout.
@@ -231,22 +235,20 @@ func (s *stream) run(ph phase, from int) types.Action {
 	if s.pc.measureTime {
 		start = s.pc.plugin.now()
 	}
+	prev := s.x.current
 	stop := false
-	var r Result // one for the whole loop: a Result is large, and copying it costs
-	for pos := from; pos < len(s.pc.links) && !stop; pos++ {
-		i := s.linkAt(ph, pos)
-		l := s.pc.links[i]
-		if !l.has(ph) {
-			continue
+	var r Result // one for the whole phase: a Result is large, and copying it costs
+	for pos := from; pos < len(s.pc.links) && !stop; {
+		var failed bool
+		pos, stop, failed = s.runFilters(ph, pos, &r)
+		if failed {
+			// The filter at pos-1 panicked: it answers as the plugin's
+			// failure mode says, and the phase goes on after it.
+			r = s.failure(s.linkAt(ph, pos-1))
+			stop = s.decide(ph, pos-1, &r)
 		}
-		if ph.request() || !l.requestPhase() {
-			s.marks[i].seen = true
-		}
-		if !s.invoke(l, i, ph, &r) {
-			r = s.failure(i)
-		}
-		stop = s.decide(ph, pos, &r)
 	}
+	s.x.current = prev
 	if s.pc.measureTime {
 		s.chainTime += s.pc.plugin.now().Sub(start)
 	}
@@ -256,24 +258,44 @@ func (s *stream) run(ph phase, from int) types.Action {
 	return types.ActionContinue
 }
 
-// invoke calls filter i's phase ph, storing its result in r; it reports
-// false if the filter panicked. It is call without the closure, since it
-// runs for every filter and phase of every request.
-func (s *stream) invoke(l *link, i int, ph phase, r *Result) (ok bool) {
-	prev := s.x.current
-	s.x.current = i
-	defer s.recoverFilter(i, prev, &ok)
-	switch ph {
-	case phaseRequestHeaders:
-		*r = l.reqHeaders.OnRequestHeaders(&s.x)
-	case phaseRequestBody:
-		*r = l.reqBody.OnRequestBody(&s.x, s.body)
-	case phaseResponseHeaders:
-		*r = l.respHeaders.OnResponseHeaders(&s.x)
-	case phaseResponseBody:
-		*r = l.respBody.OnResponseBody(&s.x, s.body)
+// runFilters calls the filters of phase ph from position pos on, applying
+// each result, until one stops the chain or the phase ends, and returns the
+// position after the last filter it called. One recover covers the whole
+// run, rather than one per filter, since this runs for every phase of every
+// request: when a filter panics, failed is true, the panic is logged and
+// counted, and next is the position after that filter.
+func (s *stream) runFilters(ph phase, pos int, r *Result) (next int, stop, failed bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.panicked(s.linkAt(ph, pos), v)
+			next, stop, failed = pos+1, false, true
+		}
+	}()
+	for ; pos < len(s.pc.links); pos++ {
+		i := s.linkAt(ph, pos)
+		l := s.pc.links[i]
+		if !l.has(ph) {
+			continue
+		}
+		if ph.request() || !l.requestPhase() {
+			s.marks[i].seen = true
+		}
+		s.x.current = i
+		switch ph {
+		case phaseRequestHeaders:
+			*r = l.reqHeaders.OnRequestHeaders(&s.x)
+		case phaseRequestBody:
+			*r = l.reqBody.OnRequestBody(&s.x, s.body)
+		case phaseResponseHeaders:
+			*r = l.respHeaders.OnResponseHeaders(&s.x)
+		case phaseResponseBody:
+			*r = l.respBody.OnResponseBody(&s.x, s.body)
+		}
+		if s.decide(ph, pos, r) {
+			return pos + 1, true, false
+		}
 	}
-	return true
+	return pos, false, false
 }
 
 // call runs f as filter i, recovering a panic: it is logged once with the
@@ -292,11 +314,32 @@ func (s *stream) call(i int, f func()) (ok bool) {
 func (s *stream) recoverFilter(i, prev int, ok *bool) {
 	s.x.current = prev
 	if v := recover(); v != nil {
-		l := s.pc.links[i]
-		s.marks[i].failed = true
-		proxywasm.LogCriticalf("policy: filter %s (%s) panicked: %v", l.id, l.kind, v)
+		s.panicked(i, v)
 		*ok = false
 	}
+}
+
+// panicked logs and counts the panic v of filter i.
+func (s *stream) panicked(i int, v any) {
+	l := s.pc.links[i]
+	s.marks[i].failed = true
+	proxywasm.LogCritical("policy: filter " + l.id + " (" + l.kind + ") panicked: " + panicText(v))
+}
+
+// panicText is a panic's value as a log shows it: an error's or a
+// Stringer's text, a string as it is.
+func panicText(v any) string {
+	switch v := v.(type) {
+	case error:
+		return v.Error()
+	case interface{ String() string }:
+		return v.String()
+	case string:
+		return v
+	case int:
+		return strconv.Itoa(v)
+	}
+	return "a value of a type that is not a string or an error"
 }
 
 // failure is the result that stands in for a filter that panicked: a reply
@@ -308,7 +351,7 @@ func (s *stream) failure(i int) Result {
 		return Continue()
 	}
 	return Deny(Response{Status: s.pc.onError, Body: []byte("internal error in policy filter\n"),
-		Reason: fmt.Sprintf("filter %s failed", s.pc.links[i].id)})
+		Reason: "filter " + s.pc.links[i].id + " failed"})
 }
 
 // decide applies the result r of the filter at position pos of phase ph's
@@ -325,16 +368,16 @@ func (s *stream) decide(ph phase, pos int, r *Result) (stop bool) {
 	case ActionDeny:
 		if l.mode == Shadow {
 			s.marks[i].shadowDenied = true
-			proxywasm.LogInfof("policy: filter %s would deny with %d (shadow mode): %s", l.id, r.Response.Status, r.Response.Reason)
+			proxywasm.LogInfo("policy: filter " + l.id + " would deny with " + strconv.FormatUint(uint64(r.Response.Status), 10) + " (shadow mode): " + r.Response.Reason)
 			return false
 		}
 		if s.x.local != nil {
 			// Denying the local reply itself: it is already the answer.
-			proxywasm.LogWarnf("policy: filter %s denied a local reply; ignored", l.id)
+			proxywasm.LogWarn("policy: filter " + l.id + " denied a local reply; ignored")
 			return false
 		}
 		if ph == phaseResponseBody {
-			proxywasm.LogWarnf("policy: filter %s denied in the response body phase, after the headers were sent; ignored", l.id)
+			proxywasm.LogWarn("policy: filter " + l.id + " denied in the response body phase, after the headers were sent; ignored")
 			return false
 		}
 		s.marks[i].denied = true
@@ -348,10 +391,10 @@ func (s *stream) sendLocal(l *link, resp Response) {
 	if resp.Status == 0 {
 		resp.Status = 403
 	}
-	proxywasm.LogDebugf("policy: filter %s denied with %d: %s", l.id, resp.Status, resp.Reason)
+	proxywasm.LogDebug("policy: filter " + l.id + " denied with " + strconv.FormatUint(uint64(resp.Status), 10) + ": " + resp.Reason)
 	s.x.local = &resp
 	if err := proxywasm.SendHttpResponse(resp.Status, resp.Headers, resp.Body, -1); err != nil {
-		proxywasm.LogErrorf("policy: sending local reply for filter %s: %v", l.id, err)
+		proxywasm.LogError("policy: sending local reply for filter " + l.id + ": " + err.Error())
 	}
 }
 
@@ -391,6 +434,6 @@ func (s *stream) resume(r Result) {
 		err = proxywasm.ResumeHttpResponse()
 	}
 	if err != nil {
-		proxywasm.LogErrorf("policy: resuming the stream: %v", err)
+		proxywasm.LogError("policy: resuming the stream: " + err.Error())
 	}
 }

@@ -11,10 +11,17 @@ import "unsafe"
 // free it: pending holds it until then. Every host call that returns data
 // takes its buffer out and drops the rest, so pending never outlives one host
 // call and memory does not grow with the number of calls.
+//
+// A caller that decodes a small result at once (Uint64Property) arms the
+// global buffer small instead, and no allocation is made.
 var pending [][]byte
 
 //go:wasmexport proxy_on_memory_allocate
 func onMemoryAllocate(size uint32) uint32 {
+	if small.armed && size <= uint32(len(small.buf)) {
+		small.armed = false
+		return uint32(uintptr(unsafe.Pointer(&small.buf[0])))
+	}
 	if size == 0 {
 		size = 1
 	}
