@@ -1,6 +1,8 @@
 # make bench: what a request costs in the compiled plugins, measured against
-# the no-op plugin (internal/cmd/bench). It builds every example image and
-# build/noop.wasm, then measures time per request in wasm, host calls, native
+# the no-op plugin (internal/cmd/bench). It builds every example image,
+# build/noop.wasm and the tutorial's peers (build/tutorial.wasm, the
+# tutorial's plugin written against the SDK, and build/tutoriallib.wasm,
+# the library doing the same), then measures time per request in wasm, host calls, native
 # time and allocations, image sizes before and after Binaryen's wasm-opt, and
 # the chain's memory over a million requests, and writes BENCHMARKS.md and
 # its chart BENCHMARKS.svg at the repository root. One run takes a few
@@ -16,9 +18,12 @@
 GO       ?= go
 WASM_OPT ?= wasm-opt
 
+# The images the bench measures besides the examples.
+BENCH_PLUGINS := noop tutorial tutoriallib
+
 .PHONY: bench binaryen
 
-bench: examples build/noop.wasm $(if $(WASM_OPT),binaryen)
+bench: examples $(BENCH_PLUGINS:%=build/%.wasm) $(if $(WASM_OPT),binaryen)
 	$(GO) run ./internal/cmd/bench -wasm-opt '$(WASM_OPT)'
 
 binaryen:

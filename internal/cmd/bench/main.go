@@ -6,7 +6,10 @@
 // It measures every example (examples/NAME, configured with its
 // config.json; examples/chain is the tutorial's scenario) and the no-op plugin
 // (internal/testdata/noop: the SDK and the bridge with default contexts,
-// the floor that is the cost of the host and the Go runtime alone):
+// the floor that is the cost of the host and the Go runtime alone), and the
+// tutorial's peers: Istio's Wasm rate-limiting tutorial plugin written
+// directly against the SDK (internal/testdata/tutorial) and the library
+// doing the same (internal/testdata/tutoriallib), which the report compares:
 //
 //   - time per request through the compiled image in wazero (internal/host),
 //     split into the request and the response phase, with the ratio to the

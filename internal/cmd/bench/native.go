@@ -16,6 +16,7 @@ import (
 	"github.com/wasmpolicy/policy/authz/jwt"
 	"github.com/wasmpolicy/policy/headerauth"
 	"github.com/wasmpolicy/policy/headermutate"
+	"github.com/wasmpolicy/policy/internal/testdata/tutorial/tutorial"
 	"github.com/wasmpolicy/policy/metrics"
 	"github.com/wasmpolicy/policy/ratelimit"
 )
@@ -30,13 +31,18 @@ type native struct {
 // nativePlugin is the plugin an image runs, as a Go value: every example is
 // the dispatcher with filter kinds linked in, and which of them run is its
 // configuration's choice, so all five kinds serve every example; the jwt
-// example also links the verifier, as its image does.
+// example also links the verifier, as its image does. The tutorial's plugin
+// gets the clock its wasm rows get (steppingClock).
 func nativePlugin(p plugin) types.VMContext {
 	switch p.name {
 	case noopName:
 		return &noopVM{}
 	case jwtName:
 		return policy.Configured(jwt.Kind, ratelimit.Kind, headerauth.Kind, headermutate.Kind, authz.Kind, metrics.Kind)
+	case tutorialName:
+		return &tutorial.VM{Now: steppingClock()}
+	case tutorialLibName:
+		return policy.Configured(ratelimit.Kind, headermutate.Kind)
 	}
 	return policy.Configured(ratelimit.Kind, headerauth.Kind, headermutate.Kind, authz.Kind, metrics.Kind)
 }

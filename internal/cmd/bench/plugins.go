@@ -14,6 +14,33 @@ const (
 	jwtName   = "jwt"   // the verifier: measured once per signature algorithm
 )
 
+// The tutorial's peers: Istio's Wasm rate-limiting tutorial plugin written
+// directly against the SDK (internal/testdata/tutorial), and the library
+// doing the same two things, a rate limit of 2 requests per second with a
+// 403 and two response headers (internal/testdata/tutoriallib, only those
+// two filter kinds linked in). Each image runs in two configurations, one
+// row each.
+const (
+	tutorialName    = "tutorial"
+	tutorialLibName = "tutoriallib"
+
+	tutorialLabel      = "tutorial"             // as written: a log line per request
+	tutorialQuietLabel = "tutorial (no log)"    // configured "quiet"
+	libProxyLabel      = "library (proxy-wide)" // buckets in the proxy's shared data
+	libWorkerLabel     = "library (worker)"     // buckets in the VM's memory
+)
+
+// tutorialLibConfig is tutoriallib's configuration: the tutorial's headers,
+// then its limit and denial. scope is "proxy" or "worker". Like the chain's
+// limit it reads request.time, which moves a requestGap per benchmark
+// request, so 2 per second admits every one.
+func tutorialLibConfig(scope string) []byte {
+	return []byte(`{"filters":[` +
+		`{"name":"headermutate","config":{"response":{"set":{"who-am-i":"wasm-extension","injected-by":"istio-api!"}}}},` +
+		`{"name":"ratelimit","config":{"requests_per_unit":2,"unit":"second","scope":"` + scope + `",` +
+		`"deny":{"status":403,"body":"Access forbidden - token bucket empty"}}}]}`)
+}
+
 // plugin is one compiled image with the configuration it runs.
 type plugin struct {
 	name   string // the example's name; noopName for the floor
@@ -23,6 +50,13 @@ type plugin struct {
 	config []byte // plugin configuration; nil for the no-op plugin
 	// headers are the benchmark request's headers; requestHeaders when nil.
 	headers [][2]string
+	// peer marks the tutorial's peers, which are not examples: the targets
+	// on examples, wasm-opt and the size breakdown leave them out.
+	peer bool
+	// wasiClock marks a plugin that limits by the WASI clock (time.Now)
+	// rather than request.time: its host's clock moves a requestGap per
+	// reading (see steppingClock).
+	wasiClock bool
 }
 
 // request returns the headers of p's benchmark request.
@@ -41,7 +75,8 @@ func (p plugin) String() string {
 }
 
 // loadPlugins reads build/noop.wasm and, for every examples/NAME with a
-// config.json, build/NAME.wasm: the no-op plugin first, the chain last.
+// config.json, build/NAME.wasm: the no-op plugin first, then the examples,
+// the chain, and the tutorial's peers last.
 func loadPlugins(root string) ([]plugin, error) {
 	configs, err := filepath.Glob(filepath.Join(root, "examples", "*", "config.json"))
 	if err != nil {
@@ -76,5 +111,32 @@ func loadPlugins(root string) ([]plugin, error) {
 		}
 		out = append(out, p)
 	}
-	return out, nil
+	peers, err := loadPeers(root)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, peers...), nil
+}
+
+// loadPeers reads build/tutorial.wasm and build/tutoriallib.wasm, and
+// returns their four rows.
+func loadPeers(root string) ([]plugin, error) {
+	images := map[string][]byte{}
+	for _, n := range []string{tutorialName, tutorialLibName} {
+		wasm, err := os.ReadFile(filepath.Join(root, "build", n+".wasm"))
+		if err != nil {
+			return nil, fmt.Errorf("%w (build it first: make build/%s.wasm)", err, n)
+		}
+		images[n] = wasm
+	}
+	peer := func(name, label string, config []byte) plugin {
+		return plugin{name: name, label: label, path: filepath.Join(root, "build", name+".wasm"), wasm: images[name],
+			config: config, peer: true, wasiClock: name == tutorialName}
+	}
+	return []plugin{
+		peer(tutorialName, tutorialLabel, nil),
+		peer(tutorialName, tutorialQuietLabel, []byte("quiet")),
+		peer(tutorialLibName, libProxyLabel, tutorialLibConfig("proxy")),
+		peer(tutorialLibName, libWorkerLabel, tutorialLibConfig("worker")),
+	}, nil
 }

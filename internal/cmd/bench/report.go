@@ -31,6 +31,7 @@ func (r *results) markdown(chart string) string {
 	w("\nWhy the missed ones are missed, and what would close them: [below](#why-targets-are-missed).\n\n")
 
 	r.writeTimes(w, chart)
+	r.writePeers(w)
 	r.writeCalls(w)
 	r.writeNative(w)
 	r.writeSizes(w)

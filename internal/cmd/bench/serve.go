@@ -90,9 +90,13 @@ type runner struct {
 }
 
 // newRunner loads p into a host of its own with cfg (its PluginConfig and
-// Cache are set here) and starts one VM.
+// Cache are set here, and its Clock for a plugin that limits by the WASI
+// clock) and starts one VM.
 func newRunner(ctx context.Context, p plugin, cfg host.Config) (*runner, error) {
 	cfg.PluginConfig, cfg.Cache = p.config, cache
+	if p.wasiClock {
+		cfg.Clock = steppingClock()
+	}
 	if cfg.HTTPCall == nil {
 		cfg.HTTPCall = answerCallout
 	}
@@ -159,4 +163,17 @@ func newFixedClock() host.Config {
 		now = now.Add(time.Microsecond)
 		return now
 	}}
+}
+
+// steppingClock is a clock that starts at t0 and moves a requestGap per
+// reading: for a plugin that limits by the WASI clock, what request.time is
+// for the library's rate limit. Each request reads it at least once, so
+// the tutorial's 2 per second admits every benchmark request, as the
+// library's does.
+func steppingClock() func() time.Time {
+	now := t0
+	return func() time.Time {
+		now = now.Add(requestGap)
+		return now
+	}
 }

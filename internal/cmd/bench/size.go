@@ -67,7 +67,10 @@ func measureSizes(ctx context.Context, o options, ps []plugin) (map[string]image
 		measured[p.path] = p.String()
 		out[p.String()] = imageSize{built: len(p.wasm), builtGzip: gzipSize(p.wasm), opt: map[string]optimized{}}
 		levels := optLevels
-		if p.name == chainName {
+		switch {
+		case p.peer:
+			levels = nil // not an example: its size is listed, not optimized
+		case p.name == chainName:
 			levels = chainOptLevels
 		}
 		for _, l := range levels {

@@ -17,6 +17,14 @@ const (
 	maxProxyCalls = 12
 	// maxImage bounds every example image, as built: 3 MB.
 	maxImage = 3_000_000
+	// maxWorkerRatio bounds the library's time per request with per-worker
+	// buckets, in the tutorial's plugin without its log line: the two do
+	// the same work, in VM memory.
+	maxWorkerRatio = 1.2
+	// maxProxyRatio bounds the library's time per request with proxy-wide
+	// buckets, in the tutorial's plugin as written (which logs each
+	// request, where the library keeps its buckets in shared data).
+	maxProxyRatio = 1.0
 )
 
 // results is everything one run measured.
@@ -28,11 +36,13 @@ type results struct {
 	calls   map[string]hostCalls
 	memory  []memoryPoint
 	native  map[string]native
+	allocs  map[string]allocStats // Go allocations per request in wasm, by row
 	took    time.Duration
 }
 
 // verdict is one target's outcome.
 type verdict struct {
+	key              string // which target, for the explanations (see writeWhy)
 	target, measured string
 	met              bool
 	miss             string // by how much, when missed
@@ -45,6 +55,7 @@ func (r *results) verdicts() []verdict {
 	first, last := r.memory[0], r.memory[len(r.memory)-1]
 	growth := int64(last.bytes) - int64(first.bytes)
 	v := verdict{
+		key:      "memory",
 		target:   fmt.Sprintf("chain's linear memory after %s requests ≤ after %s + 1 MiB", count(last.requests), count(first.requests)),
 		measured: fmt.Sprintf("%s → %s (%s)", mib(first.bytes), mib(last.bytes), signedKiB(growth)),
 		met:      growth <= memorySlack,
@@ -55,6 +66,7 @@ func (r *results) verdicts() []verdict {
 	out = append(out, v)
 
 	v = verdict{
+		key:      "time",
 		target:   fmt.Sprintf("chain ≤ %.0f× the no-op plugin per request in wasm", maxRatio),
 		measured: fmt.Sprintf("%.1f× (%.2f µs; no-op %.2f µs)", chain.ratio, chain.total, noop.total),
 		met:      chain.ratio <= maxRatio,
@@ -67,6 +79,7 @@ func (r *results) verdicts() []verdict {
 
 	calls := r.calls[chainName]
 	v = verdict{
+		key:      "calls",
 		target:   fmt.Sprintf("chain ≤ %d proxy-wasm host calls per request", maxProxyCalls),
 		measured: fmt.Sprintf("%s (and %s WASI calls)", num(calls.proxyTotal()), num(calls.wasiTotal())),
 		met:      calls.proxyTotal() <= maxProxyCalls,
@@ -76,10 +89,13 @@ func (r *results) verdicts() []verdict {
 	}
 	out = append(out, v)
 
+	out = append(out, r.peerVerdict(libWorkerLabel, tutorialQuietLabel, maxWorkerRatio),
+		r.peerVerdict(libProxyLabel, tutorialLabel, maxProxyRatio))
+
 	over, largest := 0, plugin{}
 	examples := 0
 	for _, p := range r.plugins {
-		if p.name == noopName {
+		if p.name == noopName || p.peer {
 			continue
 		}
 		examples++
@@ -92,6 +108,7 @@ func (r *results) verdicts() []verdict {
 	}
 	s := r.sizes[largest.String()]
 	v = verdict{
+		key:      "size",
 		target:   "no example image above 3 MB",
 		measured: fmt.Sprintf("largest: %s, %s (%s gzipped)", largest, mb(s.built), mb(s.builtGzip)),
 		met:      over == 0,
@@ -101,6 +118,43 @@ func (r *results) verdicts() []verdict {
 	}
 	out = append(out, v)
 	return out
+}
+
+// peerVerdict checks that lib takes at most max times what peer takes per
+// request in wasm, the ratio taken within each round.
+func (r *results) peerVerdict(lib, peer string, max float64) verdict {
+	l, p := r.times[lib], r.times[peer]
+	ratio := ratioIn(l, p)
+	v := verdict{
+		key:      "peer",
+		target:   fmt.Sprintf("%s ≤ %.1f× %s per request in wasm", lib, max, asWritten(peer)),
+		measured: fmt.Sprintf("%.2f× (%.2f µs; %s %.2f µs)", ratio, l.total, peer, p.total),
+		met:      ratio <= max,
+	}
+	if !v.met {
+		budget := max * p.total
+		v.miss = fmt.Sprintf("by %.2f×: %.2f µs over a budget of %.2f µs", ratio-max, l.total-budget, budget)
+	}
+	return v
+}
+
+// asWritten names the tutorial's row as the report's text does.
+func asWritten(label string) string {
+	if label == tutorialLabel {
+		return tutorialLabel + " (as written)"
+	}
+	return label
+}
+
+// verdict returns the verdict of the target key (the first, if several
+// share it).
+func (r *results) verdict(key string) verdict {
+	for _, v := range r.verdicts() {
+		if v.key == key {
+			return v
+		}
+	}
+	panic("no target " + key)
 }
 
 func mb(n int) string { return fmt.Sprintf("%.2f MB", float64(n)/1e6) }

@@ -15,6 +15,23 @@ type timing struct {
 	// ratio is total over the no-op plugin's total in the same round,
 	// median over the rounds.
 	ratio float64
+	// rounds is the total of each round, for ratios to other plugins
+	// (ratioIn).
+	rounds []float64
+}
+
+// ratioIn is a's total over b's in the same round, median over the rounds:
+// the machine's load in one round weighs on both. It is 0 when either was
+// not timed.
+func ratioIn(a, b timing) float64 {
+	if len(a.rounds) == 0 || len(a.rounds) != len(b.rounds) {
+		return 0
+	}
+	r := make([]float64, len(a.rounds))
+	for i := range r {
+		r[i] = a.rounds[i] / b.rounds[i]
+	}
+	return median(r)
 }
 
 // measureTimes runs rounds rounds; in each, every plugin serves batch
@@ -57,7 +74,7 @@ func measureTimes(ctx context.Context, ps []plugin, rounds, batch int) (map[stri
 	out := map[string]timing{}
 	for i, p := range ps {
 		s := samples[i]
-		out[p.String()] = timing{request: median(s[0]), response: median(s[1]), total: median(s[2]), ratio: median(s[3])}
+		out[p.String()] = timing{request: median(s[0]), response: median(s[1]), total: median(s[2]), ratio: median(s[3]), rounds: s[2]}
 	}
 	return out, nil
 }

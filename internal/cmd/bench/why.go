@@ -9,13 +9,12 @@ import (
 // profile's, and says what would close them.
 func (r *results) writeWhy(w writer) {
 	w("## Why targets are missed\n\n")
-	vs := r.verdicts()
 	missed := false
-	if !vs[1].met {
+	if !r.verdict("time").met {
 		missed = true
 		r.writeWhyTime(w)
 	}
-	if !vs[3].met {
+	if !r.verdict("size").met {
 		missed = true
 		r.writeWhySize(w)
 	}
@@ -52,7 +51,7 @@ func (r *results) writeWhyTime(w writer) {
 	var each []string
 	alone := 0.0
 	for _, p := range r.plugins {
-		if p.name != noopName && p.name != chainName {
+		if p.name != noopName && p.name != chainName && !p.peer {
 			d := r.times[p.String()].total - noop.total
 			each = append(each, fmt.Sprintf("%s %.2f", p, d))
 			alone += d
