@@ -20,11 +20,21 @@ WASM_OPT ?= wasm-opt
 
 # The images the bench measures besides the examples.
 BENCH_PLUGINS := noop tutorial tutoriallib
+BENCH_IMAGES  := $(EXAMPLES) $(BENCH_PLUGINS)
 
 .PHONY: bench binaryen
 
-bench: examples $(BENCH_PLUGINS:%=build/%.wasm) $(if $(WASM_OPT),binaryen)
+bench: examples $(BENCH_PLUGINS:%=build/%.wasm) $(BENCH_IMAGES:%=build/allocstats/%.wasm) $(if $(WASM_OPT),binaryen)
 	$(GO) run ./internal/cmd/bench -wasm-opt '$(WASM_OPT)'
+
+# The allocstats variant of an image: the same build with the
+# policy_allocstats tag, which adds exports that read the Go runtime's
+# allocation counters (internal/bridge/allocstats.go); the bench calls them
+# before and after a run of requests. The shorter stem wins: this rule, not
+# build/%.wasm, builds build/allocstats/NAME.wasm.
+build/allocstats/%.wasm: $(GO_SOURCES)
+	@mkdir -p build/allocstats
+	$(GO_WASM_ENV) $(GO) build $(GO_WASM_FLAGS) -tags policy_allocstats -o $@ $(call src,$*)
 
 binaryen:
 	@command -v $(WASM_OPT) >/dev/null 2>&1 || apt-get install -y binaryen || { apt-get update && apt-get install -y binaryen; }

@@ -1,7 +1,124 @@
 package main
 
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
+
+	"github.com/wasmpolicy/policy/internal/host"
+)
+
 // allocStats is one plugin's Go heap allocations per request in wasm, as
 // the Go runtime counts them (runtime.MemStats Mallocs and TotalAlloc).
 type allocStats struct {
 	mallocs, bytes float64
+}
+
+// allocRequests is how many requests each plugin serves to warm up, and
+// then between the two readings of its counters.
+const allocRequests = 2000
+
+// The exports of an image built with the policy_allocstats tag
+// (internal/bridge/allocstats.go).
+const (
+	allocCountExport = "policy_alloc_count"
+	allocBytesExport = "policy_alloc_bytes"
+)
+
+// measureAllocs serves n requests through the allocstats variant of each
+// plugin that has one (plugin.allocPath), after as many to warm up, and
+// reads the Go runtime's counters before and after them.
+func measureAllocs(ctx context.Context, ps []plugin, n int) (map[string]allocStats, error) {
+	out := map[string]allocStats{}
+	for _, p := range ps {
+		if p.allocPath == "" {
+			continue
+		}
+		a, err := allocsPerRequest(ctx, p, n)
+		if err != nil {
+			return nil, err
+		}
+		out[p.String()] = a
+	}
+	return out, nil
+}
+
+// allocsPerRequest is measureAllocs for one plugin.
+func allocsPerRequest(ctx context.Context, p plugin, n int) (allocStats, error) {
+	wasm, err := os.ReadFile(p.allocPath)
+	if err != nil {
+		return allocStats{}, fmt.Errorf("%w (make bench builds it: make %s)", err, p.allocPath)
+	}
+	p.wasm = wasm
+	var exports moduleCatcher
+	own := privateCache()
+	defer own.Close(ctx)
+	r, err := newRunner(exports.watch(ctx), p, host.Config{Cache: own})
+	if err != nil {
+		return allocStats{}, err
+	}
+	defer r.close(ctx)
+	if _, _, _, err := r.serveN(ctx, n); err != nil {
+		return allocStats{}, err
+	}
+	count0, bytes0, err := exports.counters(ctx)
+	if err != nil {
+		return allocStats{}, fmt.Errorf("%s: %w", p, err)
+	}
+	if _, _, _, err := r.serveN(ctx, n); err != nil {
+		return allocStats{}, err
+	}
+	count1, bytes1, err := exports.counters(ctx)
+	if err != nil {
+		return allocStats{}, fmt.Errorf("%s: %w", p, err)
+	}
+	return allocStats{mallocs: float64(count1-count0) / float64(n), bytes: float64(bytes1-bytes0) / float64(n)}, nil
+}
+
+// moduleCatcher keeps the plugin's module instance, which internal/host
+// does not hand out, so that the bench can call exports the host never
+// calls: the allocation counters. It learns the instance from a wazero
+// function listener on _initialize, which the host calls once when it
+// starts the VM; no other function is listened to.
+type moduleCatcher struct{ mod api.Module }
+
+// watch returns ctx with the listener; the host compiles the plugin with
+// it (host.New).
+func (c *moduleCatcher) watch(ctx context.Context) context.Context {
+	return experimental.WithFunctionListenerFactory(ctx, experimental.FunctionListenerFactoryFunc(
+		func(def api.FunctionDefinition) experimental.FunctionListener {
+			if !slices.Contains(def.ExportNames(), "_initialize") {
+				return nil
+			}
+			return experimental.FunctionListenerFunc(func(_ context.Context, mod api.Module, _ api.FunctionDefinition, _ []uint64, _ experimental.StackIterator) {
+				c.mod = mod
+			})
+		}))
+}
+
+// counters calls the two exports, between requests.
+func (c *moduleCatcher) counters(ctx context.Context) (count, bytes uint64, err error) {
+	if c.mod == nil {
+		return 0, 0, fmt.Errorf("the host did not initialize the module")
+	}
+	call := func(name string) (uint64, error) {
+		f := c.mod.ExportedFunction(name)
+		if f == nil {
+			return 0, fmt.Errorf("no export %s: not a policy_allocstats build", name)
+		}
+		res, err := f.Call(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", name, err)
+		}
+		return res[0], nil
+	}
+	if count, err = call(allocCountExport); err != nil {
+		return 0, 0, err
+	}
+	bytes, err = call(allocBytesExport)
+	return count, bytes, err
 }

@@ -16,6 +16,9 @@
 //     no-op plugin; the plugins take turns in rounds, so that the machine's
 //     load weighs on all of them alike, and the report gives medians;
 //   - host calls per request by import name, proxy-wasm and WASI apart;
+//   - Go heap allocations per request in wasm, read from the Go runtime's
+//     counters in a variant of each image built with the policy_allocstats
+//     tag (internal/bridge/allocstats.go), which exports them;
 //   - time and allocations per request natively (testing.Benchmark through
 //     proxytest, with the same configuration);
 //   - image size as built, gzipped (what a registry transfers), and after
@@ -100,6 +103,10 @@ func run(ctx context.Context, o options) (*results, error) {
 	}
 	log.Print("host calls per request")
 	if r.calls, err = countCalls(ctx, plugins, 2000); err != nil {
+		return nil, err
+	}
+	log.Print("Go allocations per request in wasm")
+	if r.allocs, err = measureAllocs(ctx, plugins, allocRequests); err != nil {
 		return nil, err
 	}
 	log.Printf("memory of the chain over %d requests", o.memRequests)

@@ -53,6 +53,10 @@ type plugin struct {
 	// peer marks the tutorial's peers, which are not examples: the targets
 	// on examples, wasm-opt and the size breakdown leave them out.
 	peer bool
+	// allocPath is the image's allocstats variant (built with the
+	// policy_allocstats tag), whose exports count the Go runtime's heap
+	// allocations; "" when there is none.
+	allocPath string
 	// wasiClock marks a plugin that limits by the WASI clock (time.Now)
 	// rather than request.time: its host's clock moves a requestGap per
 	// reading (see steppingClock).
@@ -93,7 +97,7 @@ func loadPlugins(root string) ([]plugin, error) {
 
 	var out []plugin
 	for _, n := range names {
-		p := plugin{name: n, path: filepath.Join(root, "build", n+".wasm")}
+		p := plugin{name: n, path: filepath.Join(root, "build", n+".wasm"), allocPath: allocPath(root, n)}
 		if p.wasm, err = os.ReadFile(p.path); err != nil {
 			return nil, fmt.Errorf("%w (build the images first: make examples build/noop.wasm)", err)
 		}
@@ -131,7 +135,7 @@ func loadPeers(root string) ([]plugin, error) {
 	}
 	peer := func(name, label string, config []byte) plugin {
 		return plugin{name: name, label: label, path: filepath.Join(root, "build", name+".wasm"), wasm: images[name],
-			config: config, peer: true, wasiClock: name == tutorialName}
+			allocPath: allocPath(root, name), config: config, peer: true, wasiClock: name == tutorialName}
 	}
 	return []plugin{
 		peer(tutorialName, tutorialLabel, nil),
@@ -139,4 +143,9 @@ func loadPeers(root string) ([]plugin, error) {
 		peer(tutorialLibName, libProxyLabel, tutorialLibConfig("proxy")),
 		peer(tutorialLibName, libWorkerLabel, tutorialLibConfig("worker")),
 	}, nil
+}
+
+// allocPath is where make bench builds the allocstats variant of NAME.wasm.
+func allocPath(root, name string) string {
+	return filepath.Join(root, "build", "allocstats", name+".wasm")
 }

@@ -33,6 +33,7 @@ func (r *results) markdown(chart string) string {
 	r.writeTimes(w, chart)
 	r.writePeers(w)
 	r.writeCalls(w)
+	r.writeAllocs(w)
 	r.writeNative(w)
 	r.writeSizes(w)
 	r.writeMemory(w)
@@ -113,6 +114,25 @@ func byName(m map[string]float64) string {
 		parts = append(parts, fmt.Sprintf("`%s` %s", name, num(m[name])))
 	}
 	return strings.Join(parts, ", ")
+}
+
+func (r *results) writeAllocs(w writer) {
+	w("## Go allocations per request in wasm\n\n")
+	w("Counted by the Go runtime inside the module: each image is built again with the `policy_allocstats` tag, ")
+	w("which adds two exports returning `runtime.MemStats` `Mallocs` and `TotalAlloc` (`internal/bridge/allocstats.go`); ")
+	w("the bench serves the benchmark request %d times to warm up, reads them, serves it %d times more and reads them again. ", allocRequests, allocRequests)
+	w("The code is otherwise the image's own, so these are the allocations of the images measured above, which the native table below cannot show ")
+	w("(natively the SDK's host calls go through `proxytest` rather than the bridge).\n\n")
+	w("| Plugin | mallocs/request | bytes/request |\n|---|---:|---:|\n")
+	for _, p := range r.plugins {
+		a, ok := r.allocs[p.String()]
+		if !ok {
+			w("| %s | not measured | |\n", p)
+			continue
+		}
+		w("| %s | %s | %.0f |\n", p, num(a.mallocs), a.bytes)
+	}
+	w("\n")
 }
 
 func (r *results) writeNative(w writer) {

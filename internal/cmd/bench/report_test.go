@@ -83,6 +83,7 @@ func sampleResults() *results {
 			libWorkerLabel:     {proxy: map[string]float64{"proxy_get_property": 1, "proxy_replace_header_map_value": 2}},
 		},
 		memory: []memoryPoint{{10_000, 9 << 20}, {1_000_000, 9<<20 + 64<<10}},
+		allocs: map[string]allocStats{chainName: {mallocs: 14, bytes: 1500}, libWorkerLabel: {mallocs: 3, bytes: 315.2}},
 	}
 	for _, p := range ps {
 		r.sizes[p.String()] = imageSize{built: len(p.wasm), builtGzip: len(p.wasm) / 4, opt: map[string]optimized{}}
@@ -99,6 +100,7 @@ func TestVerdictsSayByHowMuchATargetIsMissed(t *testing.T) {
 		{true, ""},
 		{false, "by 3.0× the floor: 6.00 µs over a budget of 6.00 µs"},
 		{true, ""},
+		{false, "by 10"},
 		{true, ""}, // worker: 1.10 and 1.10 in the rounds
 		{false, "by 0.30×: 1.00 µs over a budget of 3.00 µs"}, // proxy-wide: 1.10 and 1.50
 		{false, "1 of 2 examples are above; the largest by 0.50 MB"},
@@ -114,7 +116,7 @@ func TestVerdictsSayByHowMuchATargetIsMissed(t *testing.T) {
 	if got := vs[0].measured; got != "9.00 MiB → 9.06 MiB (+64 KiB)" {
 		t.Errorf("memory measured %q", got)
 	}
-	if got := vs[4].target; got != "library (proxy-wide) ≤ 1.0× tutorial (as written) per request in wasm" {
+	if got := vs[5].target; got != "library (proxy-wide) ≤ 1.0× tutorial (as written) per request in wasm" {
 		t.Errorf("target %q", got)
 	}
 }
@@ -130,7 +132,8 @@ func TestReportHasATablePerMeasure(t *testing.T) {
 		"| 1,000,000 | 9.06 MiB (9502720 bytes) |",
 		"![Time per request in wasm against the no-op floor](BENCHMARKS.svg)",
 		"## Against the tutorial's plugin",
-		"| library (worker) | 1.40 | 0.96 | 3 | not measured |",
+		"| library (worker) | 1.40 | 0.96 | 3 | 3 / 315 |",
+		"## Go allocations per request in wasm", "| chain | 14 | 1500 |", "| headerauth | not measured | |",
 		"| tutorial (no log) | 1.25 | 0.88 | 2 | not measured |",
 	} {
 		if !strings.Contains(md, want) {

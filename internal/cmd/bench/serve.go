@@ -69,13 +69,30 @@ var t0 = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // cache is the wazero compilation cache every host of the run shares; run
 // sets it to build/wazero-cache (shared with the local runner), so that
-// only changed images compile again.
-var cache = wazero.NewCompilationCache()
+// only changed images compile again. cacheDir is that directory.
+var (
+	cache    = wazero.NewCompilationCache()
+	cacheDir string
+)
 
 func useCacheDir(dir string) {
 	if c, err := wazero.NewCompilationCacheWithDir(dir); err == nil {
-		cache = c
+		cache, cacheDir = c, dir
 	}
+}
+
+// privateCache is a compilation cache of one host's own, over the same
+// directory: wazero keeps a compiled module in memory with the function
+// listeners of its first compilation, so a host that listens (see
+// moduleCatcher) needs a cache whose memory is its own. The caller closes
+// it.
+func privateCache() wazero.CompilationCache {
+	if cacheDir != "" {
+		if c, err := wazero.NewCompilationCacheWithDir(cacheDir); err == nil {
+			return c
+		}
+	}
+	return wazero.NewCompilationCache()
 }
 
 // runner serves the benchmark request through one VM of one plugin.
@@ -89,11 +106,14 @@ type runner struct {
 	upAt, upDone time.Time // when the request left for the upstream, and the answer came back
 }
 
-// newRunner loads p into a host of its own with cfg (its PluginConfig and
-// Cache are set here, and its Clock for a plugin that limits by the WASI
-// clock) and starts one VM.
+// newRunner loads p into a host of its own with cfg (its PluginConfig is
+// set here, its Cache unless cfg has one, and its Clock for a plugin that
+// limits by the WASI clock) and starts one VM.
 func newRunner(ctx context.Context, p plugin, cfg host.Config) (*runner, error) {
-	cfg.PluginConfig, cfg.Cache = p.config, cache
+	cfg.PluginConfig = p.config
+	if cfg.Cache == nil {
+		cfg.Cache = cache
+	}
 	if p.wasiClock {
 		cfg.Clock = steppingClock()
 	}

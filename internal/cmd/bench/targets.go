@@ -15,6 +15,9 @@ const (
 	maxRatio = 3.0
 	// maxProxyCalls bounds the chain's proxy-wasm host calls per request.
 	maxProxyCalls = 12
+	// maxAllocs bounds the chain's Go heap allocations per request in
+	// wasm.
+	maxAllocs = 4
 	// maxImage bounds every example image, as built: 3 MB.
 	maxImage = 3_000_000
 	// maxWorkerRatio bounds the library's time per request with per-worker
@@ -86,6 +89,18 @@ func (r *results) verdicts() []verdict {
 	}
 	if !v.met {
 		v.miss = fmt.Sprintf("by %s", num(calls.proxyTotal()-maxProxyCalls))
+	}
+	out = append(out, v)
+
+	v = verdict{key: "allocs", target: fmt.Sprintf("chain ≤ %d Go allocations per request in wasm", maxAllocs)}
+	if a, ok := r.allocs[chainName]; ok {
+		v.measured = fmt.Sprintf("%s (%.0f bytes)", num(a.mallocs), a.bytes)
+		v.met = a.mallocs <= maxAllocs
+		if !v.met {
+			v.miss = fmt.Sprintf("by %s", num(a.mallocs-maxAllocs))
+		}
+	} else {
+		v.measured, v.miss = "not measured", "(no allocstats build of the chain)"
 	}
 	out = append(out, v)
 
