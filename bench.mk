@@ -24,7 +24,8 @@ BENCH_IMAGES  := $(EXAMPLES) $(BENCH_PLUGINS)
 
 .PHONY: bench binaryen
 
-bench: examples $(BENCH_PLUGINS:%=build/%.wasm) $(BENCH_IMAGES:%=build/allocstats/%.wasm) $(if $(WASM_OPT),binaryen)
+bench: examples $(BENCH_PLUGINS:%=build/%.wasm) $(BENCH_IMAGES:%=build/allocstats/%.wasm) \
+		$(EXAMPLES:%=build/names/%.wasm) build/names/noop.wasm $(if $(WASM_OPT),binaryen)
 	$(GO) run ./internal/cmd/bench -wasm-opt '$(WASM_OPT)'
 
 # The allocstats variant of an image: the same build with the
@@ -35,6 +36,15 @@ bench: examples $(BENCH_PLUGINS:%=build/%.wasm) $(BENCH_IMAGES:%=build/allocstat
 build/allocstats/%.wasm: $(GO_SOURCES)
 	@mkdir -p build/allocstats
 	$(GO_WASM_ENV) $(GO) build $(GO_WASM_FLAGS) -tags policy_allocstats -o $@ $(call src,$*)
+
+# The unstripped variant of an image, for the size breakdown by dependency:
+# the Makefile's flags without -ldflags='-s -w', so the same code with a
+# name section (the bench checks that the code is the same).
+GO_NAMES_FLAGS := $(subst -ldflags='-s -w',,$(GO_WASM_FLAGS))
+
+build/names/%.wasm: $(GO_SOURCES)
+	@mkdir -p build/names
+	$(GO_WASM_ENV) $(GO) build $(GO_NAMES_FLAGS) -o $@ $(call src,$*)
 
 binaryen:
 	@command -v $(WASM_OPT) >/dev/null 2>&1 || apt-get install -y binaryen || { apt-get update && apt-get install -y binaryen; }

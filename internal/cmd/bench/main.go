@@ -24,6 +24,8 @@
 //   - image size as built, gzipped (what a registry transfers), and after
 //     Binaryen's wasm-opt, with whether the optimized image still passes the
 //     conformance check and serves requests exactly as the original does;
+//   - each image's function code by dependency (Go package, grouped), from
+//     the name section of an unstripped build of it (build/names/NAME.wasm);
 //   - linear memory of the chain after 10,000 and 1,000,000 requests.
 //
 // Every plugin serves the same request, which every example lets through:
@@ -88,6 +90,9 @@ func run(ctx context.Context, o options) (*results, error) {
 
 	log.Print("sizes and wasm-opt")
 	if r.sizes, err = measureSizes(ctx, o, plugins); err != nil {
+		return nil, err
+	}
+	if r.deps, err = measureDeps(o.root, plugins); err != nil {
 		return nil, err
 	}
 	timed := append([]plugin(nil), plugins...)

@@ -36,6 +36,7 @@ func (r *results) markdown(chart string) string {
 	r.writeAllocs(w)
 	r.writeNative(w)
 	r.writeSizes(w)
+	r.writeDeps(w)
 	r.writeMemory(w)
 	r.writeWhy(w)
 	return b.String()

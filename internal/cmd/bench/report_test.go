@@ -48,14 +48,16 @@ func TestEveryExampleAdmitsTheBenchmarkRequest(t *testing.T) {
 }
 
 // results as a run would fill them: a chain at 6× the floor with 7 calls,
-// flat memory, one image above 3 MB, the library per worker within 1.2× the
-// quiet tutorial and proxy-wide above the tutorial as written.
+// flat memory, one single-filter image above 3.35 MB and the chain above
+// 3.5 MB, the library per worker within 1.2× the quiet tutorial and
+// proxy-wide above the tutorial as written.
 func sampleResults() *results {
 	tutorialImage, libImage := make([]byte, 2_500_000), make([]byte, 2_800_000)
 	ps := []plugin{
 		{name: noopName, wasm: make([]byte, 2_000_000)},
+		{name: "authz", wasm: make([]byte, 3_400_000)},
 		{name: "headerauth", wasm: make([]byte, 2_900_000)},
-		{name: chainName, wasm: make([]byte, 3_500_000)},
+		{name: chainName, wasm: make([]byte, 3_600_000)},
 		{name: tutorialName, label: tutorialLabel, path: "build/tutorial.wasm", wasm: tutorialImage, peer: true},
 		{name: tutorialName, label: tutorialQuietLabel, path: "build/tutorial.wasm", wasm: tutorialImage, peer: true},
 		{name: tutorialLibName, label: libProxyLabel, path: "build/tutoriallib.wasm", wasm: libImage, peer: true},
@@ -83,6 +85,10 @@ func sampleResults() *results {
 			libWorkerLabel:     {proxy: map[string]float64{"proxy_get_property": 1, "proxy_replace_header_map_value": 2}},
 		},
 		memory: []memoryPoint{{10_000, 9 << 20}, {1_000_000, 9<<20 + 64<<10}},
+		deps: map[string]imageCode{
+			noopName:  {byDep: map[string]int{depRuntime: 1_100_000, depSDK: 20_000}, code: 1_120_000},
+			chainName: {byDep: map[string]int{depRuntime: 1_150_000, depSDK: 20_000, depJSON: 225_400, "policy/ratelimit": 140_000}, code: 1_535_400},
+		},
 		allocs: map[string]allocStats{chainName: {mallocs: 14, bytes: 1500}, libWorkerLabel: {mallocs: 3, bytes: 315.2}},
 	}
 	for _, p := range ps {
@@ -103,7 +109,8 @@ func TestVerdictsSayByHowMuchATargetIsMissed(t *testing.T) {
 		{false, "by 10"},
 		{true, ""}, // worker: 1.10 and 1.10 in the rounds
 		{false, "by 0.30×: 1.00 µs over a budget of 3.00 µs"}, // proxy-wide: 1.10 and 1.50
-		{false, "1 of 2 examples are above; the largest by 0.50 MB"},
+		{false, "1 of 2 above: authz 3.40 MB"},
+		{false, "by 0.10 MB"},
 	}
 	if len(vs) != len(want) {
 		t.Fatalf("%d verdicts, want %d", len(vs), len(want))
@@ -134,6 +141,10 @@ func TestReportHasATablePerMeasure(t *testing.T) {
 		"## Against the tutorial's plugin",
 		"| library (worker) | 1.40 | 0.96 | 3 | 3 / 315 |",
 		"## Go allocations per request in wasm", "| chain | 14 | 1500 |", "| headerauth | not measured | |",
+		"## Size by dependency", "| Dependency | noop | chain |",
+		"| runtime (with internal/runtime/…) | 1100.0 | 1150.0 |", "| encoding/json | — | 225.4 |", "| policy/ratelimit | — | 140.0 |",
+		"| not function code | 880.0 | 2064.6 |", "| **image as built** | 2000.0 | 3600.0 |",
+		"The chain adds 0.42 MB of code to it, most from encoding/json 225 KB, policy/ratelimit 140 KB, runtime (with internal/runtime/…) 50 KB, and 1.18 MB that is not code",
 		"| tutorial (no log) | 1.25 | 0.88 | 2 | not measured |",
 	} {
 		if !strings.Contains(md, want) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -18,8 +19,10 @@ const (
 	// maxAllocs bounds the chain's Go heap allocations per request in
 	// wasm.
 	maxAllocs = 4
-	// maxImage bounds every example image, as built: 3 MB.
-	maxImage = 3_000_000
+	// maxFilterImage bounds every single-filter example's image as built
+	// (stripped), and maxChainImage the chain's.
+	maxFilterImage = 3_350_000
+	maxChainImage  = 3_500_000
 	// maxWorkerRatio bounds the library's time per request with per-worker
 	// buckets, in the tutorial's plugin without its log line: the two do
 	// the same work, in VM memory.
@@ -39,6 +42,7 @@ type results struct {
 	calls   map[string]hostCalls
 	memory  []memoryPoint
 	native  map[string]native
+	deps    map[string]imageCode  // function code by dependency, by image name
 	allocs  map[string]allocStats // Go allocations per request in wasm, by row
 	took    time.Duration
 }
@@ -107,32 +111,65 @@ func (r *results) verdicts() []verdict {
 	out = append(out, r.peerVerdict(libWorkerLabel, tutorialQuietLabel, maxWorkerRatio),
 		r.peerVerdict(libProxyLabel, tutorialLabel, maxProxyRatio))
 
-	over, largest := 0, plugin{}
-	examples := 0
+	out = append(out, r.filterSizeVerdict(), r.chainSizeVerdict())
+	return out
+}
+
+// sizeBound is the bound on p's image as built, and whether it has one:
+// the no-op plugin and the tutorial's peers are not examples.
+func sizeBound(p plugin) (int, bool) {
+	switch {
+	case p.name == noopName || p.peer:
+		return 0, false
+	case p.name == chainName:
+		return maxChainImage, true
+	}
+	return maxFilterImage, true
+}
+
+// filterSizeVerdict checks the single-filter examples' images (each image
+// once: the jwt example's two entries share one).
+func (r *results) filterSizeVerdict() verdict {
+	var over []string
+	examples, largest := 0, plugin{}
+	seen := map[string]bool{}
 	for _, p := range r.plugins {
-		if p.name == noopName || p.peer {
+		if bound, ok := sizeBound(p); !ok || p.name == chainName || seen[p.name] {
 			continue
+		} else if len(p.wasm) > bound {
+			over = append(over, fmt.Sprintf("%s %s", p.name, mb(len(p.wasm))))
 		}
+		seen[p.name] = true
 		examples++
-		if len(p.wasm) > maxImage {
-			over++
-		}
 		if len(p.wasm) > len(largest.wasm) {
 			largest = p
 		}
 	}
 	s := r.sizes[largest.String()]
-	v = verdict{
+	v := verdict{
 		key:      "size",
-		target:   "no example image above 3 MB",
-		measured: fmt.Sprintf("largest: %s, %s (%s gzipped)", largest, mb(s.built), mb(s.builtGzip)),
-		met:      over == 0,
+		target:   fmt.Sprintf("every single-filter example image ≤ %s as built", mb(maxFilterImage)),
+		measured: fmt.Sprintf("largest: %s, %s (%s gzipped)", largest.name, mb(s.built), mb(s.builtGzip)),
+		met:      len(over) == 0,
 	}
 	if !v.met {
-		v.miss = fmt.Sprintf("%d of %d examples are above; the largest by %s", over, examples, mb(s.built-maxImage))
+		v.miss = fmt.Sprintf("%d of %d above: %s", len(over), examples, strings.Join(over, ", "))
 	}
-	out = append(out, v)
-	return out
+	return v
+}
+
+func (r *results) chainSizeVerdict() verdict {
+	s := r.sizes[chainName]
+	v := verdict{
+		key:      "chain size",
+		target:   fmt.Sprintf("the chain's image ≤ %s as built", mb(maxChainImage)),
+		measured: fmt.Sprintf("%s (%s gzipped)", mb(s.built), mb(s.builtGzip)),
+		met:      s.built <= maxChainImage,
+	}
+	if !v.met {
+		v.miss = "by " + mb(s.built-maxChainImage)
+	}
+	return v
 }
 
 // peerVerdict checks that lib takes at most max times what peer takes per

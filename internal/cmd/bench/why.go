@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -14,7 +15,7 @@ func (r *results) writeWhy(w writer) {
 		missed = true
 		r.writeWhyTime(w)
 	}
-	if !r.verdict("size").met {
+	if !r.verdict("size").met || !r.verdict("chain size").met {
 		missed = true
 		r.writeWhySize(w)
 	}
@@ -80,15 +81,46 @@ func (r *results) writeWhyTime(w writer) {
 }
 
 func (r *results) writeWhySize(w writer) {
-	noop := r.sizes[noopName]
-	w("**Size.** The no-op plugin is %s as built: the Go runtime (about 1.1 MB of code and 0.9 MB of data), the SDK and the bridge. ", mb(noop.built))
-	w("The examples add the library and what it imports: `fmt` and `reflect`, `tidwall/gjson` (about 0.15 MB of code), and through it `encoding/json` ")
-	w("(`gjson`'s `@pretty` modifier uses `tidwall/pretty`, which imports it; `sjson` does too): about 0.23 MB of code plus the type data `reflect` needs, ")
-	w("then `time` formatting, `net/netip`, `crypto/sha256` (ratelimit's long keys) and `unique`. ")
-	w("(Code sizes are from the name section of an unstripped build of the chain.) ")
+	noop, chain := r.sizes[noopName], r.sizes[chainName]
+	nd, cd := r.deps[noopName], r.deps[chainName]
+	w("**Size.** The no-op plugin is %s as built", mb(noop.built))
+	if nd.code > 0 {
+		w(": %s of function code, %s of it the runtime's, and %s that is not code (data, the runtime's type data and tables)",
+			mb(nd.code), mb(nd.byDep[depRuntime]), mb(noop.built-nd.code))
+	}
+	w(", the floor of an image built with upstream Go, the SDK and the bridge. ")
+	if cd.code > 0 && nd.code > 0 {
+		type grown struct {
+			dep string
+			by  int
+		}
+		var gs []grown
+		for d, n := range cd.byDep {
+			if by := n - nd.byDep[d]; by > 0 {
+				gs = append(gs, grown{d, by})
+			}
+		}
+		sort.Slice(gs, func(i, j int) bool {
+			if gs[i].by != gs[j].by {
+				return gs[i].by > gs[j].by
+			}
+			return gs[i].dep < gs[j].dep
+		})
+		var top []string
+		for _, g := range gs[:min(6, len(gs))] {
+			top = append(top, fmt.Sprintf("%s %.0f KB", g.dep, float64(g.by)/1e3))
+		}
+		w("The chain adds %s of code to it, most from %s, and %s that is not code (among it the type data `reflect` and `encoding/json` need); ",
+			mb(cd.code-nd.code), strings.Join(top, ", "), mb((chain.built-cd.code)-(noop.built-nd.code)))
+		w("[the breakdown](#size-by-dependency) has every dependency of every example. ")
+		if cd.byDep[depJSON] > 0 {
+			w("`encoding/json` is there through `tidwall/pretty`, which `gjson`'s `@pretty` modifier uses, and `sjson`. ")
+		}
+	}
 	w("wasm-opt takes a few percent off, not a megabyte.\n\n")
 	w("What would close it: a TinyGo build (a few hundred KB, at the price of TinyGo's garbage collectors, whose memory growth under Envoy users report). ")
-	w("A JSON reader without `encoding/json` in its import graph (gjson without its modifiers, sjson replaced) would save that package's share, ")
-	w("but on upstream Go's %s floor the chain would still be above 3 MB. ", mb(noop.built))
-	w("What a registry transfers is the gzipped size: %s for the chain.\n\n", mb(r.sizes[chainName].builtGzip))
+	w("A JSON reader without `encoding/json` in its import graph (gjson without its modifiers, sjson replaced) would save that package's share and the type data it needs; ")
+	w("with upstream Go, the no-op plugin's %s leave a single-filter example %s for its filter and what it imports, and the chain %s. ",
+		mb(noop.built), mb(maxFilterImage-noop.built), mb(maxChainImage-noop.built))
+	w("What a registry transfers is the gzipped size: %s for the chain.\n\n", mb(chain.builtGzip))
 }
