@@ -20,6 +20,7 @@ type machine struct {
 	goVer    string // `go version`, the toolchain that built the images
 	wazero   string // the module version the host runs on
 	wasmOpt  string // `wasm-opt --version`, if present
+	node     string // `node --version`, if present
 	date     time.Time
 	platform string
 }
@@ -56,6 +57,7 @@ func describeMachine(wasmOpt string) machine {
 	if m.goVer == "" {
 		m.goVer = runtime.Version() + " (the benchmark's own runtime)"
 	}
+	m.node = command("node", "--version")
 	if wasmOpt != "" {
 		m.wasmOpt = command(wasmOpt, "--version")
 	}

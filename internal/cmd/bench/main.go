@@ -24,6 +24,8 @@
 //   - image size as built, gzipped (what a registry transfers), and after
 //     Binaryen's wasm-opt, with whether the optimized image still passes the
 //     conformance check and serves requests exactly as the original does;
+//   - each image's compile time in V8 (node, TurboFan only, as Envoy runs
+//     it), with the ratio to the no-op plugin's;
 //   - each image's function code by dependency (Go package, grouped), from
 //     the name section of an unstripped build of it (build/names/NAME.wasm);
 //   - linear memory of the chain after 10,000 and 1,000,000 requests.
@@ -52,6 +54,7 @@ func main() {
 	flag.IntVar(&opts.batch, "batch", 3000, "requests per plugin and round")
 	flag.IntVar(&opts.memRequests, "mem-requests", 1_000_000, "requests through the chain before its memory is read the second time")
 	flag.StringVar(&opts.wasmOpt, "wasm-opt", "wasm-opt", "Binaryen's wasm-opt; empty to skip the optimized images")
+	flag.IntVar(&opts.v8Reps, "v8-reps", 3, "compilations of each image in V8 (node)")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("bench: ")
@@ -76,10 +79,12 @@ type options struct {
 	rounds, batch    int
 	memRequests      int
 	wasmOpt          string
+	v8Reps           int
 }
 
-// run takes every measure. The optimized images come first, while nothing
-// else runs: wasm-opt uses both cores, and the timings need a quiet machine.
+// run takes every measure. The optimized images and V8's compilations come
+// first, while nothing else runs: wasm-opt and V8 use both cores, and the
+// timings need a quiet machine.
 func run(ctx context.Context, o options) (*results, error) {
 	useCacheDir(filepath.Join(o.root, "build", "wazero-cache"))
 	plugins, err := loadPlugins(o.root)
@@ -93,6 +98,11 @@ func run(ctx context.Context, o options) (*results, error) {
 		return nil, err
 	}
 	if r.deps, err = measureDeps(o.root, plugins); err != nil {
+		return nil, err
+	}
+	log.Printf("compile time in V8: %d turns", o.v8Reps)
+	r.v8Reps = o.v8Reps
+	if r.v8, err = measureV8(plugins, o.v8Reps); err != nil {
 		return nil, err
 	}
 	timed := append([]plugin(nil), plugins...)

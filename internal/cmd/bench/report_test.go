@@ -89,6 +89,8 @@ func sampleResults() *results {
 			noopName:  {byDep: map[string]int{depRuntime: 1_100_000, depSDK: 20_000}, code: 1_120_000},
 			chainName: {byDep: map[string]int{depRuntime: 1_150_000, depSDK: 20_000, depJSON: 225_400, "policy/ratelimit": 140_000}, code: 1_535_400},
 		},
+		v8:     map[string]v8Compile{noopName: {ms: 2900, ratio: 1}, chainName: {ms: 6120.4, ratio: 2.13}},
+		v8Reps: 3,
 		allocs: map[string]allocStats{chainName: {mallocs: 14, bytes: 1500}, libWorkerLabel: {mallocs: 3, bytes: 315.2}},
 	}
 	for _, p := range ps {
@@ -143,7 +145,7 @@ func TestReportHasATablePerMeasure(t *testing.T) {
 		"## Go allocations per request in wasm", "| chain | 14 | 1500 |", "| headerauth | not measured | |",
 		"## Size by dependency", "| Dependency | noop | chain |",
 		"| runtime (with internal/runtime/…) | 1100.0 | 1150.0 |", "| encoding/json | — | 225.4 |", "| policy/ratelimit | — | 140.0 |",
-		"| not function code | 880.0 | 2064.6 |", "| **image as built** | 2000.0 | 3600.0 |",
+		"| not function code | 880.0 | 2064.6 |", "## Compile time in V8", "| chain | 6120 | 2.13 |", "| **image as built** | 2000.0 | 3600.0 |",
 		"The chain adds 0.42 MB of code to it, most from encoding/json 225 KB, policy/ratelimit 140 KB, runtime (with internal/runtime/…) 50 KB, and 1.18 MB that is not code",
 		"| tutorial (no log) | 1.25 | 0.88 | 2 | not measured |",
 	} {

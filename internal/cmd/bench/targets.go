@@ -43,6 +43,8 @@ type results struct {
 	memory  []memoryPoint
 	native  map[string]native
 	deps    map[string]imageCode  // function code by dependency, by image name
+	v8      map[string]v8Compile  // compile time in V8, by image name
+	v8Reps  int                   // compilations of each image
 	allocs  map[string]allocStats // Go allocations per request in wasm, by row
 	took    time.Duration
 }
