@@ -237,7 +237,7 @@ func (r *remote) fail(reason *stats.Counter, why string) policy.Result {
 		if skipped > 0 {
 			more = " (" + strconv.Itoa(skipped) + " more errors since the last report)"
 		}
-		proxywasm.LogWarnf("authz: filter %s: authorization service %q: %s; request %s%s", r.id, r.cluster, why, outcome, more)
+		proxywasm.LogWarn("authz: filter " + r.id + ": authorization service " + strconv.Quote(r.cluster) + ": " + why + "; request " + outcome + more)
 	}
 	return verdict
 }

@@ -28,7 +28,6 @@ package conf
 
 import (
 	"errors"
-	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -36,6 +35,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/wasmpolicy/policy/internal/text"
 )
 
 // Error is a configuration error at a JSON path relative to the object being
@@ -52,9 +53,15 @@ func (e *Error) Error() string {
 	return e.Path + ": " + e.Reason
 }
 
-// Errorf returns an *Error at path.
+// Errorf returns an *Error at path whose reason is formatted as by
+// fmt.Sprintf, for the verbs %s, %q, %v, %d, %x and %t and arguments that
+// are strings, []byte, []string, numbers, bools, errors or values with a
+// String method (time.Duration). It does not use package fmt, which would
+// add its printer and reflection to every plugin; an argument of another
+// type, such as a named string type, is written as a "%!v(unsupported
+// type)" marker: convert it first.
 func Errorf(path, format string, args ...any) error {
-	return &Error{Path: path, Reason: fmt.Sprintf(format, args...)}
+	return &Error{Path: path, Reason: text.Sprintf(format, args...)}
 }
 
 // Within prefixes err's path with path, so a nested decoder's error reads
@@ -123,13 +130,13 @@ type field struct {
 // MaxSize or nested deeper than MaxDepth is refused before it is parsed.
 func Parse(doc []byte) (*Object, error) {
 	if len(doc) > MaxSize {
-		return nil, &Error{Reason: fmt.Sprintf("is %d bytes; the limit is %d bytes", len(doc), MaxSize)}
+		return nil, &Error{Reason: text.Sprintf("is %d bytes; the limit is %d bytes", len(doc), MaxSize)}
 	}
 	if !utf8.Valid(doc) {
-		return nil, &Error{Reason: fmt.Sprintf("is not valid UTF-8 (at offset %d)", invalidUTF8(doc))}
+		return nil, &Error{Reason: text.Sprintf("is not valid UTF-8 (at offset %d)", invalidUTF8(doc))}
 	}
 	if path, at := tooDeep(doc); at >= 0 {
-		return nil, &Error{Path: path, Reason: fmt.Sprintf("nests objects and arrays deeper than %d levels (at offset %d)", MaxDepth, at)}
+		return nil, &Error{Path: path, Reason: text.Sprintf("nests objects and arrays deeper than %d levels (at offset %d)", MaxDepth, at)}
 	}
 	if !gjson.ValidBytes(doc) {
 		return nil, &Error{Reason: "malformed JSON " + locate(doc)}
@@ -366,7 +373,7 @@ func (o *Object) Has(key string) bool { return o.get(key).Exists() }
 func (o *Object) Value(key string) gjson.Result { return o.get(key) }
 
 // Fail records an error at key (relative to the object) unless one is
-// already recorded.
+// already recorded; format and args are as for Errorf.
 func (o *Object) Fail(key, format string, args ...any) {
 	o.fail(key, format, args...)
 }

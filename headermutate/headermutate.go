@@ -290,7 +290,7 @@ func (m *Mutator) report(what, side string, deny bool, n int) {
 	if more > 0 {
 		outcome += "; " + strconv.Itoa(more) + " more invalid values since the last report"
 	}
-	proxywasm.LogWarnf("headermutate %s: %s; %s", m.id, what, outcome)
+	proxywasm.LogWarn("headermutate " + m.id + ": " + what + "; " + outcome)
 }
 
 // invalidLog is when report last logged, and how many invalid values it

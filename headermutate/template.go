@@ -2,10 +2,10 @@ package headermutate
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/wasmpolicy/policy"
+	"github.com/wasmpolicy/policy/internal/text"
 )
 
 // source is what a template reads from the request; *policy.Exchange is one.
@@ -62,7 +62,7 @@ func parseTemplate(s string) (template, error) {
 		}
 		p, n, err := parsePlaceholder(s[i:])
 		if err != nil {
-			return template{}, fmt.Errorf("at offset %d: %w", i, err)
+			return template{}, text.Errorf("at offset %d: %w", i, err)
 		}
 		if lit.Len() > 0 {
 			t.parts = append(t.parts, part{text: lit.String()})
@@ -88,7 +88,7 @@ func parsePlaceholder(s string) (part, int, error) {
 		}
 		name := policy.HeaderName(s[len(reqPrefix):end])
 		if name == "" || strings.ContainsAny(name, "\r\n\x00") {
-			return part{}, 0, fmt.Errorf("%%REQ(...)%% needs a header name without CR, LF or NUL, not %q", name)
+			return part{}, 0, text.Errorf("%%REQ(...)%% needs a header name without CR, LF or NUL, not %q", name)
 		}
 		from := func(src source) string { v, _ := src.RequestHeader(name); return v }
 		return part{text: reqPrefix + name + ")%", from: from}, end + 2, nil
@@ -103,7 +103,7 @@ func parsePlaceholder(s string) (part, int, error) {
 			return part{text: "%" + name + "%", from: p.from}, end + 2, nil
 		}
 	}
-	return part{}, 0, fmt.Errorf("unknown placeholder %q; known: %s; write %%%% for a literal '%%'", "%"+name+"%", knownPlaceholders())
+	return part{}, 0, text.Errorf("unknown placeholder %q; known: %s; write %%%% for a literal '%%'", "%"+name+"%", knownPlaceholders())
 }
 
 func knownPlaceholders() string {
@@ -132,9 +132,9 @@ func (f fault) ok() bool { return f.placeholder == "" && f.length == 0 }
 
 func (f fault) String() string {
 	if f.placeholder != "" {
-		return fmt.Sprintf("the value of %s holds the control character 0x%02x", f.placeholder, f.char)
+		return text.Sprintf("the value of %s holds the control character 0x%02x", f.placeholder, f.char)
 	}
-	return fmt.Sprintf("the value renders to %d bytes, more than the limit of %d", f.length, MaxValueLength)
+	return text.Sprintf("the value renders to %d bytes, more than the limit of %d", f.length, MaxValueLength)
 }
 
 // render computes the value for one request. A placeholder whose value is

@@ -2,11 +2,11 @@ package headermutate
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/conf"
+	"github.com/wasmpolicy/policy/internal/text"
 )
 
 // The pseudo-headers each side may set. Others carry connection data Envoy
@@ -74,12 +74,12 @@ func compileHeader(h Header, pseudo []string, namePath, valuePath string) (op, e
 	if err != nil {
 		return op{}, conf.Errorf(valuePath, "%v", err)
 	}
-	text, literal := t.literal()
-	if len(text) > MaxValueLength {
-		return op{}, conf.Errorf(valuePath, "has %d bytes of text, more than the %d bytes a header value may have", len(text), MaxValueLength)
+	lit, literal := t.literal()
+	if len(lit) > MaxValueLength {
+		return op{}, conf.Errorf(valuePath, "has %d bytes of text, more than the %d bytes a header value may have", len(lit), MaxValueLength)
 	}
 	if name == ":status" {
-		if !literal || !isStatus(text) {
+		if !literal || !isStatus(lit) {
 			return op{}, conf.Errorf(valuePath, "must be a literal status code from 200 to 599, not %q", h.Value)
 		}
 	}
@@ -94,16 +94,16 @@ func checkName(name string, pseudo []string, overwrite bool) (string, error) {
 	case n == "":
 		return "", errors.New("header name must not be empty")
 	case strings.ContainsAny(n, "\r\n\x00"):
-		return "", fmt.Errorf("header name %q must not contain CR, LF or NUL", name)
+		return "", text.Errorf("header name %q must not contain CR, LF or NUL", name)
 	case n[0] == ':':
 		if !contains(pseudo, n) {
-			return "", fmt.Errorf("header name %q: the only pseudo-headers that can be rewritten here are %s", name, strings.Join(pseudo, ", "))
+			return "", text.Errorf("header name %q: the only pseudo-headers that can be rewritten here are %s", name, strings.Join(pseudo, ", "))
 		}
 		if !overwrite {
-			return "", fmt.Errorf("pseudo-header %q has exactly one value: it can be set (OVERWRITE_IF_EXISTS_OR_ADD, OVERWRITE_IF_EXISTS) but not added or removed", name)
+			return "", text.Errorf("pseudo-header %q has exactly one value: it can be set (OVERWRITE_IF_EXISTS_OR_ADD, OVERWRITE_IF_EXISTS) but not added or removed", name)
 		}
 	case strings.IndexByte(n, ':') >= 0:
-		return "", fmt.Errorf("header name %q must not contain ':'", name)
+		return "", text.Errorf("header name %q must not contain ':'", name)
 	}
 	return n, nil
 }

@@ -1,8 +1,10 @@
 package metrics
 
 import (
-	"fmt"
+	"errors"
 	"strings"
+
+	"github.com/wasmpolicy/policy/internal/text"
 )
 
 // Namespace is Envoy's custom stat namespace for the metrics Wasm plugins
@@ -51,7 +53,7 @@ func EnvoyStatsConfig(keys ...string) (string, error) {
 	var b strings.Builder
 	b.WriteString("stats_config:\n  stats_tags:\n")
 	for _, t := range tags {
-		fmt.Fprintf(&b, "  - tag_name: %s\n    regex: '%s'\n", t.TagName, t.Regex)
+		b.WriteString("  - tag_name: " + t.TagName + "\n    regex: '" + t.Regex + "'\n")
 	}
 	return b.String(), nil
 }
@@ -74,7 +76,7 @@ func InclusionRegex(prefix string) string {
 // would also match inside Istio's response_code tag).
 func IstioProxyConfig(prefix string, keys ...string) (string, error) {
 	if prefix != "" && !ValidName(prefix) {
-		return "", fmt.Errorf("metrics prefix %q: must be a letter or '_' followed by letters, digits and '_'", prefix)
+		return "", text.Errorf("metrics prefix %q: must be a letter or '_' followed by letters, digits and '_'", prefix)
 	}
 	if err := checkKeys(keys); err != nil {
 		return "", err
@@ -85,9 +87,9 @@ func IstioProxyConfig(prefix string, keys ...string) (string, error) {
 	var b strings.Builder
 	b.WriteString("extraStatTags:\n")
 	for _, k := range keys {
-		fmt.Fprintf(&b, "- %s\n", k)
+		b.WriteString("- " + k + "\n")
 	}
-	fmt.Fprintf(&b, "proxyStatsMatcher:\n  inclusionRegexps:\n  - '%s'\n", InclusionRegex(prefix))
+	b.WriteString("proxyStatsMatcher:\n  inclusionRegexps:\n  - '" + InclusionRegex(prefix) + "'\n")
 	return b.String(), nil
 }
 
@@ -111,15 +113,15 @@ func IstioMeshConfig(prefix string, keys ...string) (string, error) {
 
 func checkKeys(keys []string) error {
 	if len(keys) == 0 {
-		return fmt.Errorf("no tag keys")
+		return errors.New("no tag keys")
 	}
 	for i, k := range keys {
 		if !ValidName(k) {
-			return fmt.Errorf("tag key %q: must be a letter or '_' followed by letters, digits and '_'", k)
+			return text.Errorf("tag key %q: must be a letter or '_' followed by letters, digits and '_'", k)
 		}
 		for _, prev := range keys[:i] {
 			if prev == k {
-				return fmt.Errorf("tag key %q is listed twice", k)
+				return text.Errorf("tag key %q is listed twice", k)
 			}
 		}
 	}
@@ -148,10 +150,10 @@ func checkSuffixes(keys []string) error {
 				continue
 			}
 			if strings.HasSuffix(other, k) {
-				return fmt.Errorf("tag key %q ends the tag key %q: Istio's regex for %q would also match inside every %s tag; rename it", k, other, k, other)
+				return text.Errorf("tag key %q ends the tag key %q: Istio's regex for %q would also match inside every %s tag; rename it", k, other, k, other)
 			}
 			if strings.HasSuffix(k, other) {
-				return fmt.Errorf("tag key %q ends with the tag key %q: Istio's regex for %q would also match inside every %s tag; rename it", k, other, other, k)
+				return text.Errorf("tag key %q ends with the tag key %q: Istio's regex for %q would also match inside every %s tag; rename it", k, other, other, k)
 			}
 		}
 	}

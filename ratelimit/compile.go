@@ -1,7 +1,6 @@
 package ratelimit
 
 import (
-	"fmt"
 	"strconv"
 	"time"
 
@@ -9,6 +8,7 @@ import (
 
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/conf"
+	"github.com/wasmpolicy/policy/internal/text"
 	"github.com/wasmpolicy/policy/match"
 )
 
@@ -56,7 +56,7 @@ func compile(cfg Config, domain string) (*compiled, error) {
 	case ScopeWorker:
 		c.worker = true
 	default:
-		return nil, conf.Errorf("scope", `must be "proxy" or "worker", not %q`, cfg.Scope)
+		return nil, conf.Errorf("scope", `must be "proxy" or "worker", not %q`, string(cfg.Scope))
 	}
 	if err := cfg.FailureMode.Check(cfg.StatusOnError); err != nil {
 		return nil, err
@@ -151,7 +151,7 @@ func (r *rule) compileLimit(l Limit, path, prefix string, sec *secret) error {
 			return conf.Errorf(at("fill_interval"), "must be at least %s (as in Envoy's local rate limit), not %s", MinFillInterval, l.FillInterval)
 		}
 		rt = rate{fill: l.TokensPerFill, interval: int64(l.FillInterval)}
-		r.describe = fmt.Sprintf("%d per %s", l.TokensPerFill, l.FillInterval)
+		r.describe = strconv.FormatInt(l.TokensPerFill, 10) + " per " + l.FillInterval.String()
 	default:
 		if l.RequestsPerUnit == 0 {
 			return conf.Errorf(at("requests_per_unit"), "must be > 0 (or give tokens_per_fill and fill_interval)")
@@ -164,13 +164,13 @@ func (r *rule) compileLimit(l Limit, path, prefix string, sec *secret) error {
 		}
 		unit, ok := units[l.Unit]
 		if !ok {
-			return conf.Errorf(at("unit"), `must be "second", "minute", "hour" or "day", not %q`, l.Unit)
+			return conf.Errorf(at("unit"), `must be "second", "minute", "hour" or "day", not %q`, string(l.Unit))
 		}
 		if l.Unit == "" {
 			l.Unit = Second
 		}
 		rt = rate{fill: l.RequestsPerUnit, interval: int64(unit)}
-		r.describe = fmt.Sprintf("%d per %s", l.RequestsPerUnit, l.Unit)
+		r.describe = strconv.FormatInt(l.RequestsPerUnit, 10) + " per " + string(l.Unit)
 	}
 	rt.burst = rt.fill
 	if l.Burst != 0 {
@@ -199,7 +199,7 @@ func (r *rule) compileLimit(l Limit, path, prefix string, sec *secret) error {
 		case MissingKeyAllow:
 			r.allowMissing = true
 		default:
-			return conf.Errorf(at("missing_key"), `must be "fallback" or "allow", not %q`, l.MissingKey)
+			return conf.Errorf(at("missing_key"), `must be "fallback" or "allow", not %q`, string(l.MissingKey))
 		}
 		switch slots = l.MaxKeys; {
 		case slots == 0:
@@ -222,9 +222,9 @@ var units = map[Unit]time.Duration{"": time.Second, Second: time.Second, Minute:
 func checkCount(v int64) error {
 	switch {
 	case v < 1:
-		return fmt.Errorf("must be > 0, not %d", v)
+		return text.Errorf("must be > 0, not %d", v)
 	case v > maxCount:
-		return fmt.Errorf("must be at most %d, not %d", int64(maxCount), v)
+		return text.Errorf("must be at most %d, not %d", int64(maxCount), v)
 	}
 	return nil
 }

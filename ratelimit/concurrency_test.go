@@ -1,7 +1,6 @@
 package ratelimit
 
 import (
-	"fmt"
 	"math/rand"
 	"runtime"
 	"sync"
@@ -187,10 +186,10 @@ func TestWorkersInParallelAdmitExactlyTheLimit(t *testing.T) {
 			var logMu sync.Mutex
 			var logs []string
 			for _, w := range ws {
-				w.errLog.logf = func(format string, args ...any) {
+				w.errLog.log = func(msg string) {
 					logMu.Lock()
 					defer logMu.Unlock()
-					logs = append(logs, fmt.Sprintf(format, args...))
+					logs = append(logs, msg)
 				}
 			}
 			r := ws[0].c.rules[0].tbl.rate

@@ -206,7 +206,7 @@ func decodeEntry(e *conf.Object) Entry {
 		return Entry{}
 	case 1:
 	default:
-		e.Fail(string(given[1]), "cannot be combined with %s: an entry has one action", given[0])
+		e.Fail(string(given[1]), "cannot be combined with %s: an entry has one action", string(given[0]))
 		return Entry{}
 	}
 	a := given[0]
@@ -375,7 +375,7 @@ func compileEntry(e Entry, path string) (entry, error) {
 		ce.val, ce.when = e.Value, when
 	case RemoteAddress, PathEntry, AuthorityEntry, MethodEntry, RouteEntry:
 	default:
-		return ce, conf.Errorf(path, "unknown action %q", e.Action)
+		return ce, conf.Errorf(path, "unknown action %q", string(e.Action))
 	}
 	switch {
 	case e.Action != RequestHeader && (e.Header != "" || e.Default != ""):
@@ -412,7 +412,7 @@ func (g *global) instrument(env *policy.Env) {
 		g.errs[r] = env.Counter("ratelimit_global_errors_total", stats.Tag{Key: "reason", Value: r})
 	}
 	g.latency = env.Histogram("ratelimit_global_callout_milliseconds")
-	g.logs.logf = proxywasm.LogWarnf
+	g.logs.log = proxywasm.LogWarn
 }
 
 // request builds the check request for the request r; ok is false if no
@@ -760,7 +760,7 @@ func (g *global) fail(reason, why string) policy.Result {
 // first at once, later ones at most once a minute with the number left out
 // in between.
 type globalLog struct {
-	logf    func(format string, args ...any)
+	log     func(msg string) // proxywasm.LogWarn
 	logged  bool
 	last    int64
 	skipped int
@@ -775,8 +775,8 @@ func (l *globalLog) report(g *global, now int64, reason, why string) {
 	if !g.failOpen {
 		outcome = "denying requests with " + strconv.Itoa(int(g.onError.Status)) + " (failure_mode closed)"
 	}
-	l.logf("ratelimit %s: rate limit service %q: %s (%s); %s; %d more failures since the last report",
-		g.id, g.cluster, why, reason, outcome, l.skipped)
+	l.log("ratelimit " + g.id + ": rate limit service " + strconv.Quote(g.cluster) + ": " + why + " (" + reason + "); " +
+		outcome + "; " + strconv.Itoa(l.skipped) + " more failures since the last report")
 	l.logged, l.last, l.skipped = true, now, 0
 }
 

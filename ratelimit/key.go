@@ -1,13 +1,13 @@
 package ratelimit
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/conf"
 	"github.com/wasmpolicy/policy/internal/ascii"
+	"github.com/wasmpolicy/policy/internal/text"
 	"github.com/wasmpolicy/policy/match"
 )
 
@@ -33,7 +33,7 @@ const keyParts = "header:<name>, source_ip, path, path_segments:<n> or route"
 // parseKey compiles a Limit's Key; errors are at "[i]".
 func parseKey(spec []string) ([]keyPart, error) {
 	if len(spec) == 0 {
-		return nil, fmt.Errorf("must list at least one part (%s); omit it for one bucket", keyParts)
+		return nil, text.Errorf("must list at least one part (%s); omit it for one bucket", keyParts)
 	}
 	parts := make([]keyPart, 0, len(spec))
 	for i, s := range spec {
@@ -41,7 +41,7 @@ func parseKey(spec []string) ([]keyPart, error) {
 		if err == nil {
 			for j, q := range parts {
 				if q == p {
-					err = fmt.Errorf("repeats key[%d]", j)
+					err = text.Errorf("repeats key[%d]", j)
 				}
 			}
 		}
@@ -58,13 +58,13 @@ func parsePart(s string) (keyPart, error) {
 	switch {
 	case kind == "header" && hasArg:
 		if arg == "" {
-			return keyPart{}, fmt.Errorf(`needs a header name: "header:x-api-key"`)
+			return keyPart{}, text.Errorf(`needs a header name: "header:x-api-key"`)
 		}
 		return keyPart{kind: partHeader, header: policy.HeaderName(arg)}, nil
 	case kind == "path_segments" && hasArg:
 		n, err := strconv.Atoi(arg)
 		if err != nil || n < 1 || n > 64 {
-			return keyPart{}, fmt.Errorf("path_segments needs a number from 1 to 64, not %q", arg)
+			return keyPart{}, text.Errorf("path_segments needs a number from 1 to 64, not %q", arg)
 		}
 		return keyPart{kind: partSegments, segments: n}, nil
 	case s == "source_ip":
@@ -74,7 +74,7 @@ func parsePart(s string) (keyPart, error) {
 	case s == "route":
 		return keyPart{kind: partRoute}, nil
 	}
-	return keyPart{}, fmt.Errorf("unknown key part %q; use %s", s, keyParts)
+	return keyPart{}, text.Errorf("unknown key part %q; use %s", s, keyParts)
 }
 
 // appendKey appends the request's key to buf: its parts separated by NUL,

@@ -114,7 +114,7 @@ func New(cfg Config, env *policy.Env) (*Limiter, error) {
 		errs:      env.Counter("ratelimit_shared_data_errors_total"),
 		conflicts: env.Counter("ratelimit_cas_conflicts_total"),
 		overflow:  env.Counter("ratelimit_overflow_total"),
-		errLog:    errorLog{logf: proxywasm.LogWarnf},
+		errLog:    errorLog{log: proxywasm.LogWarn},
 	}
 	if c.global != nil {
 		c.global.instrument(env)

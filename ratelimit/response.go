@@ -53,7 +53,7 @@ func seconds(d time.Duration) int64 {
 // failure of a burst is logged at once, later ones at most once a minute,
 // with the number left out in between.
 type errorLog struct {
-	logf    func(format string, args ...any) // proxywasm.LogWarnf
+	log     func(msg string) // proxywasm.LogWarn
 	logged  bool
 	last    int64 // when the last line was logged, Unix nanoseconds
 	skipped int
@@ -70,7 +70,7 @@ func (e *errorLog) report(id string, now int64, err error, failClosed bool) {
 	if failClosed {
 		outcome = "denying requests (failure_mode closed)"
 	}
-	e.logf("ratelimit %s: shared data failed: %v; %s; %d more failures since the last report",
-		id, err, outcome, e.skipped)
+	e.log("ratelimit " + id + ": shared data failed: " + err.Error() + "; " + outcome + "; " +
+		strconv.Itoa(e.skipped) + " more failures since the last report")
 	e.logged, e.last, e.skipped = true, now, 0
 }

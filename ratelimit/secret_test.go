@@ -84,7 +84,7 @@ func newNativeFleet(t *testing.T, n int, config string, records map[string][]byt
 	}
 	f.ws = workers(t, n, cfg, f.store)
 	for _, w := range f.ws {
-		w.errLog.logf = func(format string, args ...any) { f.lines = append(f.lines, fmt.Sprintf(format, args...)) }
+		w.errLog.log = func(msg string) { f.lines = append(f.lines, msg) }
 	}
 	return f
 }

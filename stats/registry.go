@@ -102,7 +102,7 @@ func (r *Registry) define(kind Kind, name string, tags []Tag) *entry {
 	if i, ok := r.byName[full]; ok {
 		e := &r.metrics[i]
 		if e.Kind != kind {
-			proxywasm.LogErrorf("policy: metric %s is already defined as a %s; the %s of that name counts nothing", full, e.Kind, kind)
+			proxywasm.LogError("policy: metric " + full + " is already defined as a " + e.Kind.String() + "; the " + kind.String() + " of that name counts nothing")
 			return nil
 		}
 		return e

@@ -327,7 +327,7 @@ func (v *Verifier) OnRequestHeaders(x *policy.Exchange) policy.Result {
 			tok.strip(x)
 		}
 		v.results["failed_open"].Inc()
-		proxywasm.LogDebugf("jwt: token not verified, request allowed (failure_mode open): %s", err.Error())
+		proxywasm.LogDebug("jwt: token not verified, request allowed (failure_mode open): " + err.Error())
 		return policy.Continue()
 	}
 	if err != nil {

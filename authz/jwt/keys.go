@@ -8,11 +8,12 @@ import (
 	"crypto/elliptic"
 	"crypto/rsa"
 	"errors"
-	"fmt"
 	"math/big"
 	"strconv"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/wasmpolicy/policy/internal/text"
 )
 
 // Limits on a key set.
@@ -75,17 +76,17 @@ func ParseKeySet(doc []byte, secrets bool) (*KeySet, error) {
 	list.ForEach(func(_, v gjson.Result) bool {
 		i := len(set.keys)
 		if i == MaxKeys {
-			err = fmt.Errorf("keys: has more than %d keys", MaxKeys)
+			err = text.Errorf("keys: has more than %d keys", MaxKeys)
 			return false
 		}
 		var k key
 		if k, err = parseKey(v, secrets); err != nil {
-			err = fmt.Errorf("keys[%d]: %w", i, err)
+			err = text.Errorf("keys[%d]: %w", i, err)
 			return false
 		}
 		if k.kid != "" {
 			if j, dup := kids[k.kid]; dup {
-				err = fmt.Errorf("keys[%d]: kid %q is already the kid of keys[%d]", i, k.kid, j)
+				err = text.Errorf("keys[%d]: kid %q is already the kid of keys[%d]", i, k.kid, j)
 				return false
 			}
 			kids[k.kid] = i
@@ -117,7 +118,7 @@ func parseKey(v gjson.Result, secrets bool) (key, error) {
 	str := func(name string) (string, error) {
 		r := v.Get(name)
 		if r.Exists() && r.Type != gjson.String {
-			return "", fmt.Errorf("%s: must be a string", name)
+			return "", text.Errorf("%s: must be a string", name)
 		}
 		return r.String(), nil
 	}
@@ -134,18 +135,18 @@ func parseKey(v gjson.Result, secrets bool) (key, error) {
 	if use, err := str("use"); err != nil {
 		return key{}, err
 	} else if use != "" && use != "sig" {
-		return key{}, fmt.Errorf(`use: must be "sig", not %q`, use)
+		return key{}, text.Errorf(`use: must be "sig", not %q`, use)
 	}
 	algs, known := keyAlgs[k.kty]
 	if !known {
-		return key{}, fmt.Errorf(`kty: must be "RSA", "EC", "OKP" or "oct", not %q`, k.kty)
+		return key{}, text.Errorf(`kty: must be "RSA", "EC", "OKP" or "oct", not %q`, k.kty)
 	}
 	if k.alg != "" && !contains(algs, k.alg) {
-		return key{}, fmt.Errorf("alg: %q is not a signature algorithm of a %s key", k.alg, k.kty)
+		return key{}, text.Errorf("alg: %q is not a signature algorithm of a %s key", k.alg, k.kty)
 	}
 	for _, private := range []string{"d", "p", "q", "dp", "dq", "qi"} {
 		if v.Get(private).Exists() && k.kty != "oct" {
-			return key{}, fmt.Errorf("%s: is a private key member: publish only the public key", private)
+			return key{}, text.Errorf("%s: is a private key member: publish only the public key", private)
 		}
 	}
 	b64 := func(name string) ([]byte, error) {
@@ -154,11 +155,11 @@ func parseKey(v gjson.Result, secrets bool) (key, error) {
 			return nil, err
 		}
 		if s == "" {
-			return nil, fmt.Errorf("%s: is required", name)
+			return nil, text.Errorf("%s: is required", name)
 		}
 		b, err := b64url.DecodeString(s)
 		if err != nil {
-			return nil, fmt.Errorf("%s: is not base64url without padding", name)
+			return nil, text.Errorf("%s: is not base64url without padding", name)
 		}
 		return b, nil
 	}
@@ -177,23 +178,23 @@ func parseKey(v gjson.Result, secrets bool) (key, error) {
 		}
 		mod := new(big.Int).SetBytes(n)
 		if bits := mod.BitLen(); bits < minRSABits || bits > maxRSABits {
-			return key{}, fmt.Errorf("n: is a %d-bit modulus; it must have %d to %d bits", bits, minRSABits, maxRSABits)
+			return key{}, text.Errorf("n: is a %d-bit modulus; it must have %d to %d bits", bits, minRSABits, maxRSABits)
 		}
 		if len(e) == 0 || len(e) > 4 || e[0] == 0 {
 			return key{}, errors.New("e: must be a positive integer of at most 4 bytes without leading zeros")
 		}
 		exp := new(big.Int).SetBytes(e)
 		if exp.Int64() < 3 || exp.Int64() > 1<<31-1 || exp.Bit(0) == 0 {
-			return key{}, fmt.Errorf("e: must be an odd number from 3 to 2^31-1, not %s", exp)
+			return key{}, text.Errorf("e: must be an odd number from 3 to 2^31-1, not %s", exp)
 		}
 		k.rsa = &rsa.PublicKey{N: mod, E: int(exp.Int64())}
 	case "EC":
 		curve, size, ecdhCurve := ecCurve(k.crv)
 		if curve == nil {
-			return key{}, fmt.Errorf(`crv: must be "P-256", "P-384" or "P-521" for an EC key, not %q`, k.crv)
+			return key{}, text.Errorf(`crv: must be "P-256", "P-384" or "P-521" for an EC key, not %q`, k.crv)
 		}
 		if k.alg != "" && k.alg != ecAlg(k.crv) {
-			return key{}, fmt.Errorf("alg: %q does not use curve %s", k.alg, k.crv)
+			return key{}, text.Errorf("alg: %q does not use curve %s", k.alg, k.crv)
 		}
 		x, err := b64("x")
 		if err != nil {
@@ -204,23 +205,23 @@ func parseKey(v gjson.Result, secrets bool) (key, error) {
 			return key{}, err
 		}
 		if len(x) != size || len(y) != size {
-			return key{}, fmt.Errorf("x, y: must be %d bytes each for %s", size, k.crv)
+			return key{}, text.Errorf("x, y: must be %d bytes each for %s", size, k.crv)
 		}
 		point := append(append([]byte{4}, x...), y...)
 		if _, err := ecdhCurve.NewPublicKey(point); err != nil {
-			return key{}, fmt.Errorf("x, y: is not a point of %s", k.crv)
+			return key{}, text.Errorf("x, y: is not a point of %s", k.crv)
 		}
 		k.ec = &ecdsa.PublicKey{Curve: curve, X: new(big.Int).SetBytes(x), Y: new(big.Int).SetBytes(y)}
 	case "OKP":
 		if k.crv != "Ed25519" {
-			return key{}, fmt.Errorf(`crv: must be "Ed25519" for an OKP key, not %q`, k.crv)
+			return key{}, text.Errorf(`crv: must be "Ed25519" for an OKP key, not %q`, k.crv)
 		}
 		x, err := b64("x")
 		if err != nil {
 			return key{}, err
 		}
 		if len(x) != ed25519.PublicKeySize {
-			return key{}, fmt.Errorf("x: must be %d bytes for Ed25519", ed25519.PublicKeySize)
+			return key{}, text.Errorf("x: must be %d bytes for Ed25519", ed25519.PublicKeySize)
 		}
 		k.ed = ed25519.PublicKey(x)
 	case "oct":
@@ -232,10 +233,10 @@ func parseKey(v gjson.Result, secrets bool) (key, error) {
 			return key{}, err
 		}
 		if len(secret) < minSecret {
-			return key{}, fmt.Errorf("k: is a %d-byte secret; it must have at least %d bytes", len(secret), minSecret)
+			return key{}, text.Errorf("k: is a %d-byte secret; it must have at least %d bytes", len(secret), minSecret)
 		}
 		if k.alg != "" && len(secret) < hashOf(k.alg).Size() {
-			return key{}, fmt.Errorf("k: is a %d-byte secret; %s needs at least %d bytes", len(secret), k.alg, hashOf(k.alg).Size())
+			return key{}, text.Errorf("k: is a %d-byte secret; %s needs at least %d bytes", len(secret), k.alg, hashOf(k.alg).Size())
 		}
 		k.secret = secret
 	}

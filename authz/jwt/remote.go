@@ -3,7 +3,6 @@ package jwt
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 
 	"github.com/wasmpolicy/policy"
+	"github.com/wasmpolicy/policy/internal/text"
 	"github.com/wasmpolicy/policy/stats"
 )
 
@@ -75,8 +75,12 @@ type record struct {
 const recordMagic = "jwks1"
 
 func (r *record) encode() []byte {
-	head := fmt.Sprintf("%s %d %d %d %d %d\n", recordMagic, r.fetched, r.next, r.lease, r.early, r.failures)
-	return append([]byte(head), r.doc...)
+	b := make([]byte, 0, len(recordMagic)+5*21+len(r.doc))
+	b = append(b, recordMagic...)
+	for _, n := range [...]int64{r.fetched, r.next, r.lease, r.early, int64(r.failures)} {
+		b = strconv.AppendInt(append(b, ' '), n, 10)
+	}
+	return append(append(b, '\n'), r.doc...)
 }
 
 func decodeRecord(b []byte) (record, bool) {
@@ -159,7 +163,7 @@ func (r *remote) adopt(rec record) bool {
 	}
 	keys, err := ParseKeySet(rec.doc, false)
 	if err != nil { // every VM checks a document before it writes it
-		proxywasm.LogWarnf("jwt: filter %s: provider %s: the shared key set does not parse: %v", r.filter, r.provider, err)
+		proxywasm.LogWarn("jwt: filter " + r.filter + ": provider " + r.provider + ": the shared key set does not parse: " + err.Error())
 		r.version = rec.fetched
 		return false
 	}
@@ -234,7 +238,7 @@ func (r *remote) fetch(had int64, start time.Time) {
 			}
 		}
 		if bodySize > MaxJWKSSize {
-			r.failed(had, start, "malformed", fmt.Sprintf("the key set is %d bytes, more than %d", bodySize, MaxJWKSSize))
+			r.failed(had, start, "malformed", text.Sprintf("the key set is %d bytes, more than %d", bodySize, MaxJWKSSize))
 			return
 		}
 		if bodySize > 0 {
@@ -243,9 +247,9 @@ func (r *remote) fetch(had int64, start time.Time) {
 		took := r.now().Sub(start).Round(time.Millisecond)
 		switch {
 		case status == 0:
-			r.failed(had, start, "unavailable", fmt.Sprintf("the proxy ended the call after %s without a response (timeout %s)", took, r.timeout))
+			r.failed(had, start, "unavailable", text.Sprintf("the proxy ended the call after %s without a response (timeout %s)", took, r.timeout))
 		case status != 200:
-			r.failed(had, start, "bad_status", fmt.Sprintf("answered %d after %s", status, took))
+			r.failed(had, start, "bad_status", text.Sprintf("answered %d after %s", status, took))
 		default:
 			if _, err := ParseKeySet(body, false); err != nil {
 				r.failed(had, start, "malformed", "the key set "+err.Error())
@@ -279,7 +283,7 @@ func (r *remote) update(change func(rec *record) bool) {
 			return
 		}
 		if !errors.Is(err, types.ErrorStatusCasMismatch) {
-			proxywasm.LogWarnf("jwt: filter %s: provider %s: writing the key set's shared record: %v", r.filter, r.provider, err)
+			proxywasm.LogWarn("jwt: filter " + r.filter + ": provider " + r.provider + ": writing the key set's shared record: " + err.Error())
 			return
 		}
 	}
@@ -297,7 +301,7 @@ func (r *remote) succeeded(doc []byte, start time.Time) {
 		rec.next = start.Add(r.refreshAfter()).UnixNano()
 		return true
 	})
-	proxywasm.LogDebugf("jwt: filter %s: provider %s: fetched the key set from cluster %q", r.filter, r.provider, r.cluster)
+	proxywasm.LogDebug("jwt: filter " + r.filter + ": provider " + r.provider + ": fetched the key set from cluster " + strconv.Quote(r.cluster))
 }
 
 func (r *remote) failed(had int64, start time.Time, result, why string) {
@@ -317,8 +321,8 @@ func (r *remote) failed(had int64, start time.Time, result, why string) {
 	if r.keys != nil {
 		keeps = "the last key set fetched stays in use"
 	}
-	proxywasm.LogWarnf("jwt: filter %s: provider %s: fetching the key set from cluster %q, path %q: %s: %s; %s; next try in %s",
-		r.filter, r.provider, r.cluster, r.path, result, why, keeps, backoff(max(failures, 1)))
+	proxywasm.LogWarn(text.Sprintf("jwt: filter %s: provider %s: fetching the key set from cluster %q, path %q: %s: %s; %s; next try in %s",
+		r.filter, r.provider, r.cluster, r.path, result, why, keeps, backoff(max(failures, 1))))
 }
 
 // unknownKid is called when a token names a kid the VM's key set lacks.

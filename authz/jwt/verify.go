@@ -9,13 +9,14 @@ import (
 	_ "crypto/sha512" // and SHA384, SHA512
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"math"
 	"math/big"
 	"strings"
 	"time"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/wasmpolicy/policy/internal/text"
 )
 
 // MaxTokenSize is the longest token accepted, in bytes. Envoy's default
@@ -68,7 +69,7 @@ func (e *Error) Error() string {
 }
 
 func refuse(r Reason, format string, args ...any) *Error {
-	return &Error{Reason: r, Detail: fmt.Sprintf(format, args...)}
+	return &Error{Reason: r, Detail: text.Sprintf(format, args...)}
 }
 
 // Token is a compact JWS split and decoded, not yet verified.
