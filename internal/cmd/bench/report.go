@@ -182,4 +182,10 @@ func (r *results) writeMemory(w writer) {
 	first, last := r.memory[0], r.memory[len(r.memory)-1]
 	w("\nGrowth from %s to %s requests: %s. The Go runtime's collector keeps the heap at about twice the live data, and the chain keeps no state per request once the stream ends.\n\n",
 		count(first.requests), count(last.requests), signedKiB(int64(last.bytes)-int64(first.bytes)))
+	w("Envoy runs one VM of the plugin per worker thread, each with its own linear memory: %s per VM after %s requests, so %s for %d workers (%d VMs, %d×).\n\n",
+		mib(last.bytes), count(last.requests), mib(last.bytes*workers), workers, workers, workers)
 }
+
+// workers is the worker count the memory section multiplies by: one VM
+// per Envoy worker thread.
+const workers = 16

@@ -139,6 +139,7 @@ func TestReportHasATablePerMeasure(t *testing.T) {
 		"| chain | 8.00 | 4.00 | 12.00 | 6.00 |",
 		"| chain | 7 | `proxy_get_header_map_pairs` 1, `proxy_replace_header_map_value` 6 | `clock_time_get` 0.01 |",
 		"| 1,000,000 | 9.06 MiB (9502720 bytes) |",
+		"9.06 MiB per VM after 1,000,000 requests, so 145.00 MiB for 16 workers (16 VMs, 16×)",
 		"![Time per request in wasm against the no-op floor](BENCHMARKS.svg)",
 		"## Against the tutorial's plugin",
 		"| library (worker) | 1.40 | 0.96 | 3 | 3 / 315 |",
