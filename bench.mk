@@ -1,19 +1,33 @@
 # make bench: what a request costs in the compiled plugins, measured against
 # the no-op plugin (internal/cmd/bench). It builds every example image,
 # build/noop.wasm and the tutorial's peers (build/tutorial.wasm, the
-# tutorial's plugin written against the SDK, and build/tutoriallib.wasm,
-# the library doing the same), then measures time per request in wasm, host calls, native
-# time and allocations, image sizes before and after Binaryen's wasm-opt, and
-# the chain's memory over a million requests, and writes BENCHMARKS.md and
-# its chart BENCHMARKS.svg at the repository root. One run takes a few
-# minutes (the first wasm-opt of each image is most of it; its outputs are
-# kept in build/wasm-opt); timings are best taken on an otherwise idle machine.
+# tutorial's plugin written against the SDK, and build/tutoriallib.wasm, the
+# library doing the same), then measures time per request in wasm, host
+# calls, Go allocations in wasm, native time and allocations, image sizes
+# before and after Binaryen's wasm-opt and by dependency, compile time in
+# V8, and the chain's memory over a million requests, and writes
+# BENCHMARKS.md and its chart BENCHMARKS.svg at the repository root. One run
+# takes a few minutes (the first wasm-opt of each image is most of it; its
+# outputs are kept in build/wasm-opt); timings are best taken on an
+# otherwise idle machine.
 #
 # wasm-opt comes from Debian's binaryen package, installed if missing.
-# WASM_OPT= (empty) skips the optimized images.
+# WASM_OPT= (empty) skips the optimized images. Node.js (node) must be on
+# PATH: the report gives each image's compile time in V8.
+#
+# Besides the images as built, the bench reads two variants of each, built
+# here: build/allocstats/NAME.wasm (the policy_allocstats tag: exports that
+# count the Go runtime's allocations) and build/names/NAME.wasm (unstripped:
+# the same code with a name section, for the size breakdown by dependency).
+#
+# BASELINE='REV ...' also builds the chain and a few other images from each
+# git revision (in a temporary worktree, with the same flags, into
+# build/baseline/) and measures them in the same run: the report's "Before
+# and after" section. For example: make bench BASELINE=9fd84c0
 #
 # Include it after the Makefile's first target (`include bench.mk`), which
-# provides EXAMPLES, the examples target and the build/%.wasm rule.
+# provides EXAMPLES, GO_WASM_ENV, GO_WASM_FLAGS, src, the examples target and
+# the build/%.wasm rule.
 
 GO       ?= go
 WASM_OPT ?= wasm-opt
@@ -26,7 +40,7 @@ BENCH_IMAGES  := $(EXAMPLES) $(BENCH_PLUGINS)
 
 bench: examples $(BENCH_PLUGINS:%=build/%.wasm) $(BENCH_IMAGES:%=build/allocstats/%.wasm) \
 		$(EXAMPLES:%=build/names/%.wasm) build/names/noop.wasm $(if $(WASM_OPT),binaryen)
-	$(GO) run ./internal/cmd/bench -wasm-opt '$(WASM_OPT)'
+	$(GO) run ./internal/cmd/bench -wasm-opt '$(WASM_OPT)' -baseline '$(BASELINE)' -- $(GO_WASM_FLAGS)
 
 # The allocstats variant of an image: the same build with the
 # policy_allocstats tag, which adds exports that read the Go runtime's

@@ -28,7 +28,10 @@
 //     it), with the ratio to the no-op plugin's;
 //   - each image's function code by dependency (Go package, grouped), from
 //     the name section of an unstripped build of it (build/names/NAME.wasm);
-//   - linear memory of the chain after 10,000 and 1,000,000 requests.
+//   - linear memory of the chain after 10,000 and 1,000,000 requests;
+//   - with -baseline, the same figures for the chain and a few other images
+//     built from earlier git revisions, measured in the same run, so that
+//     the report states a change's effect before and after.
 //
 // Every plugin serves the same request, which every example lets through:
 // the benchmark measures the path a request takes when the policy allows
@@ -42,6 +45,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -55,7 +59,14 @@ func main() {
 	flag.IntVar(&opts.memRequests, "mem-requests", 1_000_000, "requests through the chain before its memory is read the second time")
 	flag.StringVar(&opts.wasmOpt, "wasm-opt", "wasm-opt", "Binaryen's wasm-opt; empty to skip the optimized images")
 	flag.IntVar(&opts.v8Reps, "v8-reps", 3, "compilations of each image in V8 (node)")
+	baseline := flag.String("baseline", "", "git revisions, separated by spaces, whose images are measured in the same run as the current tree's; "+
+		"the images' go build flags follow -- (make bench BASELINE='rev ...' passes them)")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: bench [flags] [-- go build flags of the images]\n")
+		flag.PrintDefaults()
+	}
 	flag.Parse()
+	opts.baselines, opts.buildFlags = strings.Fields(*baseline), flag.Args()
 	log.SetFlags(0)
 	log.SetPrefix("bench: ")
 
@@ -80,6 +91,8 @@ type options struct {
 	memRequests      int
 	wasmOpt          string
 	v8Reps           int
+	baselines        []string // git revisions to measure beside the tree
+	buildFlags       []string // go build flags of the images, for the baselines
 }
 
 // run takes every measure. The optimized images and V8's compilations come
@@ -92,6 +105,16 @@ func run(ctx context.Context, o options) (*results, error) {
 		return nil, err
 	}
 	r := &results{plugins: plugins, machine: describeMachine(o.wasmOpt)}
+	if len(o.baselines) > 0 {
+		log.Printf("building the baselines: %s", strings.Join(o.baselines, " "))
+	}
+	if r.baselines, err = buildBaselines(o.root, o.baselines, o.buildFlags); err != nil {
+		return nil, err
+	}
+	var before []plugin
+	for _, b := range r.baselines {
+		before = append(before, b.plugins...)
+	}
 
 	log.Print("sizes and wasm-opt")
 	if r.sizes, err = measureSizes(ctx, o, plugins); err != nil {
@@ -111,17 +134,18 @@ func run(ctx context.Context, o options) (*results, error) {
 			timed = append(timed, p)
 		}
 	}
+	timed = append(timed, before...)
 
 	log.Printf("time per request in wasm: %d rounds of %d requests", o.rounds, o.batch)
 	if r.times, err = measureTimes(ctx, timed, o.rounds, o.batch); err != nil {
 		return nil, err
 	}
 	log.Print("host calls per request")
-	if r.calls, err = countCalls(ctx, plugins, 2000); err != nil {
+	if r.calls, err = countCalls(ctx, append(plugins[:len(plugins):len(plugins)], before...), 2000); err != nil {
 		return nil, err
 	}
 	log.Print("Go allocations per request in wasm")
-	if r.allocs, err = measureAllocs(ctx, plugins, allocRequests); err != nil {
+	if r.allocs, err = measureAllocs(ctx, append(plugins[:len(plugins):len(plugins)], before...), allocRequests); err != nil {
 		return nil, err
 	}
 	log.Printf("memory of the chain over %d requests", o.memRequests)

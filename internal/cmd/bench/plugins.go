@@ -57,6 +57,9 @@ type plugin struct {
 	// policy_allocstats tag), whose exports count the Go runtime's heap
 	// allocations; "" when there is none.
 	allocPath string
+	// rev is the baseline revision the image was built from (its short
+	// hash); "" for the current tree.
+	rev string
 	// wasiClock marks a plugin that limits by the WASI clock (time.Now)
 	// rather than request.time: its host's clock moves a requestGap per
 	// reading (see steppingClock).

@@ -30,6 +30,8 @@ func (r *results) markdown(chart string) string {
 	}
 	w("\nWhy the missed ones are missed, and what would close them: [below](#why-targets-are-missed).\n\n")
 
+	r.writeBaselines(w)
+
 	r.writeTimes(w, chart)
 	r.writePeers(w)
 	r.writeCalls(w)
@@ -53,15 +55,21 @@ func orNone(s, none string) string {
 }
 
 // timedPlugins lists the timed plugins in table order: the no-op plugin,
-// the examples, the chain, then the chain's optimized images.
+// the examples, the chain, the tutorial's peers, then the chain's
+// optimized images. The baselines have a section of their own.
 func (r *results) timedPlugins() []string {
-	var names []string
+	var names, before []string
 	for _, p := range r.plugins {
 		names = append(names, p.String())
 	}
+	for _, b := range r.baselines {
+		for _, p := range b.plugins {
+			before = append(before, p.String())
+		}
+	}
 	var extra []string
 	for name := range r.times {
-		if !contains(names, name) {
+		if !contains(names, name) && !contains(before, name) {
 			extra = append(extra, name)
 		}
 	}

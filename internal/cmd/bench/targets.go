@@ -42,11 +42,13 @@ type results struct {
 	calls   map[string]hostCalls
 	memory  []memoryPoint
 	native  map[string]native
-	deps    map[string]imageCode  // function code by dependency, by image name
-	v8      map[string]v8Compile  // compile time in V8, by image name
-	v8Reps  int                   // compilations of each image
-	allocs  map[string]allocStats // Go allocations per request in wasm, by row
-	took    time.Duration
+	deps    map[string]imageCode // function code by dependency, by image name
+	v8      map[string]v8Compile // compile time in V8, by image name
+	v8Reps  int                  // compilations of each image
+	// baselines are the earlier revisions measured beside the tree.
+	baselines []baseline
+	allocs    map[string]allocStats // Go allocations per request in wasm, by row
+	took      time.Duration
 }
 
 // verdict is one target's outcome.
