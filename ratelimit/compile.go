@@ -4,8 +4,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/tidwall/sjson"
-
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/conf"
 	"github.com/wasmpolicy/policy/internal/text"
@@ -44,7 +42,7 @@ type rule struct {
 	parts        []keyPart
 	allowMissing bool
 	describe     string // "2 per second"
-	jsonBody     []byte // the default denial body, without retry_after
+	jsonBody     []byte // the default denial body, unfinished: see withRetryAfter
 }
 
 // compile validates cfg and builds what requests need. domain names the
@@ -211,8 +209,7 @@ func (r *rule) compileLimit(l Limit, path, prefix string, sec *secret) error {
 		}
 	}
 	r.tbl = newTable(rt, prefix, slots, sec)
-	body, _ := sjson.SetBytes([]byte(`{"error":"rate limit exceeded"}`), "limit", r.describe)
-	r.jsonBody = body
+	r.jsonBody = exceededBody(r.describe)
 	return nil
 }
 

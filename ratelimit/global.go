@@ -3,11 +3,9 @@ package ratelimit
 import (
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
 	"github.com/tidwall/gjson"
-	"github.com/tidwall/sjson"
 
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/conf"
@@ -506,37 +504,6 @@ func upper(s string) string {
 	return s
 }
 
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string; bytes that are not UTF-8
-// become U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				b = append(b, "\ufffd"...)
-			} else {
-				b = append(b, s[i:i+size]...)
-			}
-			i += size
-			continue
-		}
-		switch {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c < 0x20 || c == 0x7f:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
-		default:
-			b = append(b, c)
-		}
-		i++
-	}
-	return append(b, '"')
-}
-
 // check asks the service about the request and pauses the chain until the
 // answer; a request no descriptor applies to continues.
 func (g *global) check(r *match.Request, x *policy.Exchange) policy.Result {
@@ -609,11 +576,7 @@ func (g *global) answer(x *policy.Exchange, resp policy.CalloutResponse, elapsed
 	retry := seconds(st.retryAfter)
 	out := g.deny
 	if out.Body == nil {
-		b := []byte(`{"error":"rate limit exceeded"}`)
-		if st.overLimit != "" {
-			b, _ = sjson.SetBytes(b, "limit", st.overLimit)
-		}
-		out.Body, _ = sjson.SetBytes(b, "retry_after", retry)
+		out.Body = withRetryAfter(exceededBody(st.overLimit), retry)
 	}
 	out.Headers = append([][2]string{{"retry-after", strconv.FormatInt(retry, 10)}}, g.deny.Headers...)
 	out.Headers = append(out.Headers, q.headers...)

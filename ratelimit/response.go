@@ -4,8 +4,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/tidwall/sjson"
-
 	"github.com/wasmpolicy/policy"
 )
 
@@ -14,7 +12,7 @@ func (c *compiled) denial(r *rule, q quota) policy.Response {
 	retry := seconds(q.retryAfter)
 	resp := c.deny
 	if resp.Body == nil {
-		resp.Body, _ = sjson.SetBytes(r.jsonBody, "retry_after", retry)
+		resp.Body = withRetryAfter(r.jsonBody, retry)
 	}
 	resp.Headers = append([][2]string{{"retry-after", strconv.FormatInt(retry, 10)}}, c.deny.Headers...)
 	if c.headers && q.known {
