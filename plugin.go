@@ -2,8 +2,9 @@ package policy
 
 import (
 	"errors"
-	"fmt"
+	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 
 	"github.com/wasmpolicy/policy/conf"
+	"github.com/wasmpolicy/policy/internal/text"
 	"github.com/wasmpolicy/policy/stats"
 )
 
@@ -139,16 +141,16 @@ type link struct {
 func (pc *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
 	data, err := proxywasm.GetPluginConfiguration()
 	if err != nil && !errors.Is(err, types.ErrorStatusNotFound) {
-		proxywasm.LogCriticalf("policy: reading plugin configuration: %v", err)
+		proxywasm.LogCritical("policy: reading plugin configuration: " + err.Error())
 		return types.OnPluginStartStatusFailed
 	}
 	if err := pc.configure(data); err != nil {
-		proxywasm.LogCriticalf("policy: invalid plugin configuration: %v", err)
+		proxywasm.LogCritical("policy: invalid plugin configuration: " + err.Error())
 		return types.OnPluginStartStatusFailed
 	}
 	if pc.tickPeriod > 0 {
 		if err := proxywasm.SetTickPeriodMilliSeconds(uint32(pc.tickPeriod / time.Millisecond)); err != nil {
-			proxywasm.LogWarnf("policy: setting tick period: %v", err)
+			proxywasm.LogWarn("policy: setting tick period: " + err.Error())
 		}
 	}
 	return types.OnPluginStartStatusOK
@@ -273,7 +275,7 @@ func (pc *pluginContext) specsFrom(entries []*conf.Object) []Spec {
 		}
 		kind, ok := pc.kind(name)
 		if !ok {
-			e.Check(conf.Errorf(fmt.Sprintf("filters[%d].name", i), "unknown filter %q; this plugin links in: %s", name, pc.kindNames()))
+			e.Check(conf.Errorf("filters["+strconv.Itoa(i)+"].name", "unknown filter %q; this plugin links in: %s", name, pc.kindNames()))
 			continue
 		}
 		specs = append(specs, pc.spec(kind, id, m, config, "config"))
@@ -319,7 +321,7 @@ func (pc *pluginContext) kindNames() string {
 func (pc *pluginContext) build(specs []Spec) error {
 	ids := map[string]int{}
 	for i, s := range specs {
-		where := fmt.Sprintf("filters[%d] (%s)", i, s.Kind)
+		where := "filters[" + strconv.Itoa(i) + "] (" + s.Kind + ")"
 		if s.whole {
 			where = s.Kind + ` (the whole configuration, which has no "filters")`
 		}
@@ -328,22 +330,22 @@ func (pc *pluginContext) build(specs []Spec) error {
 			id = s.Kind
 		}
 		if !stats.Valid(id) {
-			return fmt.Errorf("%s: id: must be letters, digits, '_', '-' and '/' only, not %q", where, id)
+			return text.Errorf("%s: id: must be letters, digits, '_', '-' and '/' only, not %q", where, id)
 		}
 		if j, dup := ids[id]; dup {
-			return fmt.Errorf(`%s: id: %q is already the id of filters[%d]; give one of them a distinct "id"`, where, id, j)
+			return text.Errorf(`%s: id: %q is already the id of filters[%d]; give one of them a distinct "id"`, where, id, j)
 		}
 		ids[id] = i
 		if s.Build == nil {
-			return fmt.Errorf("%s: the spec has no Build function", where)
+			return text.Errorf("%s: the spec has no Build function", where)
 		}
 		env := &Env{ID: id, Mode: s.Mode, pc: pc}
 		f, err := s.Build(env)
 		if err != nil {
-			return fmt.Errorf("%s: %w", where, err)
+			return text.Errorf("%s: %w", where, err)
 		}
 		if f == nil {
-			return fmt.Errorf("%s: Build returned no filter", where)
+			return text.Errorf("%s: Build returned no filter", where)
 		}
 		l := &link{id: id, kind: s.Kind, mode: s.Mode, filter: f}
 		l.reqHeaders, _ = f.(RequestHeadersFilter)
@@ -356,7 +358,7 @@ func (pc *pluginContext) build(specs []Spec) error {
 			pc.tickers = append(pc.tickers, t)
 		}
 		if !l.requestPhase() && l.respHeaders == nil && l.respBody == nil && l.done == nil && !ticks {
-			return fmt.Errorf("%s: %T implements no phase of a filter (OnRequestHeaders, OnRequestBody, OnResponseHeaders, OnResponseBody, OnStreamDone or OnTick); check the methods' names and signatures", where, f)
+			return text.Errorf("%s: %s implements no phase of a filter (OnRequestHeaders, OnRequestBody, OnResponseHeaders, OnResponseBody, OnStreamDone or OnTick); check the methods' names and signatures", where, reflect.TypeOf(f).String())
 		}
 		tag := stats.Tag{Key: "filter", Value: id}
 		l.seen = pc.metrics.Counter("filter_requests_total", tag)

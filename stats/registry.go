@@ -1,6 +1,10 @@
 package stats
 
-import "github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
+import (
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
+
+	"github.com/wasmpolicy/policy/internal/bridge"
+)
 
 // Kind is a metric type.
 type Kind int
@@ -107,14 +111,17 @@ func (r *Registry) define(kind Kind, name string, tags []Tag) *entry {
 		}
 		return e
 	}
-	var id uint32
+	mt := uint32(2) // the ABI's metric types: counter 0, gauge 1, histogram 2
 	switch kind {
 	case KindCounter:
-		id = uint32(proxywasm.DefineCounterMetric(full))
+		mt = 0
 	case KindGauge:
-		id = uint32(proxywasm.DefineGaugeMetric(full))
-	default:
-		id = uint32(proxywasm.DefineHistogramMetric(full))
+		mt = 1
+	}
+	id, err := bridge.DefineMetric(mt, full)
+	if err != nil {
+		// As the SDK does: the proxy refused a well-formed name.
+		panic("policy: defining metric " + full + ": " + err.Error())
 	}
 	for _, t := range tags {
 		r.addKey(t.Key)
@@ -176,15 +183,23 @@ func (r *Registry) Histogram(name string, tags ...Tag) Histogram {
 func (r *Registry) Flush() {
 	for _, c := range r.counters {
 		if c.pending > 0 {
-			proxywasm.MetricCounter(c.id).Increment(c.pending)
+			report(bridge.IncrementMetric(c.id, int64(c.pending)))
 			c.pending = 0
 		}
 	}
 	for _, g := range r.gauges {
 		if g.pending != 0 {
-			proxywasm.MetricGauge(g.id).Add(g.pending)
+			report(bridge.IncrementMetric(g.id, g.pending))
 			g.pending = 0
 		}
+	}
+}
+
+// report logs a metric update the proxy refused; the SDK would panic, which
+// would end the VM for a lost count.
+func report(err error) {
+	if err != nil {
+		proxywasm.LogWarn("policy: updating a metric: " + err.Error())
 	}
 }
 
@@ -222,6 +237,6 @@ type Histogram struct {
 // Record records one observation.
 func (h Histogram) Record(v uint64) {
 	if h.live {
-		proxywasm.MetricHistogram(h.id).Record(v)
+		report(bridge.RecordMetric(h.id, v))
 	}
 }

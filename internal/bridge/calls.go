@@ -148,3 +148,22 @@ func PropertyString(path []string) (string, error) {
 	data, err := Property(path)
 	return unsafe.String(unsafe.SliceData(data), len(data)), err
 }
+
+// DefineMetric defines a metric of the ABI's type mt (0 counter, 1 gauge,
+// 2 histogram) and returns its id. The SDK's DefineCounterMetric and its
+// siblings format their panic message with fmt, which is otherwise not
+// linked into a plugin.
+func DefineMetric(mt uint32, name string) (uint32, error) {
+	st := proxyDefineMetric(mt, unsafe.Pointer(unsafe.StringData(name)), uint32(len(name)), slot(&ret.id))
+	return ret.id, statusError(st)
+}
+
+// IncrementMetric adds delta to the counter or gauge id, and RecordMetric
+// records v into the histogram id: as DefineMetric, without the SDK's
+// wrappers, which panic with a message formatted by fmt.
+func IncrementMetric(id uint32, delta int64) error {
+	return statusError(proxyIncrementMetric(id, delta))
+}
+
+// RecordMetric records v into the histogram id.
+func RecordMetric(id uint32, v uint64) error { return statusError(proxyRecordMetric(id, v)) }

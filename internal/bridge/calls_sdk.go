@@ -54,3 +54,27 @@ func PropertyString(path []string) (string, error) {
 	raw, err := proxywasm.GetProperty(path)
 	return string(raw), err
 }
+
+// DefineMetric defines a metric of the ABI's type mt (0 counter, 1 gauge,
+// 2 histogram) and returns its id.
+func DefineMetric(mt uint32, name string) (uint32, error) {
+	switch mt {
+	case 0:
+		return uint32(proxywasm.DefineCounterMetric(name)), nil
+	case 1:
+		return uint32(proxywasm.DefineGaugeMetric(name)), nil
+	}
+	return uint32(proxywasm.DefineHistogramMetric(name)), nil
+}
+
+// IncrementMetric adds delta to the counter or gauge id.
+func IncrementMetric(id uint32, delta int64) error {
+	proxywasm.MetricGauge(id).Add(delta) // the same host call for both kinds
+	return nil
+}
+
+// RecordMetric records v into the histogram id.
+func RecordMetric(id uint32, v uint64) error {
+	proxywasm.MetricHistogram(id).Record(v)
+	return nil
+}
