@@ -3,6 +3,7 @@ module github.com/wasmpolicy/policy
 go 1.24.0
 
 require (
+	github.com/dchest/siphash v1.2.3
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/google/go-containerregistry v0.20.7
 	github.com/tetratelabs/proxy-wasm-go-sdk v0.24.0

@@ -2,34 +2,26 @@ package ratelimit
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/binary"
 )
 
 // A record is one bucket in shared data, little-endian:
 //
-//	[0]      format version (1)
+//	[0]      format version (2)
 //	[1:9]    tokens, int64
 //	[9:17]   last fill, int64 Unix nanoseconds
-//	[17:]    owner: the key the bucket belongs to (keyed slots only)
+//	[17:]    owner: the key the bucket belongs to (keyed slots only), or
+//	         its digest (see secret.owner)
 //
-// Keys shorter than ownerDigestSize bytes are stored as they are; longer
-// ones as their SHA-256, so a record stays small whatever a client sends.
-// Owners of the two kinds cannot be confused: they differ in length.
+// Version 1 records, written by earlier versions of the filter, hold
+// SHA-256 owners of keys placed under another secret: this version reads
+// them as free, so a bucket of an earlier version starts full once rather
+// than be matched to the wrong key.
 const (
-	recordVersion   = 1
+	recordVersion   = 2
 	recordHeader    = 17
-	ownerDigestSize = sha256.Size
+	ownerDigestSize = 16
 )
-
-// owner is the identity a record stores for key.
-func owner(key []byte, digest *[ownerDigestSize]byte) []byte {
-	if len(key) < ownerDigestSize {
-		return key
-	}
-	*digest = sha256.Sum256(key)
-	return digest[:]
-}
 
 // encode packs s and its owner into a new record.
 func encode(s state, own []byte) []byte {

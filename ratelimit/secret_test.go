@@ -2,8 +2,6 @@ package ratelimit
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
@@ -14,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dchest/siphash"
 	"github.com/tidwall/gjson"
 
 	"github.com/wasmpolicy/policy/internal/wasmtest"
@@ -41,7 +40,7 @@ type fleet interface {
 
 // secretName is the secret's record for a filter with the default domain,
 // its ID "ratelimit".
-const secretName = "ratelimit/ratelimit/secret"
+const secretName = "ratelimit/ratelimit/siphash-key"
 
 // fleets runs test natively and compiled; newFleet starts a proxy (a new
 // shared data) of n workers running config, after writing records to its
@@ -226,12 +225,11 @@ func TestWorkersAgreeOnEverySlot(t *testing.T) {
 	})
 }
 
-// placedAt is the slot HMAC-SHA-256 under secret gives key among slots, as
-// the package documents it.
+// placedAt is the slot SipHash-2-4 under the placement key of secret (its
+// first 16 bytes) gives key among slots, as the package documents it.
 func placedAt(secret []byte, key string, slots int) int {
-	mac := hmac.New(sha256.New, secret)
-	mac.Write([]byte(key))
-	return int(binary.LittleEndian.Uint64(mac.Sum(nil)) % uint64(slots))
+	h := siphash.Hash(binary.LittleEndian.Uint64(secret[0:8]), binary.LittleEndian.Uint64(secret[8:16]), []byte(key))
+	return int(h & 0xffffffff % uint64(slots))
 }
 
 func TestTheSecretIsDrawnOncePerProxy(t *testing.T) {
@@ -362,5 +360,34 @@ func TestWorkersRacingToCreateTheSecretAgree(t *testing.T) {
 	}
 	if request(ws[1], []byte("bob"), t0) {
 		t.Fatal("worker 1 let bob through after worker 0 used up his limit")
+	}
+}
+
+func TestPlacementIsSipHash24(t *testing.T) {
+	// The SipHash paper's example (key 00..0f, message 00..0e) and the
+	// reference implementation's 128-bit vector for the empty message, in
+	// the byte order owner digests are stored in.
+	key := make([]byte, 16)
+	for i := range key {
+		key[i] = byte(i)
+	}
+	k0, k1 := binary.LittleEndian.Uint64(key[0:8]), binary.LittleEndian.Uint64(key[8:16])
+	if h := siphash.Hash(k0, k1, key[:15]); h != 0xa129ca6149be45e5 {
+		t.Errorf("SipHash-2-4 of the paper's example is %#x", h)
+	}
+	s := &secret{own0: k0, own1: k1}
+	lo, hi := siphash.Hash128(s.own0, s.own1, nil)
+	got := binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(nil, lo), hi)
+	if want := "a3817f04ba25a8e66df67214c7550293"; hex.EncodeToString(got) != want {
+		t.Errorf("128-bit SipHash-2-4 of the empty message is %x, want %s", got, want)
+	}
+	var digest [ownerDigestSize]byte
+	long := []byte("a key of more than sixteen bytes")
+	lo, hi = siphash.Hash128(k0, k1, long)
+	if own := s.owner(long, &digest); binary.LittleEndian.Uint64(own[0:8]) != lo || binary.LittleEndian.Uint64(own[8:16]) != hi {
+		t.Errorf("owner digest %x is not the key's 128-bit SipHash", own)
+	}
+	if own := s.owner([]byte("short"), &digest); string(own) != "short" {
+		t.Errorf("owner of a short key is %q", own)
 	}
 }

@@ -125,7 +125,7 @@ func takeWith(data policy.SharedData, t *table, name string, key []byte, now int
 		rec = new([]byte)
 	}
 	var digest [ownerDigestSize]byte
-	own := owner(key, &digest)
+	var own []byte
 	var home, spill uint64
 	if name == "" {
 		var err error
@@ -133,6 +133,7 @@ func takeWith(data policy.SharedData, t *table, name string, key []byte, now int
 			o.err = err
 			return o
 		}
+		own = t.sec.owner(key, &digest)
 	}
 	for attempt := 0; attempt < casAttempts; attempt++ {
 		var tg target

@@ -159,6 +159,27 @@ func TestUnreadableRecordsAreReplaced(t *testing.T) {
 	}
 }
 
+func TestEarlierFormatRecordsAreFree(t *testing.T) {
+	// Version 1 records (written by earlier versions of the filter, with
+	// SHA-256 owners of keys placed under another secret) in every slot a
+	// key probes, empty and owned by that very key: none is read as its
+	// bucket, so it gets a full one.
+	data := newMemStore()
+	tbl := testTable(4)
+	for i := 0; i < 4; i++ {
+		v1 := encode(state{tokens: 0, last: t0}, []byte("alice"))
+		v1[0] = 1
+		data.Set(tbl.slotName(i), v1, 0)
+	}
+	if got := draws(t, data, tbl, "alice", t0, 3); got != 2 {
+		t.Fatalf("granted %d, want the 2 of a full bucket", got)
+	}
+	home, _ := placed(t, data, tbl, "alice")
+	if v, _, _ := data.Get(tbl.slotName(home)); v[0] != recordVersion || string(v[recordHeader:]) != "alice" {
+		t.Fatalf("alice's home slot holds %q, want her bucket in version %d", v, recordVersion)
+	}
+}
+
 func TestRecordRoundTrip(t *testing.T) {
 	s := state{tokens: 123456789, last: -42}
 	got, own, ok := decode(encode(s, []byte("owner")))
