@@ -163,6 +163,11 @@ func TestMedianAndCount(t *testing.T) {
 	if m := median([]float64{4, 1, 3, 2}); m != 2.5 {
 		t.Errorf("median of 4, 1, 3, 2 = %v", m)
 	}
+	for v, want := range map[float64]string{7: "7", 5.9996: "6", 4.02: "4.02", 0.004: "<0.01", 0: "0"} {
+		if got := num(v); got != want {
+			t.Errorf("num(%v) = %q, want %q", v, got, want)
+		}
+	}
 	for n, want := range map[int]string{7: "7", 10_000: "10,000", 1_000_000: "1,000,000"} {
 		if got := count(n); got != want {
 			t.Errorf("count(%d) = %q, want %q", n, got, want)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -235,14 +236,14 @@ func count(n int) string {
 	return s
 }
 
-// num writes a per-request count: whole numbers without decimals, and a
-// count too small for two decimals as such.
+// num writes a per-request count: whole numbers (to two decimals) without
+// decimals, and a count too small for two decimals as such.
 func num(v float64) string {
 	switch {
-	case v == float64(int64(v)):
-		return fmt.Sprint(int64(v))
 	case v > 0 && v < 0.005:
 		return "<0.01"
+	case math.Abs(v-math.Round(v)) < 0.005:
+		return fmt.Sprint(int64(math.Round(v)))
 	}
 	return fmt.Sprintf("%.2f", v)
 }

@@ -113,13 +113,20 @@ func (r *results) writeWhySize(w writer) {
 		w("The chain adds %s of code to it, most from %s, and %s that is not code (among it the type data `reflect` and `encoding/json` need); ",
 			mb(cd.code-nd.code), strings.Join(top, ", "), mb((chain.built-cd.code)-(noop.built-nd.code)))
 		w("[the breakdown](#size-by-dependency) has every dependency of every example. ")
-		if cd.byDep[depJSON] > 0 {
-			w("`encoding/json` is there through `tidwall/pretty`, which `gjson`'s `@pretty` modifier uses, and `sjson`. ")
+		var through []string
+		if cd.byDep[depPretty] > 0 {
+			through = append(through, "`tidwall/pretty`, which `gjson`'s `@pretty` modifier uses")
+		}
+		if cd.byDep[depSjson] > 0 {
+			through = append(through, "`sjson`")
+		}
+		if cd.byDep[depJSON] > 0 && len(through) > 0 {
+			w("`encoding/json` is there through %s. ", strings.Join(through, " and "))
 		}
 	}
 	w("wasm-opt takes a few percent off, not a megabyte.\n\n")
 	w("What would close it: a TinyGo build (a few hundred KB, at the price of TinyGo's garbage collectors, whose memory growth under Envoy users report). ")
-	w("A JSON reader without `encoding/json` in its import graph (gjson without its modifiers, sjson replaced) would save that package's share and the type data it needs; ")
+	w("A JSON reader without `encoding/json` in its import graph (gjson without its modifiers) would save that package's share and the type data it needs; ")
 	w("with upstream Go, the no-op plugin's %s leave a single-filter example %s for its filter and what it imports, and the chain %s. ",
 		mb(noop.built), mb(maxFilterImage-noop.built), mb(maxChainImage-noop.built))
 	w("What a registry transfers is the gzipped size: %s for the chain.\n\n", mb(chain.builtGzip))
