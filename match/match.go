@@ -1,7 +1,6 @@
 package match
 
 import (
-	"net/netip"
 	"strings"
 
 	"github.com/wasmpolicy/policy/conf"
@@ -130,7 +129,7 @@ type Matcher struct {
 	path    *pathCond
 	hosts   *hostCond
 	headers []headerCond
-	ips     []netip.Prefix
+	ips     []cidr
 }
 
 // Compile validates m and compiles it. Its errors name the offending field
@@ -213,13 +212,13 @@ func (m *Matcher) eval(r *Request, possibly bool) bool {
 		}
 	}
 	if m.ips != nil {
-		ip := r.ip()
-		if !ip.IsValid() {
+		a := r.ip()
+		if !a.valid() {
 			return possibly
 		}
 		found := false
-		for _, p := range m.ips {
-			found = found || p.Contains(ip)
+		for _, c := range m.ips {
+			found = found || c.contains(a)
 		}
 		if !found {
 			return false
@@ -437,25 +436,25 @@ func (h *headerCond) match(r *Request, possibly bool) bool {
 	return !possibly
 }
 
-func compileIPs(list []string) ([]netip.Prefix, error) {
+func compileIPs(list []string) ([]cidr, error) {
 	if len(list) == 0 {
 		return nil, conf.Errorf("source_ips", "must list at least one address or CIDR range; leave it out to match any source")
 	}
-	out := make([]netip.Prefix, 0, len(list))
+	out := make([]cidr, 0, len(list))
 	for i, s := range list {
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			a, aerr := netip.ParseAddr(s)
-			if aerr != nil || a.Zone() != "" {
+		c, ok := parseCIDR(s)
+		if !ok {
+			a, ok := parseIP(s)
+			if !ok || a.zone {
 				return nil, conf.Errorf("source_ips"+conf.Index(i), `must be an IP address ("192.0.2.7") or a CIDR range ("10.0.0.0/8"), not %q`, s)
 			}
-			a = a.Unmap()
-			p = netip.PrefixFrom(a, a.BitLen())
+			a = a.unmap()
+			c = cidr{a: a, bits: a.bitLen()}
 		}
-		if p.Addr().Is4In6() && p.Bits() >= 96 {
-			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		if c.a.is4In6() && c.bits >= 96 {
+			c = cidr{a: c.a.unmap(), bits: c.bits - 96}
 		}
-		out = append(out, p.Masked())
+		out = append(out, c.masked())
 	}
 	return out, nil
 }

@@ -1,7 +1,5 @@
 package match
 
-import "net/netip"
-
 // Source is what matchers read from a request; *policy.Exchange is one.
 type Source interface {
 	Method() string
@@ -22,7 +20,7 @@ type Request struct {
 	pathDone, pathOK bool
 	host             string
 	hostDone, hostOK bool
-	addr             netip.Addr
+	addr             ip
 	addrDone         bool
 }
 
@@ -59,11 +57,11 @@ func (r *Request) hostName() (string, bool) {
 	return r.host, r.hostOK
 }
 
-func (r *Request) ip() netip.Addr {
+func (r *Request) ip() ip {
 	if !r.addrDone {
 		r.addrDone = true
-		if a, err := netip.ParseAddr(r.src.SourceIP()); err == nil {
-			r.addr = a.Unmap()
+		if a, ok := parseIP(r.src.SourceIP()); ok {
+			r.addr = a.unmap()
 		}
 	}
 	return r.addr
