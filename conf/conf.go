@@ -420,9 +420,12 @@ func (o *Object) unknown() error {
 		for _, k := range o.asked {
 			known = append(known, k)
 		}
-		sort.Strings(unknown)
+		first := unknown[0]
+		for _, k := range unknown[1:] {
+			first = min(first, k)
+		}
 		known = sortedSet(known)
-		return Errorf(Join(o.Path(), unknown[0]), "unknown field (known fields: %s)", strings.Join(known, ", "))
+		return Errorf(Join(o.Path(), first), "unknown field (known fields: %s)", strings.Join(known, ", "))
 	}
 	for _, c := range o.children {
 		if err := c.unknown(); err != nil {
@@ -444,8 +447,11 @@ func (o *Object) firstErr() error {
 	return nil
 }
 
+// sortedSet sorts list and drops repeats. It sorts with sort.Stable, which
+// gjson links in any case, rather than sort.Strings, whose generic sort
+// would add 20 KB of code to a Wasm module.
 func sortedSet(list []string) []string {
-	sort.Strings(list)
+	sort.Stable(sort.StringSlice(list))
 	out := list[:0]
 	for i, s := range list {
 		if i == 0 || s != list[i-1] {
