@@ -54,12 +54,12 @@ func (e *Error) Error() string {
 }
 
 // Errorf returns an *Error at path whose reason is formatted as by
-// fmt.Sprintf, for the verbs %s, %q, %v, %d, %x and %t and arguments that
-// are strings, []byte, []string, numbers, bools, errors or values with a
-// String method (time.Duration). It does not use package fmt, which would
-// add its printer and reflection to every plugin; an argument of another
-// type, such as a named string type, is written as a "%!v(unsupported
-// type)" marker: convert it first.
+// fmt.Sprintf, for the verbs %s, %q, %v and %d without flags or widths and
+// arguments that are strings, []byte, []string, ints, bools, errors or
+// values with a String method (time.Duration). It does not use package
+// fmt, which would add its printer and reflection to every plugin; an
+// argument of another type, such as a named string type, is written as a
+// "%!v(unsupported type)" marker: convert it first.
 func Errorf(path, format string, args ...any) error {
 	return &Error{Path: path, Reason: text.Sprintf(format, args...)}
 }

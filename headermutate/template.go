@@ -132,7 +132,8 @@ func (f fault) ok() bool { return f.placeholder == "" && f.length == 0 }
 
 func (f fault) String() string {
 	if f.placeholder != "" {
-		return text.Sprintf("the value of %s holds the control character 0x%02x", f.placeholder, f.char)
+		const hex = "0123456789abcdef"
+		return "the value of " + f.placeholder + " holds the control character 0x" + string([]byte{hex[f.char>>4], hex[f.char&15]})
 	}
 	return text.Sprintf("the value renders to %d bytes, more than the limit of %d", f.length, MaxValueLength)
 }

@@ -4,19 +4,17 @@
 // value printing; the filters' configuration errors and log lines need
 // neither.
 //
-// The verbs are %s, %q, %v, %d, %x, %t and, in Errorf, %w; %% is a
-// literal '%'. The flags '-' and '0', a width and a precision work as in
-// fmt. The arguments are strings, []byte, []string, bool, int, int32,
-// int64, uint8 (byte), uint32, uint64, float64 (%v only: strconv's 'g'
-// format, shortest or to the precision, as in fmt), nil, errors and values
-// with a String method (time.Duration, for one). For these the output is
-// fmt's, byte for byte.
+// The verbs are %s, %q, %v, %d and, in Errorf, %w; %% is a literal '%'.
+// The arguments are strings, []byte, []string, bool, int, int32, int64,
+// uint8 (byte), uint32, uint64, float64 (as strconv's shortest 'g' format,
+// which is fmt's %v), nil, errors and values with a String method
+// (time.Duration, for one). For these the output is fmt's, byte for byte.
 //
 // Anything else is not an error: a verb that does not apply to its
 // argument is written as fmt writes it ("%!d(string=x)"), and an argument
 // of another type (a named string type among them: convert it first), a
-// flag other than '-' and '0', or '*' as a width is written as a marker
-// "%!v(unsupported ...)", visible in the message rather than a panic.
+// flag, a width or a precision is written as a marker "%!v(unsupported
+// ...)", visible in the message rather than a panic.
 package text
 
 import (
@@ -70,14 +68,11 @@ func (e *wrapErrors) Unwrap() []error { return e.errs }
 
 type stringer interface{ String() string }
 
-// printer holds the output and the state of the verb being formatted.
+// printer holds the output.
 type printer struct {
 	buf     []byte
 	errorf  bool
 	wrapped []error
-
-	minus, zero bool
-	wid, prec   int // -1 when absent
 }
 
 // add appends s. It is not inlined: one copy of append's code instead of
@@ -88,56 +83,42 @@ func (p *printer) add(s string) { p.buf = append(p.buf, s...) }
 
 func (p *printer) printf(format string, args []any) {
 	n := 0 // the next argument
-	for i := 0; i < len(format); {
-		j := strings.IndexByte(format[i:], '%')
-		if j < 0 {
-			p.add(format[i:])
+	for {
+		i := strings.IndexByte(format, '%')
+		if i < 0 {
+			p.add(format)
 			break
 		}
-		p.add(format[i : i+j])
-		i += j + 1
-		p.minus, p.zero = false, false
-		odd := false // a flag this package does not implement
-	flags:
-		for ; i < len(format); i++ {
-			switch format[i] {
-			case '-':
-				p.minus = true
-			case '0':
-				p.zero = true
-			case '+', '#', ' ', '*':
-				odd = true
-			default:
-				break flags
-			}
-		}
-		p.wid, i = number(format, i)
-		p.prec = -1
-		if i < len(format) && format[i] == '.' {
-			p.prec, i = number(format, i+1)
-			p.prec = max(p.prec, 0)
-		}
-		if i >= len(format) {
+		p.add(format[:i])
+		format = format[i+1:]
+		if format == "" {
 			p.add("%!(NOVERB)")
 			break
 		}
-		verb, size := utf8.DecodeRuneInString(format[i:])
-		i += size
+		verb, size := utf8.DecodeRuneInString(format)
+		format = format[size:]
 		switch {
 		case verb == '%':
 			p.add("%")
+		case strings.ContainsRune("+-# 0123456789.*", verb):
+			p.mark(verb, "unsupported flag, width or precision")
+			// Skip the rest of the directive; its argument stays unused.
+			for format != "" && strings.IndexByte("+-# 0123456789.*", format[0]) >= 0 {
+				format = format[1:]
+			}
+			if format != "" {
+				_, size := utf8.DecodeRuneInString(format)
+				format = format[size:]
+			}
+			n++
 		case n >= len(args):
 			p.mark(verb, "MISSING")
-		case odd:
-			p.mark(verb, "unsupported flag")
-			n++
 		default:
 			p.arg(verb, args[n])
 			n++
 		}
 	}
 	if n < len(args) {
-		p.minus, p.zero, p.wid, p.prec = false, false, -1, -1
 		p.add("%!(EXTRA ")
 		for i, a := range args[n:] {
 			if i > 0 {
@@ -147,15 +128,6 @@ func (p *printer) printf(format string, args []any) {
 		}
 		p.add(")")
 	}
-}
-
-// number reads the decimal number at s[i:], or returns -1 if there is none.
-func number(s string, i int) (n, end int) {
-	n = -1
-	for ; i < len(s) && '0' <= s[i] && s[i] <= '9'; i++ {
-		n = min(max(n, 0)*10+int(s[i]-'0'), 1e6)
-	}
-	return n, i
 }
 
 // arg formats one argument. Verb 0 writes it as fmt writes an extra
@@ -168,14 +140,14 @@ func (p *printer) arg(verb rune, a any) {
 	switch a := a.(type) {
 	case nil:
 		if verb == 'v' || verb == 0 {
-			p.pad("<nil>", p.zero)
+			p.add("<nil>")
 			return
 		}
 		p.mark(verb, "<nil>")
 	case string:
 		p.str(verb, a)
 	case []byte:
-		if verb == 's' || verb == 'q' || verb == 'x' {
+		if verb == 's' || verb == 'q' {
 			p.str(verb, string(a))
 			return
 		}
@@ -205,11 +177,11 @@ func (p *printer) arg(verb rune, a any) {
 		}
 		p.add("]")
 	case bool:
-		if verb != 'v' && verb != 't' {
+		if verb != 'v' {
 			p.bad(verb, "bool", a)
 			return
 		}
-		p.pad(strconv.FormatBool(a), p.zero)
+		p.add(strconv.FormatBool(a))
 	case int:
 		p.signed(verb, int64(a), "int")
 	case int32:
@@ -227,8 +199,7 @@ func (p *printer) arg(verb rune, a any) {
 			p.bad(verb, "float64", a)
 			return
 		}
-		s := strconv.FormatFloat(a, 'g', p.prec, 64)
-		p.number(s, s != "NaN" && s != "+Inf" && s != "-Inf")
+		p.add(strconv.FormatFloat(a, 'g', -1, 64))
 	case error:
 		p.method(verb, a.Error())
 	case stringer:
@@ -239,37 +210,21 @@ func (p *printer) arg(verb rune, a any) {
 }
 
 func (p *printer) str(verb rune, s string) {
-	if p.prec >= 0 {
-		if verb == 'x' { // the precision counts bytes
-			s = s[:min(p.prec, len(s))]
-		} else {
-			s = truncate(s, p.prec)
-		}
-	}
 	switch verb {
 	case 's', 'v':
+		p.add(s)
 	case 'q':
-		s = strconv.Quote(s)
-	case 'x':
-		b := make([]byte, 0, 2*len(s))
-		for i := 0; i < len(s); i++ {
-			b = append(b, hex[s[i]>>4], hex[s[i]&15])
-		}
-		s = string(b)
+		p.add(strconv.Quote(s))
 	default:
 		p.bad(verb, "string", s)
-		return
 	}
-	p.pad(s, p.zero)
 }
 
-const hex = "0123456789abcdef"
-
 // method formats the result of an Error or String method: fmt calls them
-// for %v, %s, %q and %x only.
+// for %v, %s and %q (and %x, which this package lacks).
 func (p *printer) method(verb rune, s string) {
 	switch verb {
-	case 'v', 's', 'q', 'x':
+	case 'v', 's', 'q':
 		p.str(verb, s)
 	case 0:
 		p.add(s)
@@ -289,74 +244,27 @@ func (p *printer) signed(verb rune, v int64, name string) {
 // integer formats an integer of magnitude u, negative if neg, whose type
 // fmt calls name.
 func (p *printer) integer(verb rune, u uint64, neg bool, name string) {
-	base := 10
 	switch verb {
 	case 'd', 'v':
-	case 'x':
-		base = 16
+		if neg {
+			p.add("-")
+		}
+		p.add(strconv.FormatUint(u, 10))
 	case 'q': // a character literal
 		r := rune(u)
 		if neg || u > utf8.MaxRune {
 			r = utf8.RuneError
 		}
-		p.pad(strconv.QuoteRune(r), p.zero)
-		return
+		p.add(strconv.QuoteRune(r))
 	default:
 		p.badName(verb, name)
 		p.integer('v', u, neg, name)
 		p.badEnd(verb)
-		return
 	}
-	s := strconv.FormatUint(u, base)
-	if p.prec == 0 && u == 0 {
-		s = ""
-	}
-	if len(s) < p.prec {
-		s = repeat('0', p.prec-len(s)) + s
-	}
-	if neg {
-		s = "-" + s
-	}
-	p.number(s, p.prec < 0)
-}
-
-// number pads the number s, with zeros after its sign for the flag '0' if
-// zeros is set.
-func (p *printer) number(s string, zeros bool) {
-	if zeros && p.zero && !p.minus {
-		sign := ""
-		if s[0] == '-' || s[0] == '+' {
-			sign, s = s[:1], s[1:]
-		}
-		if n := p.wid - len(sign) - len(s); n > 0 {
-			s = repeat('0', n) + s
-		}
-		s = sign + s
-	}
-	p.pad(s, false)
-}
-
-// pad writes s padded to the width, with spaces, or zeros if zero is set.
-func (p *printer) pad(s string, zero bool) {
-	n := p.wid - utf8.RuneCountInString(s)
-	if n <= 0 {
-		p.add(s)
-		return
-	}
-	fill := byte(' ')
-	if zero && !p.minus {
-		fill = '0'
-	}
-	if p.minus {
-		p.add(s)
-		s = ""
-	}
-	p.add(repeat(fill, n))
-	p.add(s)
 }
 
 // bad writes a verb that does not apply to its argument as fmt does:
-// "%!d(string=x)", the value formatted with %v and the verb's flags.
+// "%!d(string=x)".
 func (p *printer) bad(verb rune, name string, a any) {
 	p.badName(verb, name)
 	p.arg('v', a)
@@ -386,24 +294,4 @@ func (p *printer) mark(verb rune, what string) {
 		p.buf = utf8.AppendRune(p.buf, verb)
 	}
 	p.add("(" + what + ")")
-}
-
-// repeat returns n copies of c (smaller in Wasm than strings.Repeat).
-func repeat(c byte, n int) string {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = c
-	}
-	return string(b)
-}
-
-// truncate returns the first n runes of s.
-func truncate(s string, n int) string {
-	for i := range s {
-		if n == 0 {
-			return s[:i]
-		}
-		n--
-	}
-	return s
 }

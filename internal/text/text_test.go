@@ -31,34 +31,21 @@ var values = []any{
 	nil,
 }
 
-// formats are the verbs with the flags, widths and precisions in use, and
-// more.
-var formats = []string{
-	"%s", "%q", "%v", "%d", "%x", "%t",
-	"%5s", "%-5s|", "%05s", "%.2s", "%8.3s", "%.0s", "%.s",
-	"%7q", "%-7q|", "%.1q",
-	"%5v", "%-5v|", "%06v", "%.3v", "%8.2v", "%08.0v",
-	"%5d", "%-5d|", "%05d", "%.3d", "%8.3d", "%.0d", "%-05d|",
-	"%02x", "%4x", "%-4x|", "%.1x",
-	"%7t", "%-7t|",
-}
+// formats are the verbs, and two that no argument takes.
+var formats = []string{"%s", "%q", "%v", "%d", "%t", "%z"}
 
 // differs says whether this package is allowed to differ from fmt for
 // format and v: it writes a marker instead, where fmt would print a value's
 // representation by reflection or a verb this package does not implement.
 func differs(format string, v any) bool {
 	verb := format[len(format)-1]
-	if verb == '|' {
-		verb = format[len(format)-2]
-	}
 	switch v.(type) {
 	case error, fmt.Stringer:
 		// fmt prints the value by reflection for a verb other than %v %s
 		// %q %x.
-		return verb == 'd' || verb == 't'
-	case float64:
-		// %x of a float is fmt's hexadecimal float.
-		return verb == 'x'
+		return verb != 'v' && verb != 's' && verb != 'q'
+	case bool:
+		return verb == 't' // fmt's other verb for bools
 	}
 	return false
 }
@@ -91,7 +78,7 @@ func TestMessagesAsFmt(t *testing.T) {
 		{"%%%d%%", []any{5}},
 		{"%s: must be at most %d, not %d", []any{"rules[0].limit", 100, int64(-4)}},
 		{"must be one of %s, not %q (%v)", []any{"a, b", "c\n", errors.New("bad")}},
-		{"the value of %s holds the control character 0x%02x", []any{"%REQ(x)%", byte(10)}},
+		{"the value of %s holds the control character %d", []any{"%REQ(x)%", byte(10)}},
 		{"exp %s, now %s, clock skew %s", []any{"1", "2", 30 * time.Second}},
 		{"aud %s names none of %q", []any{`"x"`, []string{"a", "b"}}},
 		{"%d %d", []any{1}},
@@ -125,6 +112,12 @@ func TestUnsupportedIsVisible(t *testing.T) {
 		{"%+d", 3},
 		{"%#x", 3},
 		{"%*d", 3},
+		{"%5s", "x"},
+		{"%-5s", "x"},
+		{"%02x", byte(3)},
+		{"%.2s", "abc"},
+		{"%x", "abc"},
+		{"%t", true},
 		{"%w", errors.New("x")}, // %w outside Errorf, as fmt
 		{"%d", time.Second},
 		{"%v", float32(0.1)},
