@@ -10,7 +10,7 @@
 // route), and ordered rules give different routes different limits. The
 // number of buckets per key is bounded; idle buckets are reclaimed.
 //
-// A key's bucket is placed by a keyed hash (HMAC-SHA-256) under a secret of
+// A key's bucket is placed by a keyed hash (SipHash-2-4) under a secret of
 // 32 random bytes, so that clients cannot choose key values that collide
 // with another client's and crowd it out. The first worker VM that needs
 // the secret draws it and stores it in shared data, where every other
