@@ -19,6 +19,13 @@
 # here: build/allocstats/NAME.wasm (the policy_allocstats tag: exports that
 # count the Go runtime's allocations) and build/names/NAME.wasm (unstripped:
 # the same code with a name section, for the size breakdown by dependency).
+# The bench itself builds one more variant of each example and the chain,
+# with the flags it is passed: build/nomodifiers/NAME.wasm (and, unstripped,
+# build/nomodifiers/names/NAME.wasm), built against a copy of
+# github.com/tidwall/gjson whose init leaves out the @pretty and @ugly
+# modifiers (which link encoding/json, reflect and fmt into every image),
+# through a go.work in a temporary directory; the report gives both sizes.
+# A variant newer than its image as built is reused.
 #
 # BASELINE='REV ...' also builds the chain and a few other images from each
 # git revision (in a temporary worktree, with the same flags, into

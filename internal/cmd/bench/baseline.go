@@ -138,10 +138,15 @@ func ensureAllocStats(root, tree string) (bool, error) {
 // goBuild builds the package src of the module in dir into out, for
 // wasip1/wasm with flags.
 func goBuild(dir string, flags []string, out, src string) error {
+	return goBuildEnv(dir, nil, flags, out, src)
+}
+
+// goBuildEnv is goBuild with env (KEY=value) added to the environment.
+func goBuildEnv(dir string, env, flags []string, out, src string) error {
 	args := append(append([]string{"build"}, flags...), "-o", out, src)
 	cmd := exec.Command("go", args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+	cmd.Env = append(append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm"), env...)
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go %s: %v: %s", strings.Join(args, " "), err, oneLine(string(bytes.TrimSpace(msg))))
 	}

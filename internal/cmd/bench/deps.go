@@ -184,23 +184,9 @@ func measureDeps(root string, ps []plugin) (map[string]imageCode, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w (make bench builds it: make %s)", err, filepath.ToSlash(filepath.Join("build", "names", p.name+".wasm")))
 		}
-		named, err := readCode(wasm)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+		if out[p.name], err = namedCode(path, wasm, p.path, p.wasm); err != nil {
+			return nil, err
 		}
-		fs, err := named.functions()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		built, err := readCode(p.wasm)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p.path, err)
-		}
-		if built.codeBytes() != named.codeBytes() || len(built.sizes) != len(named.sizes) {
-			return nil, fmt.Errorf("%s has %d bytes of code in %d functions, %s %d in %d: build both from the same tree (make bench does)",
-				path, named.codeBytes(), len(named.sizes), p.path, built.codeBytes(), len(built.sizes))
-		}
-		out[p.name] = imageCode{byDep: codeByDep(fs), code: named.codeBytes()}
 	}
 	return out, nil
 }

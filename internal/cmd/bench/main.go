@@ -28,6 +28,10 @@
 //     it), with the ratio to the no-op plugin's;
 //   - each image's function code by dependency (Go package, grouped), from
 //     the name section of an unstripped build of it (build/names/NAME.wasm);
+//   - each example's and the chain's size when built against a copy of
+//     github.com/tidwall/gjson whose init leaves out the @pretty and @ugly
+//     modifiers, which link encoding/json, reflect and fmt
+//     (build/nomodifiers/NAME.wasm; see nomodifiers.go);
 //   - linear memory of the chain after 10,000 and 1,000,000 requests;
 //   - with -baseline, the same figures for the chain and a few other images
 //     built from earlier git revisions, measured in the same run, so that
@@ -59,10 +63,11 @@ func main() {
 	flag.IntVar(&opts.memRequests, "mem-requests", 1_000_000, "requests through the chain before its memory is read the second time")
 	flag.StringVar(&opts.wasmOpt, "wasm-opt", "wasm-opt", "Binaryen's wasm-opt; empty to skip the optimized images")
 	flag.IntVar(&opts.v8Reps, "v8-reps", 3, "compilations of each image in V8 (node)")
-	baseline := flag.String("baseline", "", "git revisions, separated by spaces, whose images are measured in the same run as the current tree's; "+
-		"the images' go build flags follow -- (make bench BASELINE='rev ...' passes them)")
+	baseline := flag.String("baseline", "", "git revisions, separated by spaces, whose images are measured in the same run as the current tree's")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: bench [flags] [-- go build flags of the images]\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: bench [flags] -- go build flags of the images\n\n"+
+			"The flags after -- are the Makefile's (make bench passes them): the bench builds\n"+
+			"variants of the images with them (without gjson's modifiers; the baselines).\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -92,7 +97,7 @@ type options struct {
 	wasmOpt          string
 	v8Reps           int
 	baselines        []string // git revisions to measure beside the tree
-	buildFlags       []string // go build flags of the images, for the baselines
+	buildFlags       []string // go build flags of the images, for the variants the bench builds
 }
 
 // run takes every measure. The optimized images and V8's compilations come
@@ -114,6 +119,10 @@ func run(ctx context.Context, o options) (*results, error) {
 	var before []plugin
 	for _, b := range r.baselines {
 		before = append(before, b.plugins...)
+	}
+	log.Print("the images without gjson's @pretty and @ugly modifiers")
+	if r.nomod, err = buildWithoutModifiers(o.root, plugins, o.buildFlags); err != nil {
+		return nil, err
 	}
 
 	log.Print("sizes and wasm-opt")

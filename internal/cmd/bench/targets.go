@@ -49,7 +49,10 @@ type results struct {
 	// baselines are the earlier revisions measured beside the tree.
 	baselines []baseline
 	allocs    map[string]allocStats // Go allocations per request in wasm, by row
-	took      time.Duration
+	// nomod is the images built without gjson's @pretty and @ugly
+	// modifiers.
+	nomod withoutModifiers
+	took  time.Duration
 }
 
 // verdict is one target's outcome.
@@ -113,8 +116,8 @@ func (r *results) verdicts() []verdict {
 	}
 	out = append(out, v)
 
-	out = append(out, r.peerVerdict(libWorkerLabel, tutorialQuietLabel, maxWorkerRatio),
-		r.peerVerdict(libProxyLabel, tutorialLabel, maxProxyRatio))
+	out = append(out, r.peerVerdict("worker peer", libWorkerLabel, tutorialQuietLabel, maxWorkerRatio),
+		r.peerVerdict("proxy peer", libProxyLabel, tutorialLabel, maxProxyRatio))
 
 	out = append(out, r.filterSizeVerdict(), r.chainSizeVerdict())
 	return out
@@ -178,12 +181,13 @@ func (r *results) chainSizeVerdict() verdict {
 }
 
 // peerVerdict checks that lib takes at most max times what peer takes per
-// request in wasm, the ratio taken within each round.
-func (r *results) peerVerdict(lib, peer string, max float64) verdict {
+// request in wasm, the ratio taken within each round; key names the
+// target.
+func (r *results) peerVerdict(key, lib, peer string, max float64) verdict {
 	l, p := r.times[lib], r.times[peer]
 	ratio := ratioIn(l, p)
 	v := verdict{
-		key:      "peer",
+		key:      key,
 		target:   fmt.Sprintf("%s ≤ %.1f× %s per request in wasm", lib, max, asWritten(peer)),
 		measured: fmt.Sprintf("%.2f× (%.2f µs; %s %.2f µs)", ratio, l.total, peer, p.total),
 		met:      ratio <= max,
