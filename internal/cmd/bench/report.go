@@ -29,6 +29,7 @@ func (r *results) markdown(chart string) string {
 		w("| %s | %s | %s |\n", v.target, v.measured, res)
 	}
 	w("\nWhy the missed ones are missed, and what would close them: [below](#why-targets-are-missed).\n\n")
+	r.writeWithoutModifiers(w)
 
 	r.writeBaselines(w)
 
