@@ -56,8 +56,10 @@ func TestPatchGjsonFailsWhenGjsonChanged(t *testing.T) {
 		"pretty renamed": strings.Replace(gjsonInit, "modPretty", "modIndent", 1),
 		"outside init":   strings.Replace(gjsonInit, "\t\t\"pretty\":  modPretty,\n", "", 1) + "var m = map[string]any{\n\t\"pretty\": modPretty,\n}\n",
 	} {
-		if _, err := patchGjson([]byte(src)); err == nil || !strings.Contains(err.Error(), gjsonModule+" changed") {
+		if _, err := patchGjson([]byte(src)); err == nil || !strings.HasPrefix(err.Error(), "gjson changed: ") {
 			t.Errorf("%s: error %v, want one saying gjson changed", name, err)
+		} else {
+			t.Logf("%s: %v", name, err)
 		}
 	}
 }
@@ -81,9 +83,9 @@ func TestChainWithoutGjsonModifiersBuildsSmaller(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, re := range gjsonModifierLines {
-		if re.Match(patched) {
-			t.Errorf("the copy still has %s", re)
+	for _, m := range gjsonModifierLines {
+		if m.line.Match(patched) {
+			t.Errorf("the copy still has %s", m.entry)
 		}
 	}
 	if !bytes.Contains(patched, []byte(`"reverse":`)) {
