@@ -52,8 +52,14 @@ func (r *results) writeWhyTime(w writer) {
 			}
 		}
 		w("Its filters, each alone in its example, cost %.2f µs over the floor together (%s); in the chain they share the stream and one read of the request headers. ", sum, strings.Join(each, ", "))
-		w("Alone, %s makes %s and costs %.2f µs over the floor, the chain with %s %.2f µs: the time follows the filters more than the host calls. ",
+		w("Alone, %s makes %s and costs %.2f µs over the floor, the chain with %s %.2f µs",
 			fewest.name, callCount(fewest.calls), fewest.over, callCount(calls.proxyTotal()), chain.total-noop.total)
+		// A filter with few calls that costs more per call than the
+		// chain does: the time goes with the filters.
+		if fewest.calls > 0 && fewest.over/fewest.calls > (chain.total-noop.total)/calls.proxyTotal() {
+			w(": the time follows the filters more than the host calls")
+		}
+		w(". ")
 	}
 	w("Besides the host's side of the calls, it is guest work: the dispatcher calling each filter's phases with panic recovery, counting decisions and recycling the stream, and the filters' own work")
 	if d := r.nativeOver(chainName); d > 0 {
@@ -80,7 +86,10 @@ func (r *results) writeWhyPeers(w writer) {
 	libReturning, ln := dataReturning(cw)
 	_, tn := dataReturning(cq)
 	if ln > tn {
-		w(": the library reads the request's time with %s, %s data-returning call more than the tutorial, which reads the WASI clock", strings.Join(libReturning, ", "), countWord(ln-tn))
+		w(": %s data-returning %s more (%s)", countWord(ln-tn), plural(ln-tn, "call"), strings.Join(libReturning, ", "))
+		if cw.proxy["proxy_get_property"] > 0 {
+			w(", the library reading `request.time` where the tutorial reads the WASI clock")
+		}
 	}
 	w(". ")
 	if la, ok := r.allocs[libWorkerLabel]; ok {
@@ -367,11 +376,14 @@ func (r *results) nativeOver(name string) float64 {
 }
 
 // callCount writes a count of proxy-wasm calls: "1 proxy-wasm call".
-func callCount(n float64) string {
+func callCount(n float64) string { return num(n) + " proxy-wasm " + plural(n, "call") }
+
+// plural is noun for a count of one, else its plural.
+func plural(n float64, noun string) string {
 	if num(n) == "1" {
-		return "1 proxy-wasm call"
+		return noun
 	}
-	return num(n) + " proxy-wasm calls"
+	return noun + "s"
 }
 
 // andList joins items with commas and a last "and".
