@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -107,13 +108,14 @@ func TestChainHostCallsWithinBudget(t *testing.T) {
 	}
 }
 
-// TestChainMemoryFlat serves 10,000 requests through one VM of the chain,
+// TestChainMemoryFlat serves 100,000 requests through one VM of the chain
+// (the heap settles at its steady size meanwhile: see memoryCheckpoints),
 // reads its linear memory, serves many more, and requires the memory to have
 // grown by at most 1 MiB. A quarter of the requests are admitted and the
 // rest rate limited, so both the upstream's responses and local replies are
 // in the mix.
 func TestChainMemoryFlat(t *testing.T) {
-	const warm, total = 10_000, 1_000_000
+	const warm, total = 100_000, 1_000_000
 	ctx := context.Background()
 	r, err := newRunner(ctx, chainPlugin(t), host.Config{})
 	if err != nil {
@@ -135,5 +137,16 @@ func TestChainMemoryFlat(t *testing.T) {
 	}
 	if statuses[200] != total/4 || statuses[429] != total-total/4 {
 		t.Errorf("statuses %v, want a quarter 200 and the rest 429 (2 requests per second admitted, 8 sent)", statuses)
+	}
+}
+
+func TestMemoryCheckpoints(t *testing.T) {
+	for n, want := range map[int][]int{
+		1_000_000: {10_000, 100_000, 1_000_000},
+		50_000:    {10_000, 50_000},
+	} {
+		if got := memoryCheckpoints(n); !slices.Equal(got, want) {
+			t.Errorf("memoryCheckpoints(%d) = %v, want %v", n, got, want)
+		}
 	}
 }

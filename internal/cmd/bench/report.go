@@ -188,9 +188,10 @@ func (r *results) writeMemory(w writer) {
 	for _, m := range r.memory {
 		w("| %s | %s (%d bytes) |\n", count(m.requests), mib(m.bytes), m.bytes)
 	}
-	first, last := r.memory[0], r.memory[len(r.memory)-1]
-	w("\nGrowth from %s to %s requests: %s. The Go runtime's collector keeps the heap at about twice the live data, and the chain keeps no state per request once the stream ends.\n\n",
-		count(first.requests), count(last.requests), signedKiB(int64(last.bytes)-int64(first.bytes)))
+	first, warm, last := r.memory[0], r.memory[len(r.memory)-2], r.memory[len(r.memory)-1]
+	w("\nGrowth from %s to %s requests: %s (from %s: %s, while the collector's pacing settles). The Go runtime's collector keeps the heap at about twice the live data, and the chain keeps no state per request once the stream ends.\n\n",
+		count(warm.requests), count(last.requests), signedKiB(int64(last.bytes)-int64(warm.bytes)),
+		count(first.requests), signedKiB(int64(last.bytes)-int64(first.bytes)))
 	w("Envoy runs one VM of the plugin per worker thread, each with its own linear memory: %s per VM after %s requests, so %s for %d workers (%d VMs, %d×).\n\n",
 		mib(last.bytes), count(last.requests), mib(last.bytes*workers), workers, workers, workers)
 }

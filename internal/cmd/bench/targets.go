@@ -67,7 +67,7 @@ func (r *results) verdicts() []verdict {
 	chain, noop := r.times[chainName], r.times[noopName]
 	var out []verdict
 
-	first, last := r.memory[0], r.memory[len(r.memory)-1]
+	first, last := r.memory[len(r.memory)-2], r.memory[len(r.memory)-1] // see memoryCheckpoints
 	growth := int64(last.bytes) - int64(first.bytes)
 	v := verdict{
 		key:      "memory",
