@@ -21,6 +21,7 @@ var baselineImages = []string{chainName, "ratelimit", "headermutate", tutorialLi
 type baseline struct {
 	rev     string   // as given
 	short   string   // its abbreviated commit hash: labels and build/baseline/<short>
+	subject string   // the first line of its commit message: what the change was
 	plugins []plugin // what was built, in baselineImages order
 	notes   []string // what could not be built, and why
 }
@@ -55,6 +56,9 @@ func buildBaseline(root, rev string, flags []string) (baseline, error) {
 		return b, err
 	}
 	b.short = short
+	if b.subject, err = git(root, "log", "-1", "--format=%s", short); err != nil {
+		return b, err
+	}
 	tmp, err := os.MkdirTemp("", "bench-baseline-")
 	if err != nil {
 		return b, err

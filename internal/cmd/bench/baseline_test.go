@@ -29,7 +29,7 @@ func TestBaselineErrors(t *testing.T) {
 func TestBeforeAndAfterSection(t *testing.T) {
 	r := sampleResults()
 	old := plugin{name: chainName, label: chainName + " @9fd84c0", rev: "9fd84c0", wasm: make([]byte, 5_250_000)}
-	r.baselines = []baseline{{rev: "9fd84c0", short: "9fd84c0", plugins: []plugin{old}, notes: []string{"tutoriallib: not built"}}}
+	r.baselines = []baseline{{rev: "9fd84c0", short: "9fd84c0", subject: "internal/prometheus: one rendering", plugins: []plugin{old}, notes: []string{"tutoriallib: not built"}}}
 	r.times[old.String()] = timing{total: 28.28, ratio: 7.28}
 	r.calls[old.String()] = hostCalls{proxy: map[string]float64{"proxy_get_property": 7}}
 	r.allocs[old.String()] = allocStats{mallocs: 14}
@@ -38,6 +38,7 @@ func TestBeforeAndAfterSection(t *testing.T) {
 		"## Before and after",
 		"| `9fd84c0` | chain | 28.28 | 7.28 | 14 | 7 | 5.25 MB |\n| this tree | chain | 12.00 | 6.00 | 14 | 7 | 3.60 MB |\n",
 		"- `9fd84c0`: tutoriallib: not built",
+		"- `9fd84c0` — internal/prometheus: one rendering\n",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("the report lacks %q", want)

@@ -10,7 +10,7 @@ func (r *results) writeBaselines(w writer) {
 	w("Images built from earlier revisions (a git worktree of each, removed after; the same go build flags) and measured in this run, ")
 	w("in the same rounds as this tree's images: times and the ratio are against this tree's no-op plugin, taken within each round. ")
 	w("Allocations come from each revision's allocstats build; a revision older than `internal/bridge/allocstats.go` is built with this tree's copy of that file, which only adds the two counter exports. ")
-	w("The library's peer of the tutorial (`tutoriallib`, proxy-wide) has a row where the revision has it.\n\n")
+	w("The library's peer of the tutorial (`tutoriallib`, proxy-wide) has a row where the revision has it. Each revision is the tree after the commit named below it: comparing a row with the one before says what the commits between them did.\n\n")
 	w("| Tree | Image | Time (µs) | × no-op | Go mallocs/request | proxy-wasm calls | Size as built |\n|---|---|---:|---:|---:|---:|---:|\n")
 	for _, b := range r.baselines {
 		tree := "`" + b.short + "`"
@@ -31,6 +31,10 @@ func (r *results) writeBaselines(w writer) {
 				r.writeBaselineRow(w, "this tree", p)
 			}
 		}
+	}
+	w("\n")
+	for _, b := range r.baselines {
+		w("- `%s` — %s\n", b.short, oneLine(b.subject))
 	}
 	w("\n")
 	noted := false
