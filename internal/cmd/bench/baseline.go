@@ -31,6 +31,12 @@ func buildBaselines(root string, revs, flags []string) ([]baseline, error) {
 	if len(revs) > 0 && len(flags) == 0 {
 		return nil, fmt.Errorf("-baseline needs the images' go build flags after --, as make bench passes them")
 	}
+	// The images are built with the worktree as the working directory, so
+	// their output paths must not be relative.
+	root, err := filepath.Abs(root)
+	if err != nil {
+		return nil, err
+	}
 	var out []baseline
 	for _, rev := range revs {
 		b, err := buildBaseline(root, rev, flags)
