@@ -8,12 +8,14 @@ import (
 )
 
 // A minimal reader and editor of the wasm binary format: just enough to list
-// imports and exports and to add an export or a module name.
+// imports, exports and the functions' names and sizes, and to add an export
+// or a module name.
 
 const (
 	sectionCustom = 0
 	sectionImport = 2
 	sectionExport = 7
+	sectionCode   = 10
 )
 
 // External kinds of imports and exports.
@@ -125,6 +127,79 @@ func Imports(wasm []byte) ([]Entry, error) {
 		return out, r.err
 	}
 	return nil, nil
+}
+
+// Function is a function a module defines (not one it imports).
+type Function struct {
+	Index uint32 // in the module's function index space, after the imports
+	Name  string // from the "name" custom section; "" without one
+	Size  int    // of its body in the code section, in bytes
+}
+
+// Functions lists the functions the module defines, in code section order,
+// with their names when the module has a name section (upstream Go writes
+// one unless built with -ldflags=-s).
+func Functions(wasm []byte) ([]Function, error) {
+	imports, err := Imports(wasm)
+	if err != nil {
+		return nil, err
+	}
+	imported := uint32(0)
+	for _, e := range imports {
+		if e.Kind == KindFunc {
+			imported++
+		}
+	}
+	secs, err := parseSections(wasm)
+	if err != nil {
+		return nil, err
+	}
+	var out []Function
+	var names map[uint32]string
+	for _, s := range secs {
+		r := &reader{b: s.payload}
+		switch {
+		case s.id == sectionCode: // a vector of bodies, each with its size first
+			n := r.u32()
+			for i := uint32(0); i < n && r.err == nil; i++ {
+				size := int(r.u32())
+				r.bytes(size)
+				out = append(out, Function{Index: imported + i, Size: size})
+			}
+		case s.id == sectionCustom && r.name() == "name":
+			names = functionNames(r)
+		}
+		if r.err != nil {
+			return nil, r.err
+		}
+	}
+	for i := range out {
+		out[i].Name = names[out[i].Index]
+	}
+	return out, nil
+}
+
+// functionNames reads the function names of a name section's contents:
+// subsection 1 maps function indices to names; the others (module, locals)
+// are skipped.
+func functionNames(r *reader) map[uint32]string {
+	names := map[uint32]string{}
+	for r.more() {
+		id := r.byte()
+		sub := &reader{b: r.bytes(int(r.u32()))}
+		if id != 1 {
+			continue
+		}
+		n := sub.u32()
+		for i := uint32(0); i < n && sub.err == nil; i++ {
+			index := sub.u32()
+			names[index] = sub.name()
+		}
+		if r.err == nil {
+			r.err = sub.err
+		}
+	}
+	return names
 }
 
 // withReactorStart returns a copy of wasm that also exports its _initialize

@@ -265,9 +265,9 @@ func namedCode(path string, names []byte, builtPath string, wasm []byte) (imageC
 	if err != nil {
 		return imageCode{}, fmt.Errorf("%s: %w", builtPath, err)
 	}
-	if built.codeBytes() != named.codeBytes() || len(built.sizes) != len(named.sizes) {
+	if built.codeBytes() != named.codeBytes() || built.count() != named.count() {
 		return imageCode{}, fmt.Errorf("%s has %d bytes of code in %d functions, %s %d in %d: build both from the same tree (make bench does)",
-			path, named.codeBytes(), len(named.sizes), builtPath, built.codeBytes(), len(built.sizes))
+			path, named.codeBytes(), named.count(), builtPath, built.codeBytes(), built.count())
 	}
 	return imageCode{byDep: codeByDep(funcs), code: named.codeBytes()}, nil
 }
