@@ -242,3 +242,32 @@ func TestMatchAllocatesNothingForPlainPaths(t *testing.T) {
 		t.Errorf("%v allocations per request", allocs)
 	}
 }
+
+// countingSource counts how often the request's path is read.
+type countingSource struct {
+	request
+	pathReads int
+}
+
+func (s *countingSource) Path() string { s.pathReads++; return s.request.Path() }
+
+// TestNormalPathOnce: the normal form is derived once per request, however
+// many rules ask for it, and again after Reset.
+func TestNormalPathOnce(t *testing.T) {
+	src := &countingSource{request: request{headers: [][2]string{{":path", "/a/./b;x//c?q"}}}}
+	var r match.Request
+	r.Reset(src)
+	for i := 0; i < 3; i++ {
+		if p, ok := r.NormalPath(); !ok || p != "/a/b/c" {
+			t.Fatalf("NormalPath() = %q, %v; want /a/b/c", p, ok)
+		}
+	}
+	if src.pathReads != 1 {
+		t.Errorf("the path was read %d times, want 1", src.pathReads)
+	}
+	src.headers = [][2]string{{":path", "/%00"}}
+	r.Reset(src)
+	if p, ok := r.NormalPath(); ok {
+		t.Errorf("NormalPath() of /%%00 = %q, want refused", p)
+	}
+}

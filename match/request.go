@@ -9,19 +9,21 @@ type Source interface {
 	SourceIP() string
 }
 
-// Request is one request as matchers see it: the readings of its path, its
-// host and its source address are derived once, on first use, however many
-// rules look at them. Reset it for each request; a filter can keep one and
+// Request is one request as matchers see it: the readings of its path and
+// its normal form, its host and its source address are derived once, on
+// first use, however many rules look at them. Reset it for each request; a filter can keep one and
 // reuse it, since a VM runs one request at a time.
 type Request struct {
 	src Source
 
-	readings         []string
-	pathDone, pathOK bool
-	host             string
-	hostDone, hostOK bool
-	addr             ip
-	addrDone         bool
+	readings             []string
+	pathDone, pathOK     bool
+	normal               string
+	normalDone, normalOK bool
+	host                 string
+	hostDone, hostOK     bool
+	addr                 ip
+	addrDone             bool
 }
 
 // Reset makes r the request src, keeping r's buffers.
@@ -46,7 +48,11 @@ func (r *Request) paths() ([]string, bool) {
 // NormalPath is the request path in normal form (see NormalizePath); ok is
 // false if it cannot be read safely.
 func (r *Request) NormalPath() (path string, ok bool) {
-	return NormalizePath(r.src.Path())
+	if !r.normalDone {
+		r.normalDone = true
+		r.normal, r.normalOK = NormalizePath(r.src.Path())
+	}
+	return r.normal, r.normalOK
 }
 
 func (r *Request) hostName() (string, bool) {
