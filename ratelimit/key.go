@@ -8,7 +8,6 @@ import (
 	"github.com/wasmpolicy/policy/conf"
 	"github.com/wasmpolicy/policy/internal/ascii"
 	"github.com/wasmpolicy/policy/internal/text"
-	"github.com/wasmpolicy/policy/match"
 )
 
 // keyPart is one compiled part of a Limit's Key.
@@ -77,12 +76,12 @@ func parsePart(s string) (keyPart, error) {
 	return keyPart{}, text.Errorf("unknown key part %q; use %s", s, keyParts)
 }
 
-// appendKey appends the request's key to buf: its parts separated by NUL,
-// which no header value, path or address contains. ok is false if the
-// request lacks a part.
-func appendKey(buf []byte, parts []keyPart, x *policy.Exchange) (_ []byte, ok bool) {
+// appendKey appends the key of the current request, x, to buf: its parts
+// separated by NUL, which no header value, path or address contains. ok is
+// false if the request lacks a part.
+func (l *Limiter) appendKey(buf []byte, parts []keyPart, x *policy.Exchange) (_ []byte, ok bool) {
 	for i, p := range parts {
-		v, ok := p.value(x)
+		v, ok := l.value(p, x)
 		if !ok {
 			return buf, false
 		}
@@ -94,7 +93,7 @@ func appendKey(buf []byte, parts []keyPart, x *policy.Exchange) (_ []byte, ok bo
 	return buf, true
 }
 
-func (p keyPart) value(x *policy.Exchange) (string, bool) {
+func (l *Limiter) value(p keyPart, x *policy.Exchange) (string, bool) {
 	switch p.kind {
 	case partHeader:
 		return x.RequestHeader(p.header)
@@ -102,21 +101,25 @@ func (p keyPart) value(x *policy.Exchange) (string, bool) {
 		ip := x.SourceIP()
 		return ip, ip != ""
 	case partPath:
-		return normalPath(x), true
+		return l.normalPath(), true
 	case partSegments:
-		return segments(normalPath(x), p.segments), true
+		return segments(l.normalPath(), p.segments), true
 	}
 	route := x.RouteName()
 	return route, route != ""
 }
 
-// normalPath is the request path in normal form and lower case, so that
-// its spellings share a bucket (a case-insensitive backend serves /Login as
-// /login); every path that cannot be read safely shares the bucket of ""
-// (which no normal path is).
-func normalPath(x *policy.Exchange) string {
-	p, _ := match.NormalizePath(x.Path())
-	return ascii.Lower(p)
+// normalPath is the current request's path in normal form and lower case,
+// so that its spellings share a bucket (a case-insensitive backend serves
+// /Login as /login); every path that cannot be read safely shares the
+// bucket of "" (which no normal path is). It is derived once per request,
+// however many key parts and rules use it.
+func (l *Limiter) normalPath() string {
+	if !l.pathRead {
+		p, _ := l.req.NormalPath()
+		l.path, l.pathRead = ascii.Lower(p), true
+	}
+	return l.path
 }
 
 // segments is path's first n segments: "/a/b" for "/a/b/c" and n = 2.

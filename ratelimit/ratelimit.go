@@ -94,9 +94,11 @@ type Limiter struct {
 	errLog                    errorLog
 
 	// The current request: requests run one at a time in a VM.
-	req match.Request
-	key []byte // its key
-	rec []byte // the record being written
+	req      match.Request
+	path     string // its path as keys read it (see normalPath), once pathRead
+	pathRead bool
+	key      []byte // its key
+	rec      []byte // the record being written
 }
 
 // New validates cfg and builds the filter; env is the one the chain passes
@@ -134,6 +136,7 @@ func New(cfg Config, env *policy.Env) (*Limiter, error) {
 // counts against every limit any reading of it meets.
 func (l *Limiter) OnRequestHeaders(x *policy.Exchange) policy.Result {
 	l.req.Reset(x)
+	l.pathRead = false
 	var q quota
 	var limiting *rule // the rule whose quota q is
 	for _, r := range l.c.rules {
@@ -170,7 +173,7 @@ func (l *Limiter) take(r *rule, x *policy.Exchange) (q quota, limited bool) {
 	l.key = l.key[:0]
 	if r.parts != nil {
 		var ok bool
-		if l.key, ok = appendKey(l.key, r.parts, x); ok {
+		if l.key, ok = l.appendKey(l.key, r.parts, x); ok {
 			name = "" // the key's own bucket
 		} else if r.allowMissing {
 			return quota{}, false
