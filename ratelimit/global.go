@@ -9,6 +9,8 @@ import (
 
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/conf"
+	"github.com/wasmpolicy/policy/internal/ascii"
+	"github.com/wasmpolicy/policy/internal/httptoken"
 	"github.com/wasmpolicy/policy/match"
 	"github.com/wasmpolicy/policy/stats"
 )
@@ -242,7 +244,7 @@ type global struct {
 
 	id       string
 	now      func() time.Time
-	logs     globalLog
+	logs     errorLog // the service's failures
 	ok, over *stats.Counter
 	failed   *stats.Counter
 	errs     map[string]*stats.Counter // by reason
@@ -351,7 +353,9 @@ func compileEntry(e Entry, path string) (entry, error) {
 		if e.Header == "" {
 			return ce, conf.Errorf(at("name"), "is required")
 		}
-		if !headerToken(e.Header) {
+		// A token, so no pseudo-header: the path, authority and method
+		// have their own actions.
+		if !httptoken.Valid(e.Header) {
 			return ce, conf.Errorf(at("name"), "must be a header name, not %q", e.Header)
 		}
 		if e.Key == "" {
@@ -383,20 +387,6 @@ func compileEntry(e Entry, path string) (entry, error) {
 	}
 	ce.keyQuoted = append(appendJSONString([]byte(`{"key":`), ce.key), `,"value":`...)
 	return ce, nil
-}
-
-// headerToken reports whether s is an HTTP header name (a token, no
-// pseudo-header: the path, authority and method have their own actions).
-func headerToken(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' ||
-			c == '!' || c == '#' || c == '$' || c == '%' || c == '&' || c == '\'' || c == '*' || c == '+' || c == '^' ||
-			c == '`' || c == '|' || c == '~') {
-			return false
-		}
-	}
-	return s != ""
 }
 
 func (g *global) instrument(env *policy.Env) {
@@ -649,7 +639,7 @@ func parseStatuses(list gjson.Result) (st statuses, err string) {
 				st.retryAfter = d
 			}
 			if st.overLimit == "" && lim.Exists() {
-				st.overLimit = strconv.FormatInt(one.limit, 10) + " per " + lower(lim.Get("unit").String())
+				st.overLimit = strconv.FormatInt(one.limit, 10) + " per " + ascii.Lower(lim.Get("unit").String())
 			}
 		}
 		if lim.Exists() {
@@ -682,16 +672,6 @@ func count(v gjson.Result) (int64, bool) {
 	return n, err == nil && n >= 0 && n <= maxCount
 }
 
-func lower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
-}
-
 // headers are the x-ratelimit-* headers of the most restrictive status,
 // nil if no status has a limit.
 func (st *statuses) headers() [][2]string {
@@ -710,7 +690,7 @@ func (st *statuses) headers() [][2]string {
 func (g *global) fail(reason, why string) policy.Result {
 	g.failed.Inc()
 	g.errs[reason].Inc()
-	g.logs.report(g, g.now().UnixNano(), reason, why)
+	g.report(g.now().UnixNano(), reason, why)
 	if g.failOpen {
 		return policy.Continue()
 	}
@@ -719,28 +699,18 @@ func (g *global) fail(reason, why string) policy.Result {
 	return policy.Deny(r)
 }
 
-// globalLog reports the service's failures without flooding the log: the
-// first at once, later ones at most once a minute with the number left out
-// in between.
-type globalLog struct {
-	log     func(msg string) // proxywasm.LogWarn
-	logged  bool
-	last    int64
-	skipped int
-}
-
-func (l *globalLog) report(g *global, now int64, reason, why string) {
-	if l.logged && now-l.last < errorLogPeriod {
-		l.skipped++
+// report logs the service's failure (see errorLog), at now.
+func (g *global) report(now int64, reason, why string) {
+	skipped, ok := g.logs.due(now)
+	if !ok {
 		return
 	}
 	outcome := "letting requests through (failure_mode open)"
 	if !g.failOpen {
 		outcome = "denying requests with " + strconv.Itoa(int(g.onError.Status)) + " (failure_mode closed)"
 	}
-	l.log("ratelimit " + g.id + ": rate limit service " + strconv.Quote(g.cluster) + ": " + why + " (" + reason + "); " +
-		outcome + "; " + strconv.Itoa(l.skipped) + " more failures since the last report")
-	l.logged, l.last, l.skipped = true, now, 0
+	g.logs.log("ratelimit " + g.id + ": rate limit service " + strconv.Quote(g.cluster) + ": " + why + " (" + reason + "); " +
+		outcome + "; " + skipped + " more failures since the last report")
 }
 
 // millis is d in whole milliseconds: "3ms".

@@ -47,9 +47,10 @@ func seconds(d time.Duration) int64 {
 	return int64((d + time.Second - 1) / time.Second)
 }
 
-// errorLog reports shared-data failures without flooding the log: the first
-// failure of a burst is logged at once, later ones at most once a minute,
-// with the number left out in between.
+// errorLog reports failures without flooding the log: the first failure of
+// a burst is logged at once, later ones at most once a minute, with the
+// number left out in between. The filter keeps one for its shared-data
+// failures and, with a global limit, one for the service's.
 type errorLog struct {
 	log     func(msg string) // proxywasm.LogWarn
 	logged  bool
@@ -59,9 +60,21 @@ type errorLog struct {
 
 const errorLogPeriod = int64(time.Minute)
 
-func (e *errorLog) report(id string, now int64, err error, failClosed bool) {
+// due reports whether a failure at now is to be logged; if so, skipped is
+// the number of failures left out since the last line, now counted from 0.
+func (e *errorLog) due(now int64) (skipped string, ok bool) {
 	if e.logged && now-e.last < errorLogPeriod { // an earlier request time counts as within
 		e.skipped++
+		return "", false
+	}
+	skipped = strconv.Itoa(e.skipped)
+	e.logged, e.last, e.skipped = true, now, 0
+	return skipped, true
+}
+
+func (e *errorLog) report(id string, now int64, err error, failClosed bool) {
+	skipped, ok := e.due(now)
+	if !ok {
 		return
 	}
 	outcome := "letting requests through (failure_mode open)"
@@ -69,6 +82,5 @@ func (e *errorLog) report(id string, now int64, err error, failClosed bool) {
 		outcome = "denying requests (failure_mode closed)"
 	}
 	e.log("ratelimit " + id + ": shared data failed: " + err.Error() + "; " + outcome + "; " +
-		strconv.Itoa(e.skipped) + " more failures since the last report")
-	e.logged, e.last, e.skipped = true, now, 0
+		skipped + " more failures since the last report")
 }
