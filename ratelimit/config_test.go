@@ -104,9 +104,15 @@ var configErrors = []struct{ config, err string }{
 	{`{"requests_per_unit": 1, "rules": [{"limit": {"requests_per_unit": 1, "unit": "minute", "unit": "second"}}]}`, `rules[0].limit.unit: is given twice`},
 }
 
-func TestConfigErrorsFailThePluginStart(t *testing.T) {
+func TestConfigErrorsFailThePluginStart(t *testing.T) { startFails(t, configErrors) }
+
+// startFails starts the plugin with each case's filter configuration,
+// natively and compiled: the start must fail with one critical line naming
+// the case's error.
+func startFails(t *testing.T, cases []struct{ config, err string }) {
+	t.Helper()
 	wasmtest.Both(t, image, native, func(t *testing.T, r wasmtest.Runner) {
-		for _, c := range configErrors {
+		for _, c := range cases {
 			started, logs := wasmtest.TryStart(r.VM, pluginConfig(c.config, ""))
 			if started {
 				t.Errorf("%s: plugin started", c.config)

@@ -1,13 +1,9 @@
 package ratelimit_test
 
 import (
-	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
-	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/internal/wasmtest"
@@ -30,69 +26,6 @@ func globalConfig(descriptors, extra, top string) string {
 
 // perClient is the example's descriptor: one limit per x-client value.
 const perClient = `[{"entries": [{"generic_key": "per-client"}, {"request_header": {"name": "x-client", "key": "client"}}]}]`
-
-// begin sends req's headers on a new stream and returns its id and the
-// check requests the plugin sent.
-func begin(t *testing.T, host proxytest.HostEmulator, req request) (uint32, []proxytest.HttpCalloutAttribute) {
-	t.Helper()
-	must(t, host.SetProperty([]string{"request", "time"}, policy.EncodeTime(t0.Add(req.at))))
-	if req.source != "" {
-		must(t, host.SetProperty([]string{"source", "address"}, []byte(req.source)))
-	}
-	if req.route != "" {
-		must(t, host.SetProperty([]string{"route_name"}, []byte(req.route)))
-	}
-	method, path := req.method, req.path
-	if method == "" {
-		method = "GET"
-	}
-	if path == "" {
-		path = "/"
-	}
-	authority := "example.com"
-	var headers [][2]string
-	for _, h := range req.headers {
-		if h[0] == ":authority" {
-			authority = h[1]
-		} else {
-			headers = append(headers, h)
-		}
-	}
-	id := host.InitializeHttpContext()
-	all := append([][2]string{{":method", method}, {":path", path}, {":authority", authority}}, headers...)
-	action := host.CallOnRequestHeaders(id, all, true)
-	calls := host.GetCalloutAttributesFromContext(id)
-	if len(calls) > 0 && action != types.ActionPause {
-		t.Fatalf("a check was sent, but the request was not paused (action %v)", action)
-	}
-	return id, calls
-}
-
-// end finishes a request: it must have been resumed or answered. It runs
-// the response phase as Envoy does, for the upstream's 200 or the local
-// reply, and returns what the client got.
-func end(t *testing.T, host proxytest.HostEmulator, wasm *wasmtest.VM, id uint32) result {
-	t.Helper()
-	var res result
-	if local := host.GetSentLocalResponse(id); local != nil {
-		res = result{status: local.StatusCode, body: string(local.Data)}
-		host.CallOnResponseHeaders(id, append([][2]string{{":status", itoa(local.StatusCode)}}, local.Headers...), false)
-	} else {
-		if host.GetCurrentHttpStreamAction(id) != types.ActionContinue {
-			t.Fatalf("the request was left paused: neither resumed nor answered")
-		}
-		res.status = 200
-		host.CallOnResponseHeaders(id, [][2]string{{":status", "200"}, {"content-type", "text/plain"}}, false)
-	}
-	res.headers = host.GetCurrentResponseHeaders(id)
-	host.CompleteHttpContext(id)
-	if wasm != nil {
-		wasm.Delete(id)
-	}
-	return res
-}
-
-func itoa(n uint32) string { return strconv.FormatUint(uint64(n), 10) }
 
 // TestGlobalDescriptors: every action builds its entry from the request; a
 // descriptor an entry cannot be built for is left out; no descriptor, no
@@ -482,21 +415,7 @@ var globalConfigErrors = []struct{ config, err string }{
 	{`{"global": {"cluster": "rl", "domain": "api", "descriptors": [` + strings.Repeat(`{"entries": [{"generic_key": "a"}]},`, 16) + `{"entries": [{"generic_key": "a"}]}]}}`, `global.descriptors: must have at most 16 descriptors, not 17`},
 }
 
-func TestGlobalConfigErrors(t *testing.T) {
-	wasmtest.Both(t, image, native, func(t *testing.T, r wasmtest.Runner) {
-		for _, c := range globalConfigErrors {
-			started, logs := wasmtest.TryStart(r.VM, pluginConfig(c.config, ""))
-			if started {
-				t.Errorf("%s: plugin started", c.config)
-				continue
-			}
-			want := "policy: invalid plugin configuration: filters[0] (ratelimit): config." + c.err
-			if len(logs) != 1 || !strings.HasPrefix(logs[0], want) {
-				t.Errorf("%s:\n got %q\nwant %q", c.config, logs, want)
-			}
-		}
-	})
-}
+func TestGlobalConfigErrors(t *testing.T) { startFails(t, globalConfigErrors) }
 
 // TestGlobalCalloutLatency: the check's duration, by the plugin's clock, is
 // recorded in ratelimit_global_callout_milliseconds. Natively the plugin's

@@ -32,9 +32,9 @@ type request struct {
 	at      time.Duration // after t0: the request's request.time
 	method  string        // GET when empty
 	path    string        // / when empty
-	headers [][2]string
-	source  string // source.address, if set
-	route   string // route_name, if set
+	headers [][2]string   // an ":authority" among them replaces example.com
+	source  string        // source.address, if set
+	route   string        // route_name, if set
 }
 
 // result is what became of a request: the local reply, or the response
@@ -50,6 +50,14 @@ type result struct {
 // Envoy passes through the plugin's response phase), then the stream's end.
 func send(t *testing.T, host proxytest.HostEmulator, wasm *wasmtest.VM, req request) result {
 	t.Helper()
+	id, _ := begin(t, host, req)
+	return end(t, host, wasm, id)
+}
+
+// begin sends req's headers on a new stream and returns its id and the
+// check requests the plugin sent.
+func begin(t *testing.T, host proxytest.HostEmulator, req request) (uint32, []proxytest.HttpCalloutAttribute) {
+	t.Helper()
 	must(t, host.SetProperty([]string{"request", "time"}, policy.EncodeTime(t0.Add(req.at))))
 	if req.source != "" {
 		must(t, host.SetProperty([]string{"source", "address"}, []byte(req.source)))
@@ -64,14 +72,38 @@ func send(t *testing.T, host proxytest.HostEmulator, wasm *wasmtest.VM, req requ
 	if path == "" {
 		path = "/"
 	}
+	authority := "example.com"
+	var headers [][2]string
+	for _, h := range req.headers {
+		if h[0] == ":authority" {
+			authority = h[1]
+		} else {
+			headers = append(headers, h)
+		}
+	}
 	id := host.InitializeHttpContext()
-	all := append([][2]string{{":method", method}, {":path", path}, {":authority", "example.com"}}, req.headers...)
-	host.CallOnRequestHeaders(id, all, true)
+	all := append([][2]string{{":method", method}, {":path", path}, {":authority", authority}}, headers...)
+	action := host.CallOnRequestHeaders(id, all, true)
+	calls := host.GetCalloutAttributesFromContext(id)
+	if len(calls) > 0 && action != types.ActionPause {
+		t.Fatalf("a check was sent, but the request was not paused (action %v)", action)
+	}
+	return id, calls
+}
+
+// end finishes a request: it must have been resumed or answered. It runs
+// the response phase as Envoy does, for the upstream's 200 or the local
+// reply, and returns what the client got.
+func end(t *testing.T, host proxytest.HostEmulator, wasm *wasmtest.VM, id uint32) result {
+	t.Helper()
 	var res result
 	if local := host.GetSentLocalResponse(id); local != nil {
 		res = result{status: local.StatusCode, body: string(local.Data)}
-		host.CallOnResponseHeaders(id, append([][2]string{{":status", strconv.FormatUint(uint64(local.StatusCode), 10)}}, local.Headers...), false)
+		host.CallOnResponseHeaders(id, append([][2]string{{":status", itoa(local.StatusCode)}}, local.Headers...), false)
 	} else {
+		if host.GetCurrentHttpStreamAction(id) != types.ActionContinue {
+			t.Fatalf("the request was left paused: neither resumed nor answered")
+		}
 		res.status = 200
 		host.CallOnResponseHeaders(id, [][2]string{{":status", "200"}, {"content-type", "text/plain"}}, false)
 	}
@@ -82,6 +114,8 @@ func send(t *testing.T, host proxytest.HostEmulator, wasm *wasmtest.VM, req requ
 	}
 	return res
 }
+
+func itoa(n uint32) string { return strconv.FormatUint(uint64(n), 10) }
 
 func must(t *testing.T, err error) {
 	t.Helper()
