@@ -59,7 +59,7 @@ func (d DenyResponse) Response(def Response) (Response, error) {
 		contentType = "text/plain; charset=utf-8"
 	}
 	if contentType != "" {
-		if !headerValue(contentType) {
+		if !httptoken.ValidValue(contentType) {
 			return r, conf.Errorf("content_type", "must not contain control characters, not %q", contentType)
 		}
 		r.Headers = append(r.Headers, [2]string{"content-type", contentType})
@@ -69,7 +69,7 @@ func (d DenyResponse) Response(def Response) (Response, error) {
 		switch {
 		case !httptoken.Valid(name):
 			return r, conf.Errorf("headers", "%q is not a header name", h[0])
-		case !headerValue(h[1]):
+		case !httptoken.ValidValue(h[1]):
 			return r, conf.Errorf(conf.Join("headers", h[0]), "must not contain CR, LF, NUL or other control characters")
 		case len(h[1]) > MaxHeaderValue:
 			return r, conf.Errorf(conf.Join("headers", h[0]), "is %d bytes; a header value may have at most %d", len(h[1]), MaxHeaderValue)
@@ -94,17 +94,6 @@ func hasHeaderFold(headers [][2]string, name string) bool {
 		}
 	}
 	return false
-}
-
-// headerValue reports whether s can be sent as a header value: no control
-// characters other than tab.
-func headerValue(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < ' ' && c != '\t' || c == 0x7f {
-			return false
-		}
-	}
-	return true
 }
 
 // Limits on what a filter sends, checked when the plugin starts: Envoy

@@ -1,8 +1,11 @@
 package headerauth
 
 import (
+	"strings"
+
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/conf"
+	"github.com/wasmpolicy/policy/internal/httptoken"
 	"github.com/wasmpolicy/policy/match"
 )
 
@@ -102,7 +105,7 @@ func (b *builder) group(path, key string, o op, rules []Rule) (*check, error) {
 func (b *builder) header(path string, r Rule) (*check, error) {
 	at := func(field string) string { return conf.Join(path, field) }
 	name := policy.HeaderName(r.Header)
-	if !validName(name, true) {
+	if !httptoken.Valid(strings.TrimPrefix(name, ":")) { // a pseudo-header such as ":authority" too
 		return nil, conf.Errorf(at("header"), "%q is not a valid header name", r.Header)
 	}
 	c := &check{path: path, header: name, op: opPresent}
@@ -143,7 +146,7 @@ func (b *builder) header(path string, r Rule) (*check, error) {
 		switch {
 		case r.Keys == nil:
 			return nil, conf.Errorf(at("identity_header"), "needs keys: it carries the name of the key that matched")
-		case !validName(id, false):
+		case !httptoken.Valid(id):
 			return nil, conf.Errorf(at("identity_header"), "%q is not a valid header name", r.IdentityHeader)
 		}
 		c.identity = id
@@ -185,7 +188,7 @@ func (c *check) setKeys(at func(string) string, r Rule) error {
 		switch {
 		case k.Name == "":
 			return conf.Errorf(at("keys"), "a key's name must not be empty")
-		case !validValue(k.Name):
+		case !httptoken.ValidValue(k.Name):
 			return conf.Errorf(at("keys"), "the key name %q must be printable: it is sent in a header", k.Name)
 		case k.Value == "":
 			return conf.Errorf(where, "must not be empty")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/conf"
+	"github.com/wasmpolicy/policy/internal/httptoken"
 )
 
 // The seed corpora are in testdata/fuzz; run with
@@ -32,7 +33,7 @@ func FuzzParseTemplate(f *testing.F) {
 				t.Fatalf("parseTemplate(%q) renders %q with the fault %v", s, v, fault)
 			case len(v) > MaxValueLength:
 				t.Fatalf("parseTemplate(%q) renders %d bytes", s, len(v))
-			case controlChar(text) < 0 && controlChar(v) >= 0:
+			case httptoken.ValidValue(text) && !httptoken.ValidValue(v):
 				t.Fatalf("parseTemplate(%q) renders the invalid value %q", s, v)
 			}
 		} else if !strings.HasPrefix(err.Error(), "at offset ") {
@@ -92,7 +93,7 @@ func checkOps(t *testing.T, ops []op, pseudo []string) {
 			t.Fatalf("accepted %q (remove %v, %s)", o.name, o.remove, o.action)
 		}
 		for _, p := range o.value.parts {
-			if p.from == nil && controlChar(p.text) >= 0 {
+			if p.from == nil && !httptoken.ValidValue(p.text) {
 				t.Fatalf("accepted value text %q for %q", p.text, o.name)
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/wasmpolicy/policy"
+	"github.com/wasmpolicy/policy/internal/httptoken"
 	"github.com/wasmpolicy/policy/internal/text"
 )
 
@@ -115,8 +116,8 @@ func knownPlaceholders() string {
 }
 
 // MaxValueLength is the longest value, in bytes, the filter sends as a
-// header value.
-const MaxValueLength = 8 << 10
+// header value: the limit every filter keeps to, policy.MaxHeaderValue.
+const MaxValueLength = policy.MaxHeaderValue
 
 // fault says why a rendered value cannot be sent as a header value, without
 // holding the value: the placeholder whose value has a control character
@@ -193,23 +194,10 @@ func (p part) check(v string) fault {
 	if p.from == nil {
 		return fault{}
 	}
-	if i := controlChar(v); i >= 0 {
+	if i := httptoken.ControlChar(v); i >= 0 {
 		return fault{placeholder: p.text, char: v[i]}
 	}
 	return fault{}
-}
-
-// controlChar is the index of the first byte of s that a header value must
-// not hold, -1 if there is none: a control character other than tab (NUL
-// to 0x1f, CR and LF among them, and DEL). Bytes from 0x80 up are allowed,
-// as HTTP's obs-text is.
-func controlChar(s string) int {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < ' ' && c != '\t' || c == 0x7f {
-			return i
-		}
-	}
-	return -1
 }
 
 // literal is the template's literal text, placeholders left out, and

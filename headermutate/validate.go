@@ -6,6 +6,7 @@ import (
 
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/conf"
+	"github.com/wasmpolicy/policy/internal/httptoken"
 	"github.com/wasmpolicy/policy/internal/text"
 )
 
@@ -67,7 +68,7 @@ func compileHeader(h Header, pseudo []string, namePath, valuePath string) (op, e
 	switch {
 	case strings.ContainsAny(h.Value, "\r\n\x00"):
 		return op{}, conf.Errorf(valuePath, "must not contain CR, LF or NUL: %q", h.Value)
-	case controlChar(h.Value) >= 0:
+	case !httptoken.ValidValue(h.Value):
 		return op{}, conf.Errorf(valuePath, "must not contain control characters other than tab: %q", h.Value)
 	}
 	t, err := parseTemplate(h.Value)
