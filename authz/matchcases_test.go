@@ -13,16 +13,6 @@ import (
 // rule denies exactly the requests that possibly match it, an allow rule
 // allows exactly those that certainly do.
 func TestMatchCases(t *testing.T) {
-	// The table's match objects, in order, and the cases of each: one
-	// plugin per configuration serves all of its cases.
-	var matches []string
-	byMatch := map[string][]matchcases.Case{}
-	for _, c := range matchcases.Cases {
-		if byMatch[c.Match] == nil {
-			matches = append(matches, c.Match)
-		}
-		byMatch[c.Match] = append(byMatch[c.Match], c)
-	}
 	polarities := []struct {
 		action, def string
 		denied      func(c matchcases.Case) bool
@@ -33,10 +23,11 @@ func TestMatchCases(t *testing.T) {
 	wasmtest.Both(t, image, native, func(t *testing.T, r wasmtest.Runner) {
 		for _, p := range polarities {
 			t.Run(p.action, func(t *testing.T) {
-				for _, m := range matches {
-					config := `{"rules": [{"action": "` + p.action + `", "match": ` + m + `}], "default": "` + p.def + `"}`
+				// One plugin per match object serves all of its cases.
+				for _, g := range matchcases.Groups() {
+					config := `{"rules": [{"action": "` + p.action + `", "match": ` + g.Match + `}], "default": "` + p.def + `"}`
 					run(t, r, config, func(host proxytest.HostEmulator) {
-						for _, c := range byMatch[m] {
+						for _, c := range g.Cases {
 							o := sendHeaders(t, host, c.Req.HeaderList(), c.Req.SourceAddress())
 							want := uint32(0)
 							if p.denied(c) {
@@ -44,7 +35,7 @@ func TestMatchCases(t *testing.T) {
 							}
 							if o.status() != want {
 								t.Errorf("%s %s: %s %q from %s: status %d, want %d (0 = allowed)",
-									m, c.Name, c.Req.Method, c.Req.Path, c.Req.SourceAddress(), o.status(), want)
+									g.Match, c.Name, c.Req.Method, c.Req.Path, c.Req.SourceAddress(), o.status(), want)
 							}
 						}
 					})

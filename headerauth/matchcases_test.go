@@ -14,25 +14,20 @@ import (
 // match object: a request skips the check and goes upstream if it
 // certainly matches, and gets the 403 otherwise.
 func TestMatchCases(t *testing.T) {
-	// The table's cases grouped by match object, in the table's order, so
-	// each configuration starts once.
-	var matches []string
-	byMatch := map[string][]matchcases.Case{}
 	for _, c := range matchcases.Cases {
 		if wasmtest.HeaderValues(c.Req.Headers, "x-key") != nil {
 			t.Fatalf("%s: the request carries x-key, which the test needs absent", c.Name)
 		}
-		if byMatch[c.Match] == nil {
-			matches = append(matches, c.Match)
-		}
-		byMatch[c.Match] = append(byMatch[c.Match], c)
 	}
+	// One configuration per match object, started once for its cases.
+	groups := matchcases.Groups()
 	wasmtest.Both(t, image, native, func(t *testing.T, r wasmtest.Runner) {
-		for _, m := range matches {
+		for _, g := range groups {
+			m := g.Match
 			config := `{"header": "x-key", "values": ["k"], "bypass": [` + m + `]}`
 			host, reset := wasmtest.Start(t, r.VM, pluginConfig(config, ""))
 			var certain, uncertain uint64
-			for _, c := range byMatch[m] {
+			for _, c := range g.Cases {
 				if err := host.SetProperty([]string{"source", "address"}, []byte(c.Req.SourceAddress())); err != nil {
 					t.Fatal(err)
 				}

@@ -161,3 +161,27 @@ var Cases = []Case{
 	{Name: "path only", Match: both, Req: Request{Method: "GET", Path: "/api/x"}, Possibly: false, Certainly: false},
 	{Name: "lower method, odd path", Match: both, Req: Request{Method: "post", Path: "/api;v=2/x"}, Possibly: true, Certainly: false},
 }
+
+// Group is the cases of one match object, in the table's order.
+type Group struct {
+	Match string
+	Cases []Case
+}
+
+// Groups is the table grouped by match object, the groups in the order
+// their match objects first appear, so that a test can start one plugin per
+// configuration for all of its cases.
+func Groups() []Group {
+	var out []Group
+	index := map[string]int{}
+	for _, c := range Cases {
+		i, ok := index[c.Match]
+		if !ok {
+			i = len(out)
+			index[c.Match] = i
+			out = append(out, Group{Match: c.Match})
+		}
+		out[i].Cases = append(out[i].Cases, c)
+	}
+	return out
+}
