@@ -101,7 +101,7 @@ func Parse(token string) (*Token, *Error) {
 	if len(parts) != 3 {
 		return nil, refuse(Malformed, "%d parts, not 3", len(parts))
 	}
-	t := &Token{raw: token, signed: parts[0] + "." + parts[1]}
+	t := &Token{raw: token, signed: token[:len(parts[0])+1+len(parts[1])]} // header.payload, not copied
 	var err *Error
 	if t.Header, err = decodeObject("header", parts[0]); err != nil {
 		return nil, err
