@@ -582,12 +582,7 @@ func headerValue(c gjson.Result) (string, bool) {
 		}
 		s = strings.Join(parts, ",")
 	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 && c != '\t' || c == 0x7f {
-			return "", false
-		}
-	}
-	return s, true
+	return s, httptoken.ValidValue(s)
 }
 
 var (
