@@ -10,8 +10,8 @@ import (
 	"github.com/wasmpolicy/policy/internal/wasmtest"
 )
 
-// The cost of a request through the compiled jwtchain image (jwt, then
-// authz), in wazero, by the token it carries: none (a route that allows a
+// The cost of a request through the compiled jwt image (jwt, then authz),
+// in wazero, by the token it carries: none (a route that allows a
 // missing token), RS256 and ES256, each a token seen before (its signature
 // remembered) and a new one each time.
 func BenchmarkRequestWasm(b *testing.B) {

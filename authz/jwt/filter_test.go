@@ -17,9 +17,9 @@ import (
 	"github.com/wasmpolicy/policy/stats"
 )
 
-// The filter tests run natively and against build/jwtchain.wasm: the jwt
-// filter followed by authz rules on claims.
-const image = "jwtchain"
+// The filter tests run natively and against build/jwt.wasm, the example's
+// image (examples/jwt): the jwt filter followed by authz rules on claims.
+const image = "jwt"
 
 func native() types.VMContext { return policy.Configured(jwt.Kind, authz.Kind) }
 
