@@ -38,6 +38,38 @@ type Request struct {
 	Answer func(f *Forwarded) *Response
 }
 
+// source is r.Source, or the address a request without one comes from.
+func (r Request) source() string {
+	if r.Source == "" {
+		return "10.0.0.1:50000"
+	}
+	return r.Source
+}
+
+// requestHeaders are r's headers as Do gives them to the plugin, natively
+// or in the kit's host.
+func requestHeaders(r Request) [][2]string {
+	or := func(s, def string) string {
+		if s == "" {
+			return def
+		}
+		return s
+	}
+	var headers [][2]string
+	for _, h := range [][2]string{
+		{":method", or(r.Method, "GET")}, {":path", or(r.Path, "/")},
+		{":authority", or(r.Authority, "example.com")}, {":scheme", or(r.Scheme, "http")},
+	} {
+		if values(r.Headers, h[0]) == nil { // a pseudo-header in Headers replaces the field
+			headers = append(headers, h)
+		}
+	}
+	for _, h := range r.Headers {
+		headers = append(headers, [2]string{strings.ToLower(h[0]), h[1]})
+	}
+	return headers
+}
+
 // Response is an HTTP response: what the upstream answers, or what a
 // callout gets back.
 type Response struct {

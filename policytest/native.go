@@ -180,11 +180,7 @@ func (n *native) do(p *Plugin, r Request) *Result {
 	_, before := n.logs()
 	begin := time.Now()
 	res := &Result{}
-	source := r.Source
-	if source == "" {
-		source = "10.0.0.1:50000"
-	}
-	props := map[string][]byte{"source.address": []byte(source), "route_name": []byte(r.Route)}
+	props := map[string][]byte{"source.address": []byte(r.source()), "route_name": []byte(r.Route)}
 	for k, v := range r.Properties {
 		props[k] = []byte(v)
 	}
@@ -257,11 +253,7 @@ func (n *native) do(p *Plugin, r Request) *Result {
 	}
 	res.Duration = time.Since(begin)
 	res.Logs = n.since(before)
-	for _, l := range res.Logs {
-		if m := deniedBy.FindStringSubmatch(l.Message); m != nil {
-			res.DeniedBy, res.Reason = m[1], m[2]
-		}
-	}
+	res.findDenial()
 	return res
 }
 
@@ -295,29 +287,6 @@ func (n *native) answerCallouts(id uint32) {
 		}
 		n.host.CallOnHttpCallResponse(c.CalloutID, append([][2]string{{":status", strconv.Itoa(status)}}, lower(resp.Headers)...), nil, []byte(resp.Body))
 	}
-}
-
-// requestHeaders are r's headers as Do gives them to the plugin.
-func requestHeaders(r Request) [][2]string {
-	or := func(s, def string) string {
-		if s == "" {
-			return def
-		}
-		return s
-	}
-	var headers [][2]string
-	for _, h := range [][2]string{
-		{":method", or(r.Method, "GET")}, {":path", or(r.Path, "/")},
-		{":authority", or(r.Authority, "example.com")}, {":scheme", or(r.Scheme, "http")},
-	} {
-		if values(r.Headers, h[0]) == nil { // a pseudo-header in Headers replaces the field
-			headers = append(headers, h)
-		}
-	}
-	for _, h := range r.Headers {
-		headers = append(headers, [2]string{strings.ToLower(h[0]), h[1]})
-	}
-	return headers
 }
 
 // nativeMetric reads the metric name with the tags pairs from the

@@ -295,27 +295,7 @@ func (v *VM) Do(r Request) *Result {
 	if v.p.native != nil {
 		return v.p.native.do(v.p, r)
 	}
-	req := &host.Request{Source: r.Source, Route: r.Route}
-	if req.Source == "" {
-		req.Source = "10.0.0.1:50000"
-	}
-	or := func(s, def string) string {
-		if s == "" {
-			return def
-		}
-		return s
-	}
-	for _, h := range [][2]string{
-		{":method", or(r.Method, "GET")}, {":path", or(r.Path, "/")},
-		{":authority", or(r.Authority, "example.com")}, {":scheme", or(r.Scheme, "http")},
-	} {
-		if values(r.Headers, h[0]) == nil { // a pseudo-header in Headers replaces the field
-			req.Headers = append(req.Headers, h)
-		}
-	}
-	for _, h := range r.Headers {
-		req.Headers = append(req.Headers, [2]string{strings.ToLower(h[0]), h[1]})
-	}
+	req := &host.Request{Headers: requestHeaders(r), Source: r.source(), Route: r.Route}
 	if r.Body != "" {
 		req.Body = []byte(r.Body)
 	}
@@ -355,17 +335,23 @@ func (v *VM) Do(r Request) *Result {
 		res.Status, res.Headers, res.Body, res.Details = resp.Status, resp.Headers, string(resp.Body), resp.Details
 	}
 	res.LocalReply = err == nil && (res.Forwarded == nil || res.Details != "via_upstream")
-	for _, l := range res.Logs {
-		if m := deniedBy.FindStringSubmatch(l.Message); m != nil {
-			res.DeniedBy, res.Reason = m[1], m[2]
-		}
-	}
+	res.findDenial()
 	return res
 }
 
 // deniedBy is the line the dispatcher logs when a filter answers a request
 // itself.
 var deniedBy = regexp.MustCompile(`^policy: filter (\S+) denied with \d+: (.*)$`)
+
+// findDenial sets DeniedBy and Reason from the last line of Logs that
+// reports a filter's denial.
+func (res *Result) findDenial() {
+	for _, l := range res.Logs {
+		if m := deniedBy.FindStringSubmatch(l.Message); m != nil {
+			res.DeniedBy, res.Reason = m[1], m[2]
+		}
+	}
+}
 
 func lower(headers [][2]string) [][2]string {
 	out := make([][2]string, len(headers))
