@@ -172,12 +172,9 @@ type imageCode struct {
 // code is the image's own.
 func measureDeps(root string, ps []plugin) (map[string]imageCode, error) {
 	out := map[string]imageCode{}
-	for _, p := range ps {
+	for _, p := range images(ps) {
 		if p.peer {
 			continue
-		}
-		if _, ok := out[p.name]; ok {
-			continue // the jwt example's second entry
 		}
 		path := namesPath(root, p.name)
 		wasm, err := os.ReadFile(path)

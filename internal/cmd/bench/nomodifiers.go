@@ -183,12 +183,9 @@ func buildWithoutModifiers(root string, ps []plugin, flags []string) (withoutMod
 		return nm, err
 	}
 	env := []string{"GOWORK=" + gowork}
-	for _, p := range ps {
+	for _, p := range images(ps) {
 		if _, bounded := sizeBound(p); !bounded {
 			continue
-		}
-		if _, ok := nm.sizes[p.name]; ok {
-			continue // the jwt example's second entry
 		}
 		out := filepath.Join(dir, p.name+".wasm")
 		if err := buildIfOlder(root, env, flags, p, out); err != nil {

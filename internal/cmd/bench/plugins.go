@@ -128,16 +128,16 @@ func loadPlugins(root string) ([]plugin, error) {
 // loadPeers reads build/tutorial.wasm and build/tutoriallib.wasm, and
 // returns their four rows.
 func loadPeers(root string) ([]plugin, error) {
-	images := map[string][]byte{}
+	wasms := map[string][]byte{}
 	for _, n := range []string{tutorialName, tutorialLibName} {
 		wasm, err := os.ReadFile(filepath.Join(root, "build", n+".wasm"))
 		if err != nil {
 			return nil, fmt.Errorf("%w (build it first: make build/%s.wasm)", err, n)
 		}
-		images[n] = wasm
+		wasms[n] = wasm
 	}
 	peer := func(name, label string, config []byte) plugin {
-		return plugin{name: name, label: label, path: filepath.Join(root, "build", name+".wasm"), wasm: images[name],
+		return plugin{name: name, label: label, path: filepath.Join(root, "build", name+".wasm"), wasm: wasms[name],
 			allocPath: allocPath(root, name), config: config, peer: true, wasiClock: name == tutorialName}
 	}
 	return []plugin{
@@ -146,6 +146,22 @@ func loadPeers(root string) ([]plugin, error) {
 		peer(tutorialLibName, libProxyLabel, tutorialLibConfig("proxy")),
 		peer(tutorialLibName, libWorkerLabel, tutorialLibConfig("worker")),
 	}, nil
+}
+
+// images is the first entry of each image of ps, in order: the entries
+// that run one image (the jwt example's two tokens, each peer's two
+// configurations) share its size, code and compile time, which are
+// measured and listed once.
+func images(ps []plugin) []plugin {
+	var out []plugin
+	seen := map[string]bool{}
+	for _, p := range ps {
+		if !seen[p.name] {
+			seen[p.name] = true
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // allocPath is where make bench builds the allocstats variant of NAME.wasm.

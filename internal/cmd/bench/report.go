@@ -169,13 +169,11 @@ func (r *results) writeV8(w writer) {
 	w("figures are medians, and the ratio is taken within each turn. Each compilation gets bytes of its own (a small custom section appended), since V8 reuses the code of a module it has compiled from the same bytes, ")
 	w("and the garbage collector runs before it. V8 compiles on background threads too, so this is wall time on this machine's cores.\n\n")
 	w("| Image | Compile (ms) | × no-op |\n|---|---:|---:|\n")
-	var shown []string
-	for _, p := range r.plugins {
+	for _, p := range images(r.plugins) {
 		c, ok := r.v8[p.name]
-		if !ok || contains(shown, p.name) {
+		if !ok {
 			continue
 		}
-		shown = append(shown, p.name)
 		w("| %s | %.0f | %.2f |\n", p.name, c.ms, c.ratio)
 	}
 	w("\n")

@@ -62,13 +62,13 @@ func (r *results) writeSizes(w writer) {
 // writeDeps writes the size breakdown: each image's function code by
 // dependency, then what is not function code.
 func (r *results) writeDeps(w writer) {
-	var images []string
-	for _, p := range r.plugins {
-		if _, ok := r.deps[p.name]; ok && !contains(images, p.name) {
-			images = append(images, p.name)
+	var names []string
+	for _, p := range images(r.plugins) {
+		if _, ok := r.deps[p.name]; ok {
+			names = append(names, p.name)
 		}
 	}
-	if len(images) == 0 {
+	if len(names) == 0 {
 		return
 	}
 	w("## Size by dependency\n\n")
@@ -78,12 +78,12 @@ func (r *results) writeDeps(w writer) {
 	w("The last rows are what is not function code (data, the runtime's type data and tables, the other sections: the image as built less its code) and the image as built. ")
 	w("A change that grows an image shows here which dependency grew.\n\n")
 	w("| Dependency |")
-	for _, n := range images {
+	for _, n := range names {
 		w(" %s |", n)
 	}
-	w("\n|---|%s\n", strings.Repeat("---:|", len(images)))
+	w("\n|---|%s\n", strings.Repeat("---:|", len(names)))
 	var deps []string
-	for _, n := range images {
+	for _, n := range names {
 		for d := range r.deps[n].byDep {
 			if !contains(deps, d) {
 				deps = append(deps, d)
@@ -92,7 +92,7 @@ func (r *results) writeDeps(w writer) {
 	}
 	row := func(label string, value func(image string) int) {
 		w("| %s |", label)
-		for _, n := range images {
+		for _, n := range names {
 			if v := value(n); v > 0 {
 				w(" %.1f |", float64(v)/1e3)
 			} else {

@@ -140,14 +140,12 @@ func sizeBound(p plugin) (int, bool) {
 func (r *results) filterSizeVerdict() verdict {
 	var over []string
 	examples, largest := 0, plugin{}
-	seen := map[string]bool{}
-	for _, p := range r.plugins {
-		if bound, ok := sizeBound(p); !ok || p.name == chainName || seen[p.name] {
+	for _, p := range images(r.plugins) {
+		if bound, ok := sizeBound(p); !ok || p.name == chainName {
 			continue
 		} else if len(p.wasm) > bound {
 			over = append(over, fmt.Sprintf("%s %s", p.name, mb(len(p.wasm))))
 		}
-		seen[p.name] = true
 		examples++
 		if len(p.wasm) > len(largest.wasm) {
 			largest = p

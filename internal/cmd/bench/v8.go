@@ -39,10 +39,8 @@ func measureV8(ps []plugin, reps int) (map[string]v8Compile, error) {
 		return nil, fmt.Errorf("the V8 compile times need Node.js on PATH (apt-get install -y nodejs): %w", err)
 	}
 	var names, paths []string
-	for _, p := range ps {
-		if !contains(names, p.name) {
-			names, paths = append(names, p.name), append(paths, p.path)
-		}
+	for _, p := range images(ps) {
+		names, paths = append(names, p.name), append(paths, p.path)
 	}
 	if len(names) == 0 || names[0] != noopName {
 		return nil, errors.New("measureV8: the no-op plugin must come first")

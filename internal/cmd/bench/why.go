@@ -215,14 +215,12 @@ func (r *results) writeWithoutModifiers(w writer) {
 	w("Each example and the chain built again, with the same flags, against a copy of `%s` whose init function leaves out the `@pretty` and `@ugly` entries of its stock modifiers (nothing else changed; ", r.nomod.gjson)
 	w("[why](#why-targets-are-missed)).\n\n")
 	w("| Image | As built | Without the two modifiers | Difference | Bound | Within it without them |\n|---|---:|---:|---:|---:|---|\n")
-	shown := map[string]bool{}
-	for _, p := range r.plugins {
+	for _, p := range images(r.plugins) {
 		without, ok := r.nomod.sizes[p.name]
 		bound, bounded := sizeBound(p)
-		if !ok || !bounded || shown[p.name] {
+		if !ok || !bounded {
 			continue
 		}
-		shown[p.name] = true
 		built := len(p.wasm)
 		within := "yes"
 		if without > bound {
@@ -258,14 +256,12 @@ func (r *results) filterSavings() (lo, hi int, ok bool) {
 // they would still be over by and, from their unstripped variant, the
 // rows that grow most over the floor.
 func (r *results) filtersWithout() (meet, over []string) {
-	seen := map[string]bool{}
-	for _, p := range r.plugins {
+	for _, p := range images(r.plugins) {
 		without, has := r.nomod.sizes[p.name]
 		bound, bounded := sizeBound(p)
-		if !has || !bounded || p.name == chainName || seen[p.name] {
+		if !has || !bounded || p.name == chainName {
 			continue
 		}
-		seen[p.name] = true
 		if without <= bound {
 			meet = append(meet, fmt.Sprintf("%s (%s)", p.name, mb(without)))
 			continue
