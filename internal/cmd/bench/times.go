@@ -52,9 +52,8 @@ func measureTimes(ctx context.Context, ps []plugin, rounds, batch int) (map[stri
 		runners[i] = r
 	}
 	per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(batch) / 1e3 }
-	samples := make([][4][]float64, len(ps)) // request, response, total, ratio per round
+	samples := make([][3][]float64, len(ps)) // request, response, total per round
 	for round := 0; round < rounds; round++ {
-		totals := make([]float64, len(ps))
 		for k := range runners {
 			i := (k + round) % len(runners)
 			req, resp, total, err := runners[i].serveN(ctx, batch)
@@ -65,16 +64,15 @@ func measureTimes(ctx context.Context, ps []plugin, rounds, batch int) (map[stri
 			s[0] = append(s[0], per(req))
 			s[1] = append(s[1], per(resp))
 			s[2] = append(s[2], per(total))
-			totals[i] = per(total)
-		}
-		for i := range runners {
-			samples[i][3] = append(samples[i][3], totals[i]/totals[0])
 		}
 	}
 	out := map[string]timing{}
+	noop := timing{rounds: samples[0][2]}
 	for i, p := range ps {
 		s := samples[i]
-		out[p.String()] = timing{request: median(s[0]), response: median(s[1]), total: median(s[2]), ratio: median(s[3]), rounds: s[2]}
+		t := timing{request: median(s[0]), response: median(s[1]), total: median(s[2]), rounds: s[2]}
+		t.ratio = ratioIn(t, noop)
+		out[p.String()] = t
 	}
 	return out, nil
 }
