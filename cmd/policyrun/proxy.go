@@ -202,7 +202,9 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	x := &exchange{}
-	req.Log = x.log
+	if p.accessLog {
+		req.Log = x.log // only the access log reads which filter denied
+	}
 	vm := p.vms[int(p.next.Add(1)-1)%len(p.vms)]
 	resp, err := vm.Serve(r.Context(), req, func(ctx context.Context, req *host.Request) (*host.Response, error) {
 		x.mu.Lock()
