@@ -230,9 +230,7 @@ func (pc *pluginContext) configure(data []byte) error {
 				}
 				specs = pc.specsFrom(entries)
 			}
-		}
-		if err := root.Err(); len(specs) == 0 || !specs[0].whole {
-			if err != nil {
+			if err := root.Err(); err != nil {
 				return err
 			}
 		}
