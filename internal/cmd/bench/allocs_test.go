@@ -11,7 +11,8 @@ import (
 )
 
 // The allocstats variant's counters move with the plugin's work: the chain
-// allocates per request, more than the no-op plugin, and the tutorial's
+// allocates per request, more than the no-op plugin and within its budget
+// (maxAllocs), and the tutorial's
 // log line (formatted with fmt) costs at least one allocation; an image
 // built without the tag has no counters to read.
 func TestAllocationsPerRequestInWasm(t *testing.T) {
@@ -39,6 +40,11 @@ func TestAllocationsPerRequestInWasm(t *testing.T) {
 	c, n := got[chainName], got[noopName]
 	if c.mallocs < 1 || c.mallocs <= n.mallocs || c.bytes <= n.bytes {
 		t.Errorf("chain %+v, no-op %+v: want the chain to allocate, and more than the no-op plugin", c, n)
+	}
+	// The budget: the request path's host calls allocate only the buffers
+	// the host fills (internal/bridge), not the SDK's result slots.
+	if c.mallocs > maxAllocs {
+		t.Errorf("chain: %.2f allocations per request, over the budget of %d", c.mallocs, maxAllocs)
 	}
 	if c.bytes < 8*c.mallocs {
 		t.Errorf("chain: %.0f bytes in %.2f allocations", c.bytes, c.mallocs)
