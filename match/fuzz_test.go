@@ -11,7 +11,8 @@ func seedPaths(f *testing.F) {
 	for _, c := range matchcases.Cases {
 		f.Add(c.Req.Path)
 	}
-	for _, p := range []string{"/", "//", "/..;/..;/a", "/a/%2e%2E/%2F%5c;x", "/%3b%3B;;", "/a/./../b/.", "/\\\\a", "/%E4%BD%A0/x"} {
+	for _, p := range []string{"/", "//", "/..;/..;/a", "/a/%2e%2E/%2F%5c;x", "/%3b%3B;;", "/a/./../b/.", "/\\\\a", "/%E4%BD%A0/x",
+		"/a./b%20/", "/a/...", "/a/..%20/b", "/%20/x", "/x.%2F;.", "/a%20.%20./"} {
 		f.Add(p)
 	}
 }
@@ -24,7 +25,9 @@ func FuzzNormalizePath(f *testing.F) {
 	seedPaths(f)
 	f.Fuzz(func(t *testing.T, path string) {
 		normal, ok := NormalizePath(path)
-		readings, rok := readPath(nil, path)
+		var p paths
+		rok := p.read(path)
+		readings := p.strict
 		if ok != rok {
 			t.Fatalf("%q: NormalizePath ok=%v, readPath ok=%v", path, ok, rok)
 		}
@@ -49,8 +52,27 @@ func FuzzNormalizePath(f *testing.F) {
 				t.Fatalf("%q: reading %q is not a path", path, r)
 			}
 		}
-		if !found || len(readings) > maxReadings {
-			t.Fatalf("%q: readings %q, normal form %q", path, readings, normal)
+		if !found || len(readings) > maxReadings || len(p.loose) != len(readings) {
+			t.Fatalf("%q: readings %q, loose %q, normal form %q", path, readings, p.loose, normal)
+		}
+		// A loose form is the loose form of its reading, read loosely again
+		// it is unchanged, and it has no empty segment, no trailing "/" and
+		// no segment ending in a dot or a space.
+		for i, l := range p.loose {
+			if want := looseForm(readings[i]); l != want {
+				t.Fatalf("%q: loose form of %q is %q, want %q", path, readings[i], l, want)
+			}
+			if again := looseForm(l); again != l {
+				t.Fatalf("%q: loose form %q read loosely is %q", path, l, again)
+			}
+			if l != "/" && (strings.HasSuffix(l, "/") || strings.Contains(l, "//")) {
+				t.Fatalf("%q: loose form %q", path, l)
+			}
+			for _, seg := range strings.Split(l[1:], "/") {
+				if strings.HasSuffix(seg, ".") || strings.HasSuffix(seg, "%20") {
+					t.Fatalf("%q: loose form %q has segment %q", path, l, seg)
+				}
+			}
 		}
 	})
 }
@@ -70,7 +92,8 @@ func (s fakeSource) SourceIP() string                    { return "192.0.2.1" }
 // never certainly does; and certainly implies possibly.
 func FuzzMatcher(f *testing.F) {
 	seedPaths(f)
-	patterns := []Path{{Glob: "/admin/**"}, {Glob: "/status/*"}, {Prefix: "/public/"}, {Exact: "/healthz"}, {Glob: "/a/*/c/**"}}
+	patterns := []Path{{Glob: "/admin/**"}, {Glob: "/status/*"}, {Prefix: "/public/"}, {Exact: "/healthz"}, {Glob: "/a/*/c/**"},
+		{Exact: "/secret/"}, {Prefix: "/a./b"}, {Glob: "/x%20/*/"}}
 	matchers := make([]*Matcher, len(patterns))
 	for i, p := range patterns {
 		m, err := Compile(Match{Path: p})
@@ -94,7 +117,15 @@ func FuzzMatcher(f *testing.F) {
 				t.Fatalf("%q, %+v: normal form %q matches, but not possibly", path, patterns[i], normal)
 			case certainly && !m.path.matchOne(normal, false):
 				t.Fatalf("%q, %+v: certainly, but normal form %q does not match", path, patterns[i], normal)
+			case certainly && !m.path.matchLoose(looseForm(normal), false):
+				t.Fatalf("%q, %+v: certainly, but normal form %q read loosely does not match", path, patterns[i], normal)
+			case ok && m.path.matchLoose(looseForm(normal), true) && !possibly:
+				t.Fatalf("%q, %+v: normal form %q read loosely matches, but not possibly", path, patterns[i], normal)
 			}
+		}
+		// The key is the normal form read loosely, in lower case.
+		if key, kok := r.PathKey(); kok != ok || ok && key != strings.ToLower(looseForm(normal)) {
+			t.Fatalf("%q: key %q, %v; normal form %q, %v", path, key, kok, normal, ok)
 		}
 	})
 }

@@ -2,11 +2,13 @@ package match
 
 import "strings"
 
-// The addresses and ranges of source_ips, parsed and compared here rather
-// than with net/netip: that package's initialization interns IPv6 zones
-// with package unique, and the two together are some 70 KB of code in a
-// Wasm module for what a matcher needs, which is this. The syntax accepted
-// is net/netip's, and so are the results (a test compares them).
+// The addresses and ranges of source_ips, and the IP addresses of hosts,
+// parsed, compared and written here rather than with net/netip: that
+// package's initialization interns IPv6 zones with package unique, and the
+// two together are some 70 KB of code in a Wasm module for what a matcher
+// needs, which is this. parseIP and parseCIDR accept net/netip's syntax
+// and give its results, and appendTo writes its text (tests compare them);
+// parseIPv4Legacy reads the older spellings of IPv4 addresses in hosts.
 
 // ip is an IP address: 16 bytes, an IPv4 address in the last four.
 type ip struct {
@@ -227,4 +229,139 @@ func parseCIDR(s string) (cidr, bool) {
 		return cidr{}, false
 	}
 	return cidr{a: a, bits: bits}, true
+}
+
+// parseIPv4Legacy parses an IPv4 address in any of the spellings that
+// inet_aton and the WHATWG URL standard's IPv4 parser accept, since clients
+// and backends read hosts such as "127.1", "2130706433" and "0x7f.0.0.1" as
+// 127.0.0.1: one to four dot-separated numbers, each decimal, hex after
+// "0x" or "0X" (no digits is 0) or octal after a leading "0"; every number
+// but the last is a byte, and the last fills the remaining bytes ("10.0.258"
+// is 10.0.1.2). s has no trailing dot.
+func parseIPv4Legacy(s string) (ip, bool) {
+	var parts [4]uint64
+	n := 0
+	for {
+		f, rest, more := strings.Cut(s, ".")
+		v, ok := ipv4Number(f)
+		if !ok || n == len(parts) {
+			return ip{}, false
+		}
+		parts[n] = v
+		n++
+		if !more {
+			break
+		}
+		s = rest
+	}
+	last := parts[n-1]
+	if last >= 1<<(8*(5-n)) {
+		return ip{}, false
+	}
+	for i, v := range parts[:n-1] {
+		if v > 255 {
+			return ip{}, false
+		}
+		last |= v << (8 * (3 - i))
+	}
+	a := ip{kind: 4}
+	a.b[10], a.b[11] = 0xff, 0xff
+	a.b[12], a.b[13], a.b[14], a.b[15] = byte(last>>24), byte(last>>16), byte(last>>8), byte(last)
+	return a, true
+}
+
+// ipv4Number parses one number of a legacy IPv4 address: decimal, hex
+// after "0x" or "0X" (no digits is 0), or octal after a leading "0".
+// Values above 1<<32, too big for any part of an address, are returned as
+// 1<<32, so that any number of digits can be read without overflow.
+func ipv4Number(s string) (uint64, bool) {
+	if s == "" {
+		return 0, false
+	}
+	base := uint64(10)
+	switch {
+	case len(s) >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'):
+		base, s = 16, s[2:]
+	case len(s) >= 2 && s[0] == '0':
+		base, s = 8, s[1:]
+	}
+	v := uint64(0)
+	for i := 0; i < len(s); i++ {
+		d := unhex(s[i])
+		if d < 0 || uint64(d) >= base {
+			return 0, false
+		}
+		v = min(v*base+uint64(d), 1<<32)
+	}
+	return v, true
+}
+
+// appendTo appends the text of a to b, as netip.Addr.String writes it but
+// without a zone, which ip does not keep: an IPv4 address in dotted
+// decimal; an IPv6 address in the form of RFC 5952, with lower-case hex
+// groups without leading zeros and the first longest run of two or more
+// zero groups as "::"; an IPv4-mapped one as "::ffff:192.0.2.7".
+func (a ip) appendTo(b []byte) []byte {
+	switch {
+	case a.kind == 4:
+		return appendIPv4(b, a.b[12:])
+	case a.is4In6():
+		return appendIPv4(append(b, "::ffff:"...), a.b[12:])
+	case a.kind != 6:
+		return b
+	}
+	zeros, n := -1, 0 // the run of zero groups to write as "::", and its length
+	for i := 0; i < 8; i++ {
+		j := i
+		for j < 8 && a.group(j) == 0 {
+			j++
+		}
+		if j-i >= 2 && j-i > n {
+			zeros, n = i, j-i
+		}
+		i = j // group j is not zero (or past the end)
+	}
+	for i := 0; i < 8; i++ {
+		if i == zeros {
+			b = append(b, "::"...)
+			i += n - 1
+			continue
+		}
+		if i > 0 && i != zeros+n {
+			b = append(b, ':')
+		}
+		b = appendHex16(b, a.group(i))
+	}
+	return b
+}
+
+// group is the ith of the eight 16-bit groups of an IPv6 address.
+func (a ip) group(i int) uint16 { return uint16(a.b[2*i])<<8 | uint16(a.b[2*i+1]) }
+
+// appendIPv4 appends the four bytes of an IPv4 address in dotted decimal.
+func appendIPv4(b []byte, v4 []byte) []byte {
+	for i, c := range v4 {
+		if i > 0 {
+			b = append(b, '.')
+		}
+		if c >= 100 {
+			b = append(b, '0'+c/100)
+		}
+		if c >= 10 {
+			b = append(b, '0'+c/10%10)
+		}
+		b = append(b, '0'+c%10)
+	}
+	return b
+}
+
+// appendHex16 appends v in lower-case hex without leading zeros.
+func appendHex16(b []byte, v uint16) []byte {
+	const digits = "0123456789abcdef"
+	for shift := 12; shift > 0; shift -= 4 {
+		if v>>shift != 0 {
+			b = append(b, digits[v>>shift&0xf])
+		}
+	}
+	return append(b, digits[v&0xf])
 }

@@ -47,7 +47,8 @@ func TestIPAsNetip(t *testing.T) {
 	}
 }
 
-// sameAddr checks that parseIP reads s as netip.ParseAddr does.
+// sameAddr checks that parseIP reads s as netip.ParseAddr does, and that
+// appendTo writes the address as netip.Addr.String does (without the zone).
 func sameAddr(t *testing.T, s string) {
 	t.Helper()
 	want, err := netip.ParseAddr(s)
@@ -57,6 +58,9 @@ func sameAddr(t *testing.T, s string) {
 	}
 	if ok && (got.b != want.As16() || (got.kind == 4) != want.Is4() || got.zone != (want.Zone() != "")) {
 		t.Fatalf("parseIP(%q) = %x (IPv%d, zone %v), netip has %s", s, got.b, got.kind, got.zone, want)
+	}
+	if ok && string(got.appendTo(nil)) != want.WithZone("").String() {
+		t.Fatalf("parseIP(%q) writes as %q, netip as %s", s, got.appendTo(nil), want.WithZone(""))
 	}
 }
 

@@ -197,7 +197,7 @@ func (m *Matcher) eval(r *Request, possibly bool) bool {
 	if m == nil {
 		return true
 	}
-	if m.methods != nil && !m.method(r.src.Method()) {
+	if m.methods != nil && !m.methodsMatch(r, possibly) {
 		return false
 	}
 	if m.path != nil && !m.path.match(r, possibly) {
@@ -227,6 +227,22 @@ func (m *Matcher) eval(r *Request, possibly bool) bool {
 	return true
 }
 
+// methodsMatch checks the request's method and the methods it claims
+// through an override header or parameter (see the package
+// documentation): the request possibly matches if one of them is listed,
+// and certainly matches only if each of them is.
+func (m *Matcher) methodsMatch(r *Request, possibly bool) bool {
+	if m.method(r.src.Method()) == possibly {
+		return possibly
+	}
+	for _, claimed := range r.claimedMethods() {
+		if m.method(claimed) == possibly {
+			return possibly
+		}
+	}
+	return !possibly
+}
+
 func (m *Matcher) method(got string) bool {
 	for _, want := range m.methods {
 		if equal(got, want, true) {
@@ -241,6 +257,12 @@ type pathCond struct {
 	exact, prefix string
 	glob          []string // the pattern's segments, after its leading "/"
 	fold          bool     // IgnoreCase
+	// The pattern read loosely, as the loose forms of a request's readings
+	// are compared with it: a loose reading applies to the pattern too.
+	// looseRoot is a prefix ending in "/" read loosely as a whole path
+	// ("/admin" for "/admin/"), which the path of that name matches.
+	looseExact, loosePrefix, looseRoot string
+	looseGlob                          []string
 }
 
 func compilePath(p Path) (*pathCond, error) {
@@ -275,6 +297,22 @@ func compilePath(p Path) (*pathCond, error) {
 		return nil, conf.Errorf(key, "must be in normal form (%q), not %q: requests are matched in normal form", normal, pattern)
 	}
 	c := &pathCond{exact: p.Exact, prefix: p.Prefix, fold: p.IgnoreCase}
+	switch {
+	case p.Exact != "":
+		c.looseExact = looseForm(p.Exact)
+	case p.Prefix != "":
+		// The segments the prefix completes are read loosely; the one it
+		// starts is kept as written ("/download/file." is a prefix of
+		// "/download/file.txt").
+		done := p.Prefix[:strings.LastIndexByte(p.Prefix, '/')+1]
+		c.looseRoot = looseForm(done)
+		c.loosePrefix = strings.TrimSuffix(c.looseRoot, "/") + "/" + p.Prefix[len(done):]
+		if done != p.Prefix || c.looseRoot == "/" {
+			c.looseRoot = ""
+		}
+	default:
+		c.looseGlob = strings.Split(looseForm(p.Glob)[1:], "/")
+	}
 	if p.Glob != "" {
 		c.glob = strings.Split(p.Glob[1:], "/")
 		for i, seg := range c.glob {
@@ -289,18 +327,49 @@ func compilePath(p Path) (*pathCond, error) {
 	return c, nil
 }
 
+// match checks every reading of the request's path, strictly and loosely:
+// the request possibly matches if one of them matches, and certainly
+// matches only if all of them do.
 func (c *pathCond) match(r *Request, possibly bool) bool {
-	readings, ok := r.paths()
+	strict, loose, ok := r.readings()
 	if !ok {
 		return possibly
 	}
 	fold := c.fold || possibly
-	for _, p := range readings {
-		if c.matchOne(p, fold) == possibly {
+	for i := range strict {
+		var hit bool
+		if possibly {
+			hit = c.matchOne(strict[i], fold) || c.matchLoose(loose[i], fold)
+		} else {
+			hit = c.matchOne(strict[i], fold) && c.matchLoose(loose[i], fold)
+		}
+		if hit == possibly {
 			return possibly // some reading matches; or one does not
 		}
 	}
 	return !possibly
+}
+
+// matchLoose matches the loose form of a reading against the pattern read
+// loosely.
+func (c *pathCond) matchLoose(path string, fold bool) bool {
+	switch {
+	case c.looseGlob != nil:
+		return globMatch(c.looseGlob, path, fold)
+	case c.loosePrefix != "":
+		return hasPrefix(path, c.loosePrefix, fold) || c.looseRoot != "" && equal(path, c.looseRoot, fold)
+	}
+	return equal(path, c.looseExact, fold)
+}
+
+// looseForm is a path in normal form read loosely (it has one: it is in
+// normal form).
+func looseForm(normal string) string {
+	buf, s, _ := loosen(nil, span{str: normal})
+	if s.inBuf {
+		return string(buf[s.start:s.end])
+	}
+	return s.str
 }
 
 func (c *pathCond) matchOne(path string, fold bool) bool {
@@ -351,7 +420,7 @@ func compileHosts(list []string) (*hostCond, error) {
 	for i, s := range list {
 		name, wild := strings.CutPrefix(s, "*.")
 		normal, ok := NormalizeHost(name)
-		if !ok || normal != lower(strings.TrimSuffix(name, ".")) {
+		if !ok || withPort(name) {
 			return nil, conf.Errorf("hosts"+conf.Index(i), `must be a host name ("api.example.com") or "*." and a domain ("*.example.com"), without a port, not %q`, s)
 		}
 		if wild {
@@ -363,8 +432,16 @@ func compileHosts(list []string) (*hostCond, error) {
 	return h, nil
 }
 
+// withPort reports whether a configured host has a port.
+func withPort(host string) bool {
+	if i := strings.LastIndexByte(host, ']'); i >= 0 {
+		host = host[i:]
+	}
+	return strings.IndexByte(host, ':') >= 0
+}
+
 func (h *hostCond) match(r *Request, possibly bool) bool {
-	host, ok := r.hostName()
+	host, ok := r.Host()
 	if !ok {
 		return possibly
 	}

@@ -130,7 +130,7 @@ func TestNormalizeHost(t *testing.T) {
 		"svc_a.ns":          "svc_a.ns",
 		"10.0.0.1:80":       "10.0.0.1",
 		"[2001:DB8::1]:443": "[2001:db8::1]",
-		"[::ffff:10.0.0.1]": "[::ffff:10.0.0.1]",
+		"[::ffff:10.0.0.1]": "10.0.0.1",
 		"localhost":         "localhost",
 		"a-b.c-d.example":   "a-b.c-d.example",
 	} {
@@ -269,5 +269,40 @@ func TestNormalPathOnce(t *testing.T) {
 	r.Reset(src)
 	if p, ok := r.NormalPath(); ok {
 		t.Errorf("NormalPath() of /%%00 = %q, want refused", p)
+	}
+}
+
+// TestReadingsAllocateOnce: however many readings a path has, and however
+// long it is, reading it allocates one buffer for all of them (and nothing
+// for a plain path), and the matcher adds nothing.
+func TestReadingsAllocateOnce(t *testing.T) {
+	m := compile(t, `{"path": {"glob": "/admin/**"}}`)
+	for _, c := range []struct {
+		unit   string
+		allocs float64
+	}{
+		{"/abcd", 0},
+		{"abc/", 0},
+		{"x%2F;", 1},
+		{"/..;%2F", 1},
+		{"/.", 1},
+		{"/a.%20", 1},
+		{"/a.", 1},
+		{"//%61", 1},
+	} {
+		path := "/" + strings.TrimPrefix(strings.Repeat(c.unit, 12000), "/")
+		src := &request{headers: [][2]string{{":path", path}}}
+		var r match.Request
+		r.Reset(src) // the first request sizes the Request's own slices
+		m.Possibly(&r)
+		allocs := testing.AllocsPerRun(20, func() {
+			r.Reset(src)
+			m.Possibly(&r)
+			m.Certainly(&r)
+			r.PathKey()
+		})
+		if allocs > c.allocs {
+			t.Errorf("%q repeated: %v allocations per request, want %v", c.unit, allocs, c.allocs)
+		}
 	}
 }

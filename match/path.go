@@ -1,92 +1,157 @@
 package match
 
-import "strings"
+import (
+	"slices"
+	"strings"
+	"unsafe"
 
-// A request path can be read in more than one way. Envoy forwards it with
-// dot segments resolved (Istio's default), but backends differ on the rest:
-// Tomcat, Jetty and Spring cut ";" parameters off each segment (so "/..;/"
-// is "/../"), some servers decode "%2F" or "\" into a separator, some merge
-// "//" into "/", some ignore case. A policy decision must hold for every one
-// of these readings, so the normalizer gives all of them: a path that only
-// some reading sends to "/admin" is denied by a deny rule on "/admin" and is
-// never let through by an allow rule elsewhere.
-//
-// Every reading is normalized the same way: the query is removed, percent-
-// encoded unreserved characters (letters, digits, "-", ".", "_", "~") are
-// decoded, other percent-encodings are written with upper-case hex digits,
-// characters that may not appear in a path (space aside, which is refused,
-// and non-ASCII bytes) are percent-encoded, and the dot segments "." and
-// ".." are removed as RFC 3986 (section 5.2.4) says. Readings differ in
-// three choices, each made both ways when the path gives it a meaning:
-//   - ";" (or "%3B") starts a parameter that ends the segment, or is text;
-//   - "\", "%2F" and "%5C" separate segments, or are text (kept encoded);
-//   - empty segments ("//") are dropped, or kept.
-//
-// A path that cannot be read safely has no reading: one that does not start
-// with "/", or that contains "#", a control character or a space (raw or
-// percent-encoded, NUL included), or a malformed percent-encoding.
+	"github.com/wasmpolicy/policy/internal/query"
+)
 
-// maxReadings bounds the readings of one path: three choices, two ways.
+// How a path is read is told in the package documentation (doc.go); this
+// file does it. A path is scanned once, to check it and to learn which
+// choices it gives a meaning to; then each reading is written in one pass
+// over the path into one buffer that all the readings of the request share,
+// with dot segments removed as they end. The work is linear in the path's
+// length times the number of its readings (at most maxReadings), and a
+// request allocates once for all of them, or not at all when the path is
+// plain.
+
+// maxReadings bounds the strict readings of one path: three choices, two
+// ways. Each has a loose form beside it.
 const maxReadings = 8
 
 // NormalizePath returns the normal form of a request path (with or without
-// its query): the reading that resolves the most, with ";" parameters
-// removed, "\", "%2F" and "%5C" taken as separators and empty segments
-// dropped. ok is false if the path cannot be read safely. Normalizing a
-// normal form returns it unchanged.
+// its query): its strict reading that resolves the most, with ";"
+// parameters removed, "\", "%2F" and "%5C" taken as separators and empty
+// segments dropped. ok is false if the path cannot be read safely.
+// Normalizing a normal form returns it unchanged. The normal form keeps a
+// trailing "/" and the trailing dots of a segment: patterns are written in
+// normal form, and "/api/" is a prefix of its own.
 //
 //	match.NormalizePath("/a/./b/../c//d;x?q=1") // "/a/c/d", true
 //	match.NormalizePath("/%61dmin/..%2Fx")       // "/x", true
 //	match.NormalizePath("/a%00")                 // "", false
 func NormalizePath(path string) (normal string, ok bool) {
-	path = cutQuery(path)
-	if plain(path) {
-		return path, true
-	}
-	toks, ok := tokenize(path)
-	if !ok {
+	var p paths
+	if !p.read(path) {
 		return "", false
 	}
-	return render(toks, reading{strip: true, split: true, merge: true}), true
+	return p.strict[0], true
 }
 
-// readPath appends the distinct readings of path to out; ok is false if the
-// path cannot be read safely.
-func readPath(out []string, path string) ([]string, bool) {
+// paths are the readings of one request path.
+type paths struct {
+	// strict are the distinct strict readings, the normal form first;
+	// loose[i] is strict[i] read loosely.
+	strict, loose []string
+}
+
+// read sets p to the readings of path, reusing p's slices; it reports
+// whether the path can be read safely.
+func (p *paths) read(path string) bool {
+	p.strict, p.loose = p.strict[:0], p.loose[:0]
 	path = cutQuery(path)
-	if plain(path) {
-		return append(out, path), true
-	}
-	toks, ok := tokenize(path)
+	sc, ok := scanPath(path)
 	if !ok {
-		return out, false
+		return false
 	}
-	var has reading // the choices this path gives a meaning to
-	for _, t := range toks {
-		switch t.kind {
-		case tokParam:
-			has.strip = true
-		case tokAmbiguous:
-			has.split = true
+	var buf []byte
+	var spanBuf [2 * maxReadings]span
+	spans := spanBuf[:0]
+	if sc.plain {
+		spans = append(spans, span{str: path})
+	} else {
+		// Every reading fits in sc.size bytes, and so does its loose form.
+		n := 1
+		for _, b := range [...]bool{sc.has.strip, sc.has.split, sc.has.merge} {
+			if b {
+				n *= 2
+			}
+		}
+		buf = make([]byte, 0, 2*n*sc.size)
+		for i := maxReadings - 1; i >= 0; i-- {
+			rd := reading{strip: i&1 != 0, split: i&2 != 0, merge: i&4 != 0}
+			if rd.strip && !sc.has.strip || rd.split && !sc.has.split || rd.merge && !sc.has.merge {
+				continue
+			}
+			start := len(buf)
+			buf = render(buf, path, rd)
+			s := span{start: start, end: len(buf), inBuf: true}
+			if s.in(buf, spans) {
+				buf = buf[:start]
+				continue
+			}
+			spans = append(spans, s)
 		}
 	}
-	has.merge = true // cheap to try; duplicates are dropped
-	start := len(out)
-	for i := 0; i < maxReadings; i++ {
-		rd := reading{strip: i&1 != 0, split: i&2 != 0, merge: i&4 != 0}
-		if rd.strip && !has.strip || rd.split && !has.split || rd.merge && !has.merge {
-			continue
+	strict := len(spans)
+	for i := 0; i < strict; i++ {
+		var l span
+		var ok bool
+		if buf, l, ok = loosen(buf, spans[i]); !ok {
+			return false
 		}
-		s := render(toks, rd)
-		dup := false
-		for _, o := range out[start:] {
-			dup = dup || o == s
+		spans = append(spans, l)
+	}
+	// buf is complete and never written again: its readings can be strings
+	// without a copy.
+	var all string
+	if len(buf) > 0 {
+		all = unsafe.String(unsafe.SliceData(buf), len(buf))
+	}
+	for i, s := range spans {
+		v := s.str
+		if s.inBuf {
+			v = all[s.start:s.end]
 		}
-		if !dup {
-			out = append(out, s)
+		if i < strict {
+			p.strict = append(p.strict, v)
+		} else {
+			p.loose = append(p.loose, v)
 		}
 	}
-	return out, true
+	return true
+}
+
+// span is a reading: buf[start:end] of the buffer the readings are written
+// in if inBuf, else str.
+type span struct {
+	str        string
+	start, end int
+	inBuf      bool
+}
+
+// text is s's text. It shares buf's memory: the bytes of a reading are not
+// written again once it is complete, so the view stays valid.
+func (s span) text(buf []byte) string {
+	if !s.inBuf {
+		return s.str
+	}
+	if s.end == s.start {
+		return ""
+	}
+	return unsafe.String(&buf[s.start], s.end-s.start)
+}
+
+// first is s's first n bytes.
+func (s span) first(n int) span {
+	if s.inBuf {
+		s.end = s.start + n
+	} else {
+		s.str = s.str[:n]
+	}
+	return s
+}
+
+// in reports whether s's text is that of one of spans.
+func (s span) in(buf []byte, spans []span) bool {
+	for _, o := range spans {
+		if o.text(buf) == s.text(buf) {
+			return true
+		}
+	}
+	return false
 }
 
 func cutQuery(path string) string {
@@ -96,36 +161,108 @@ func cutQuery(path string) string {
 	return path
 }
 
-// plain reports whether path is its own only reading: it starts with "/",
-// and has only characters that need no decoding or encoding, no ";", no
-// empty segment and no dot segment.
-func plain(path string) bool {
+// scan is what one pass over a path finds.
+type scan struct {
+	has   reading // the choices the path gives a meaning to
+	plain bool    // the path is its own only strict reading
+	size  int     // a bound on the length of any reading
+}
+
+// scanPath checks path (without its query) and finds which choices it
+// gives a meaning to; ok is false if it cannot be read safely.
+func scanPath(path string) (sc scan, ok bool) {
 	if path == "" || path[0] != '/' {
-		return false
+		return sc, false
 	}
-	for i := 1; i < len(path); i++ {
-		c := path[i]
-		if c == '/' {
-			if path[i-1] == '/' {
-				return false
+	sc.plain, sc.size = true, len(path)
+	prevSep := true // the previous token ended a segment (the leading "/" did)
+	seg := 1        // where the current segment starts
+	for i := 1; i <= len(path); {
+		if i == len(path) || path[i] == '/' {
+			if s := path[seg:i]; s == "." || s == ".." || s == "" && i < len(path) {
+				sc.plain = false
 			}
-			continue
-		}
-		if !pathChar(c) || c == ';' {
-			return false
-		}
-		if c == '.' && path[i-1] == '/' {
-			// "." or ".." as a whole segment.
-			j := i + 1
-			if j < len(path) && path[j] == '.' {
-				j++
-			}
-			if j == len(path) || path[j] == '/' {
-				return false
+			if i == len(path) {
+				break
 			}
 		}
+		t, next, ok := token(path, i)
+		if !ok {
+			return sc, false
+		}
+		if t.kind != tokText && t.kind != tokSlash || t.enc || next-i > 1 {
+			sc.plain = false
+		}
+		if t.enc && next-i == 1 {
+			sc.size += 2 // written percent-encoded
+		}
+		switch t.kind {
+		case tokAmbiguous:
+			sc.has.split = true
+		case tokParam:
+			sc.has.strip = true
+		}
+		sep := t.kind == tokSlash || t.kind == tokAmbiguous
+		if prevSep && (sep || t.kind == tokParam) {
+			sc.has.merge = true // an empty segment, in some reading
+		}
+		prevSep = sep
+		if t.kind == tokSlash {
+			seg = next
+		}
+		i = next
 	}
-	return true
+	return sc, true
+}
+
+type tokKind uint8
+
+const (
+	tokText      tokKind = iota // text
+	tokSlash                    // "/"
+	tokAmbiguous                // "\", "%2F", "%5C": a separator or text
+	tokParam                    // ";", "%3B": a parameter's start or text
+)
+
+// tok is one character of a path, decoded: c, written as it is or, if enc,
+// percent-encoded with upper-case hex digits.
+type tok struct {
+	kind tokKind
+	c    byte
+	enc  bool
+}
+
+// token reads the character at path[i] and returns it with the index after
+// it; ok is false if the path cannot be read safely there.
+func token(path string, i int) (t tok, next int, ok bool) {
+	c := path[i]
+	switch {
+	case c == '/':
+		return tok{kind: tokSlash, c: c}, i + 1, true
+	case c == '\\':
+		return tok{kind: tokAmbiguous, c: c, enc: true}, i + 1, true
+	case c == ';':
+		return tok{kind: tokParam, c: c}, i + 1, true
+	case c == '%':
+		if i+2 >= len(path) || unhex(path[i+1]) < 0 || unhex(path[i+2]) < 0 {
+			return t, 0, false
+		}
+		d := byte(unhex(path[i+1])<<4 | unhex(path[i+2]))
+		switch {
+		case d < 0x20 || d == 0x7f:
+			return t, 0, false
+		case d == '/' || d == '\\':
+			return tok{kind: tokAmbiguous, c: d, enc: true}, i + 3, true
+		case d == ';':
+			return tok{kind: tokParam, c: d, enc: true}, i + 3, true
+		}
+		return tok{c: d, enc: !unreserved(d)}, i + 3, true
+	case c <= ' ' || c == 0x7f || c == '#':
+		return t, 0, false
+	}
+	// '"', '<', '>', '^', '`', '{', '|', '}' and non-ASCII bytes are
+	// written encoded.
+	return tok{c: c, enc: !pathChar(c)}, i + 1, true
 }
 
 // pathChar reports whether c may appear in a path segment as it is:
@@ -139,173 +276,202 @@ func unreserved(c byte) bool {
 		c == '-' || c == '.' || c == '_' || c == '~'
 }
 
-type tokKind uint8
-
-const (
-	tokText      tokKind = iota // text, written as lit
-	tokSlash                    // "/"
-	tokAmbiguous                // "\", "%2F", "%5C": a separator or text
-	tokParam                    // ";", "%3B": a parameter's start or text
-)
-
-// token is one character of a path, decoded.
-type token struct {
-	kind tokKind
-	lit  string // how it is written as text
-}
-
-// tokenize splits path (which starts with "/") into tokens; ok is false if
-// it cannot be read safely.
-func tokenize(path string) ([]token, bool) {
-	if path == "" || path[0] != '/' {
-		return nil, false
-	}
-	toks := make([]token, 0, len(path))
-	for i := 0; i < len(path); i++ {
-		c := path[i]
-		switch {
-		case c == '/':
-			toks = append(toks, token{kind: tokSlash})
-		case c == '\\':
-			toks = append(toks, token{kind: tokAmbiguous, lit: "%5C"})
-		case c == ';':
-			toks = append(toks, token{kind: tokParam, lit: ";"})
-		case c == '%':
-			if i+2 >= len(path) || unhex(path[i+1]) < 0 || unhex(path[i+2]) < 0 {
-				return nil, false
-			}
-			d := byte(unhex(path[i+1])<<4 | unhex(path[i+2]))
-			i += 2
-			switch {
-			case d < 0x20 || d == 0x7f:
-				return nil, false
-			case d == '/' || d == '\\':
-				toks = append(toks, token{kind: tokAmbiguous, lit: encoded(d)})
-			case d == ';':
-				toks = append(toks, token{kind: tokParam, lit: "%3B"})
-			case unreserved(d):
-				toks = append(toks, token{lit: string(rune(d))}) // one ASCII byte
-			default:
-				toks = append(toks, token{lit: encoded(d)})
-			}
-		case c <= ' ' || c == 0x7f || c == '#':
-			return nil, false
-		case pathChar(c):
-			toks = append(toks, token{lit: path[i : i+1]})
-		default: // '"', '<', '>', '^', '`', '{', '|', '}' and non-ASCII bytes
-			toks = append(toks, token{lit: encoded(c)})
-		}
-	}
-	return toks, true
-}
-
-func unhex(c byte) int {
-	switch {
-	case '0' <= c && c <= '9':
-		return int(c - '0')
-	case 'a' <= c && c <= 'f':
-		return int(c-'a') + 10
-	case 'A' <= c && c <= 'F':
-		return int(c-'A') + 10
-	}
-	return -1
-}
+func unhex(c byte) int { return query.Unhex(c) }
 
 const hexDigits = "0123456789ABCDEF"
 
-func encoded(c byte) string { return string([]byte{'%', hexDigits[c>>4], hexDigits[c&15]}) }
-
-// reading is one way of reading a path.
+// reading is one way of reading a path strictly.
 type reading struct {
 	strip bool // ";" starts a parameter, removed up to the segment's end
 	split bool // "\", "%2F" and "%5C" separate segments
 	merge bool // empty segments are dropped
 }
 
-// render writes the tokens of a path as reading rd reads them, normalized.
-func render(toks []token, rd reading) string {
-	var segs []string
-	var cur strings.Builder
+// render appends path (scanned: it can be read safely) as rd reads it to
+// buf, normalized: decoded and encoded as the package documentation says,
+// with its dot segments removed as RFC 3986 (section 5.2.4) says.
+func render(buf []byte, path string, rd reading) []byte {
+	root := len(buf)
+	buf = append(buf, '/')
+	seg := len(buf) // where the current segment starts in buf
 	inParam := false
-	end := func() {
-		segs = append(segs, cur.String())
-		cur.Reset()
-		inParam = false
-	}
-	for _, t := range toks[1:] { // toks[0] is the leading "/"
+	for i := 1; ; {
+		last := i == len(path)
+		var t tok
+		if !last {
+			t, i, _ = token(path, i)
+		}
 		switch {
-		case t.kind == tokSlash, t.kind == tokAmbiguous && rd.split:
-			end()
+		case last, t.kind == tokSlash, t.kind == tokAmbiguous && rd.split:
+			buf, seg = endSegment(buf, root, seg, rd.merge, last)
+			if last {
+				return buf
+			}
+			inParam = false
 		case t.kind == tokParam && rd.strip:
 			inParam = true
-		case !inParam:
-			cur.WriteString(t.lit)
-		}
-	}
-	end()
-	if rd.merge {
-		kept := segs[:0]
-		for i, s := range segs {
-			if s != "" || i == len(segs)-1 {
-				kept = append(kept, s)
-			}
-		}
-		segs = kept
-	}
-	out := make([]string, 0, len(segs))
-	for i, s := range segs {
-		last := i == len(segs)-1
-		switch s {
-		case ".":
-		case "..":
-			if len(out) > 0 {
-				out = out[:len(out)-1]
-			}
+		case inParam:
+		case t.enc:
+			buf = append(buf, '%', hexDigits[t.c>>4], hexDigits[t.c&15])
 		default:
-			out = append(out, s)
+			buf = append(buf, t.c)
+		}
+	}
+}
+
+// endSegment ends the segment buf[seg:] of the path written from root:
+// it drops a "." segment, and a ".." segment with the one before it, and an
+// empty segment if merge (unless last); otherwise it keeps it, followed by
+// "/" unless last. It returns buf and where the next segment starts.
+func endSegment(buf []byte, root, seg int, merge, last bool) ([]byte, int) {
+	s := buf[seg:]
+	switch {
+	case len(s) == 0 && merge && !last:
+		return buf, seg
+	case len(s) == 1 && s[0] == '.':
+		return buf[:seg], seg // "/a/." is "/a/"
+	case len(s) == 2 && s[0] == '.' && s[1] == '.':
+		buf = buf[:seg-1]
+		if j := lastSlash(buf, root); j >= 0 {
+			buf = buf[:j]
+		}
+		buf = append(buf, '/') // "/a/b/.." is "/a/"; "/.." is "/"
+		return buf, len(buf)
+	}
+	if !last {
+		buf = append(buf, '/')
+	}
+	return buf, len(buf)
+}
+
+// lastSlash is the index of the last "/" of buf at or after root, or -1.
+func lastSlash(buf []byte, root int) int {
+	for j := len(buf) - 1; j >= root; j-- {
+		if buf[j] == '/' {
+			return j
+		}
+	}
+	return -1
+}
+
+// loosen appends to buf the loose form of the strict reading s and returns
+// it: every segment without its trailing dots and spaces ("%20"), the
+// segments that are then empty dropped, and no trailing "/" (the root
+// aside). ok is false if a segment is made of dots and spaces alone without
+// being "." or "..", which backends that trim segments read in different
+// ways ("..." or "..%20"). A reading with nothing to trim is its own loose
+// form, or that without its trailing "/": nothing is written then.
+func loosen(buf []byte, s span) ([]byte, span, bool) {
+	text := s.text(buf)
+	trim, ok := needsTrim(text)
+	switch {
+	case !ok:
+		return buf, span{}, false
+	case !trim && len(text) > 1 && text[len(text)-1] == '/':
+		return buf, s.first(len(text) - 1), true
+	case !trim:
+		return buf, s, true
+	}
+	buf = slices.Grow(buf, len(text)) // text is the longest it can be
+	start := len(buf)
+	buf = append(buf, '/')
+	seg := 1 // where the current segment starts in text
+	for i := 1; i <= len(text); i++ {
+		if i < len(text) && text[i] != '/' {
 			continue
 		}
-		if last {
-			out = append(out, "") // "/a/b/.." is "/a/"
+		if body := trimSegment(text[seg:i]); body != "" {
+			if len(buf) > start+1 {
+				buf = append(buf, '/')
+			}
+			buf = append(buf, body...)
+		}
+		seg = i + 1
+	}
+	return buf, span{start: start, end: len(buf), inBuf: true}, true
+}
+
+// trimSegment is seg without its trailing dots and "%20".
+func trimSegment(seg string) string {
+	for {
+		switch {
+		case strings.HasSuffix(seg, "."):
+			seg = seg[:len(seg)-1]
+		case strings.HasSuffix(seg, "%20"):
+			seg = seg[:len(seg)-3]
+		default:
+			return seg
 		}
 	}
-	return "/" + strings.Join(out, "/")
+}
+
+// needsTrim reports whether a segment of the strict reading s ends with a
+// dot or "%20", or is empty and not the last; ok is false if a segment is
+// made of dots and spaces alone (s has no "." or ".." segment: they were
+// removed).
+func needsTrim(s string) (trim, ok bool) {
+	seg := 1
+	for i := 1; i <= len(s); i++ {
+		if i < len(s) && s[i] != '/' {
+			continue
+		}
+		body := s[seg:i]
+		switch {
+		case body == "":
+			trim = trim || i < len(s)
+		case body[len(body)-1] == '.' || strings.HasSuffix(body, "%20"):
+			trim = true
+			if onlyDotsAndSpaces(body) && strings.IndexByte(body, '.') >= 0 {
+				return trim, false
+			}
+		}
+		seg = i + 1
+	}
+	return trim, true
+}
+
+func onlyDotsAndSpaces(s string) bool {
+	for len(s) > 0 {
+		switch {
+		case s[0] == '.':
+			s = s[1:]
+		case strings.HasPrefix(s, "%20"):
+			s = s[3:]
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // resolves reports whether normalizing path does more than decode,
 // re-encode or merge slashes: it has a parameter, or a dot segment in some
 // reading.
 func resolves(path string) bool {
-	toks, ok := tokenize(cutQuery(path))
-	if !ok {
-		return false
-	}
-	for _, t := range toks {
-		if t.kind == tokParam {
-			return true
-		}
-	}
-	for _, rd := range []reading{{}, {split: true}} {
-		for _, seg := range strings.Split(segmentsOf(toks, rd), "/") {
-			if seg == "." || seg == ".." {
+	path = cutQuery(path)
+	var seg []byte
+	for i := 1; i <= len(path); {
+		if i < len(path) {
+			t, next, ok := token(path, i)
+			if !ok {
+				return false
+			}
+			i = next
+			if t.kind == tokParam {
 				return true
 			}
+			if t.kind == tokText {
+				seg = append(seg, t.c)
+				continue
+			}
+		} else {
+			i++
 		}
+		// A separator in some reading, or the end.
+		if s := string(seg); s == "." || s == ".." {
+			return true
+		}
+		seg = seg[:0]
 	}
 	return false
-}
-
-// segmentsOf writes the tokens as reading rd reads them, without removing
-// dot segments.
-func segmentsOf(toks []token, rd reading) string {
-	var b strings.Builder
-	for _, t := range toks {
-		switch {
-		case t.kind == tokSlash, t.kind == tokAmbiguous && rd.split:
-			b.WriteByte('/')
-		default:
-			b.WriteString(t.lit)
-		}
-	}
-	return b.String()
 }

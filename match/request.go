@@ -1,5 +1,7 @@
 package match
 
+import "github.com/wasmpolicy/policy/internal/ascii"
+
 // Source is what matchers read from a request; *policy.Exchange is one.
 type Source interface {
 	Method() string
@@ -9,53 +11,84 @@ type Source interface {
 	SourceIP() string
 }
 
-// Request is one request as matchers see it: the readings of its path and
-// its normal form, its host and its source address are derived once, on
-// first use, however many rules look at them. Reset it for each request; a filter can keep one and
-// reuse it, since a VM runs one request at a time.
+// Request is one request as matchers see it. What they read of it (the
+// readings of its path and its normal form, its host, the methods it
+// claims, its source address) is worked out on first use and then shared by
+// every rule that looks at it. A policy.Exchange keeps one per request for
+// all the filters of a chain (Exchange.Request); outside a chain, Reset one
+// for each request.
 type Request struct {
 	src Source
 
-	readings             []string
-	pathDone, pathOK     bool
-	normal               string
-	normalDone, normalOK bool
-	host                 string
-	hostDone, hostOK     bool
-	addr                 ip
-	addrDone             bool
+	paths            paths
+	pathDone, pathOK bool
+	key              string
+	keyDone          bool
+	host             string
+	hostDone, hostOK bool
+	overrides        []string
+	overridesDone    bool
+	addr             ip
+	addrDone         bool
 }
 
-// Reset makes r the request src, keeping r's buffers.
+// Reset makes r the request src, keeping r's buffers. Call it again when
+// the request changes (a header or the path is rewritten): what r had
+// worked out is forgotten.
 func (r *Request) Reset(src Source) {
-	readings := r.readings[:0]
-	*r = Request{src: src, readings: readings}
+	// The slices are kept, their strings dropped: they may hold on to the
+	// last request's buffers.
+	p, o := r.paths, r.overrides
+	clear(p.strict[:cap(p.strict)])
+	clear(p.loose[:cap(p.loose)])
+	clear(o[:cap(o)])
+	p.strict, p.loose = p.strict[:0], p.loose[:0]
+	*r = Request{src: src, paths: p, overrides: o[:0]}
 }
 
 // Source is the request r reads.
 func (r *Request) Source() Source { return r.src }
 
-// paths returns the readings of the request path; ok is false if it cannot
-// be read safely.
-func (r *Request) paths() ([]string, bool) {
+// readings returns the strict readings of the request path and their loose
+// forms; ok is false if the path cannot be read safely.
+func (r *Request) readings() (strict, loose []string, ok bool) {
 	if !r.pathDone {
 		r.pathDone = true
-		r.readings, r.pathOK = readPath(r.readings[:0], r.src.Path())
+		r.pathOK = r.paths.read(r.src.Path())
 	}
-	return r.readings, r.pathOK
+	return r.paths.strict, r.paths.loose, r.pathOK
 }
 
 // NormalPath is the request path in normal form (see NormalizePath); ok is
 // false if it cannot be read safely.
 func (r *Request) NormalPath() (path string, ok bool) {
-	if !r.normalDone {
-		r.normalDone = true
-		r.normal, r.normalOK = NormalizePath(r.src.Path())
+	strict, _, ok := r.readings()
+	if !ok {
+		return "", false
 	}
-	return r.normal, r.normalOK
+	return strict[0], true
 }
 
-func (r *Request) hostName() (string, bool) {
+// PathKey is the request path as a key that every spelling of it shares:
+// its normal form read loosely (without trailing dots and spaces in its
+// segments, nor a trailing "/") in ASCII lower case. "/Login", "/login/",
+// "/login." and "/a/../login;x" have the key "/login". Rate limits key
+// their buckets and their descriptors with it. ok is false if the path
+// cannot be read safely; key is "" then, which no readable path has.
+func (r *Request) PathKey() (key string, ok bool) {
+	if !r.keyDone {
+		r.keyDone = true
+		if _, loose, ok := r.readings(); ok {
+			r.key = ascii.Lower(loose[0])
+		}
+	}
+	return r.key, r.key != ""
+}
+
+// Host is the request's host in normal form (see NormalizeHost); ok is
+// false if its authority is not a host name or an IP address with an
+// optional port.
+func (r *Request) Host() (host string, ok bool) {
 	if !r.hostDone {
 		r.hostDone = true
 		r.host, r.hostOK = NormalizeHost(r.src.Authority())

@@ -52,6 +52,7 @@ const (
 	health = `{"path": {"exact": "/healthz"}}`
 	hosts  = `{"hosts": ["blocked.example.com", "*.internal.example.com"]}`
 	del    = `{"methods": ["DELETE"]}`
+	ips    = `{"hosts": ["127.0.0.1", "[::1]"]}`
 	role   = `{"headers": [{"name": "x-role", "equals": "admin"}]}`
 	nets   = `{"source_ips": ["10.0.0.0/8", "2001:db8::/32"]}`
 	both   = `{"methods": ["POST"], "path": {"prefix": "/api/"}}`
@@ -87,6 +88,17 @@ var Cases = []Case{
 	path(admin, "/public/..%5cadmin", true, false),
 	path(admin, "/public/%3B/../admin", true, false),
 	path(admin, "/admin%3Bx/y", true, false),
+	// Backends that trim a segment's trailing dots and spaces (IIS, Windows)
+	// or ignore a trailing "/" (Express, Spring).
+	path(admin, "/admin./x", true, false),
+	path(admin, "/admin%2e/x", true, false),
+	path(admin, "/admin%20/x", true, false),
+	path(admin, "/admin.%20./x", true, false),
+	path(admin, "/admin;x./y", true, false),
+	path(admin, "/Admin%2E", true, false),
+	path(admin, "/admin/", true, true),
+	path(admin, "/administrator./x", false, false),
+	path(admin, "/adm%20in/x", false, false),
 	// Paths that cannot be read safely: restricting rules apply, permitting
 	// rules do not.
 	path(admin, "/..%00", true, false),
@@ -96,6 +108,10 @@ var Cases = []Case{
 	path(admin, "admin/x", true, false),
 	path(admin, "*", true, false),
 	path(admin, "/public/\x01", true, false),
+	path(admin, "/public/..%20/admin", true, false),
+	path(admin, "/public/.../admin", true, false),
+	path(admin, "/public/. ./admin"[:10]+"%20./admin", true, false),
+	path(admin, "/public/ /admin", true, false),
 	// A glob that must not match a dot segment.
 	path(status, "/status/418", true, true),
 	path(status, "/status/418/x", false, false),
@@ -108,6 +124,10 @@ var Cases = []Case{
 	path(status, "/status/..%5cadmin", true, false),
 	path(status, "/status/.%2e/admin", false, false),
 	path(status, "/Status/418", true, false),
+	path(status, "/status/418/", true, false),
+	path(status, "/status/418.", true, true),
+	path(status, "/status/%20", true, false),
+	path(status, "/status/./", false, false),
 	// A prefix.
 	path(public, "/public/a", true, true),
 	path(public, "/public/..;/admin", true, false),
@@ -116,10 +136,21 @@ var Cases = []Case{
 	path(public, "/publicity", false, false),
 	path(public, "/public/a;b", true, true),
 	path(public, "/public/%7Ea", true, true),
+	path(public, "/public", true, false),
+	path(public, "/public/", true, true),
+	path(public, "/public./a", true, false),
+	path(public, "/public%20/a", true, false),
+	path(public, "/public/a.", true, true),
+	path(public, "/publ", false, false),
 	// An exact path.
 	path(health, "/healthz", true, true),
 	path(health, "/healthz?full=1", true, true),
-	path(health, "/healthz/", false, false),
+	path(health, "/healthz/", true, false),
+	path(health, "/healthz.", true, false),
+	path(health, "/healthz%20", true, false),
+	path(health, "/healthz/.", true, false),
+	path(health, "/healthz%2e%2e", true, false),
+	path(health, "/healthz/x", false, false),
 	path(health, "/healthz;x", true, false),
 	path(health, "/HEALTHZ", true, false),
 	path(health, "//healthz", true, false),
@@ -136,11 +167,44 @@ var Cases = []Case{
 	{Name: "host suffix", Match: hosts, Req: Request{Path: "/", Authority: "a.b.internal.example.com"}, Possibly: true, Certainly: true},
 	{Name: "host suffix bare", Match: hosts, Req: Request{Path: "/", Authority: "internal.example.com"}, Possibly: false, Certainly: false},
 	{Name: "host lookalike", Match: hosts, Req: Request{Path: "/", Authority: "notblocked.example.com"}, Possibly: false, Certainly: false},
+	// IP addresses, however they are written.
+	{Name: "ip", Match: ips, Req: Request{Path: "/", Authority: "127.0.0.1"}, Possibly: true, Certainly: true},
+	{Name: "ip port", Match: ips, Req: Request{Path: "/", Authority: "127.0.0.1:8080"}, Possibly: true, Certainly: true},
+	{Name: "ip short", Match: ips, Req: Request{Path: "/", Authority: "127.1"}, Possibly: true, Certainly: true},
+	{Name: "ip decimal", Match: ips, Req: Request{Path: "/", Authority: "2130706433"}, Possibly: true, Certainly: true},
+	{Name: "ip hex", Match: ips, Req: Request{Path: "/", Authority: "0x7f.0.0.1"}, Possibly: true, Certainly: true},
+	{Name: "ip hex whole", Match: ips, Req: Request{Path: "/", Authority: "0X7F000001"}, Possibly: true, Certainly: true},
+	{Name: "ip octal", Match: ips, Req: Request{Path: "/", Authority: "0177.0.0.1"}, Possibly: true, Certainly: true},
+	{Name: "ip trailing dot", Match: ips, Req: Request{Path: "/", Authority: "127.0.0.1."}, Possibly: true, Certainly: true},
+	{Name: "ip mapped", Match: ips, Req: Request{Path: "/", Authority: "[::ffff:127.0.0.1]"}, Possibly: true, Certainly: true},
+	{Name: "ip mapped hex", Match: ips, Req: Request{Path: "/", Authority: "[::FFFF:7f00:1]:80"}, Possibly: true, Certainly: true},
+	{Name: "ip6 zeros", Match: ips, Req: Request{Path: "/", Authority: "[0::1]"}, Possibly: true, Certainly: true},
+	{Name: "ip6 long", Match: ips, Req: Request{Path: "/", Authority: "[0000:0:0:0:0:0:0:0001]:8443"}, Possibly: true, Certainly: true},
+	{Name: "ip other", Match: ips, Req: Request{Path: "/", Authority: "127.0.0.2"}, Possibly: false, Certainly: false},
+	{Name: "ip6 other", Match: ips, Req: Request{Path: "/", Authority: "[::2]"}, Possibly: false, Certainly: false},
+	{Name: "ip out of range", Match: ips, Req: Request{Path: "/", Authority: "127.0.0.256"}, Possibly: true, Certainly: false},
+	{Name: "ip bad octal", Match: ips, Req: Request{Path: "/", Authority: "0179.0.0.1"}, Possibly: true, Certainly: false},
+	{Name: "ip6 zone", Match: ips, Req: Request{Path: "/", Authority: "[::1%25lo]"}, Possibly: true, Certainly: false},
+	{Name: "ip lookalike name", Match: ips, Req: Request{Path: "/", Authority: "127.0.0.1.example.com"}, Possibly: false, Certainly: false},
 	// Methods.
 	{Name: "DELETE", Match: del, Req: Request{Method: "DELETE", Path: "/"}, Possibly: true, Certainly: true},
 	{Name: "delete", Match: del, Req: Request{Method: "delete", Path: "/"}, Possibly: true, Certainly: true},
 	{Name: "Delete", Match: del, Req: Request{Method: "Delete", Path: "/"}, Possibly: true, Certainly: true},
 	{Name: "GET", Match: del, Req: Request{Method: "GET", Path: "/"}, Possibly: false, Certainly: false},
+	// Methods claimed through an override header or parameter.
+	{Name: "override header", Match: del, Req: Request{Method: "POST", Path: "/", Headers: [][2]string{{"x-http-method-override", "DELETE"}}}, Possibly: true, Certainly: false},
+	{Name: "override header case", Match: del, Req: Request{Method: "POST", Path: "/", Headers: [][2]string{{"X-HTTP-Method", " delete "}}}, Possibly: true, Certainly: false},
+	{Name: "override other header", Match: del, Req: Request{Method: "POST", Path: "/", Headers: [][2]string{{"x-method-override", "DELETE"}}}, Possibly: true, Certainly: false},
+	{Name: "override list", Match: del, Req: Request{Method: "GET", Path: "/", Headers: [][2]string{{"x-http-method-override", "GET, DELETE"}}}, Possibly: true, Certainly: false},
+	{Name: "override second copy", Match: del, Req: Request{Method: "GET", Path: "/", Headers: [][2]string{{"x-http-method-override", "GET"}, {"x-http-method-override", "DELETE"}}}, Possibly: true, Certainly: false},
+	{Name: "override param", Match: del, Req: Request{Method: "POST", Path: "/?_method=DELETE"}, Possibly: true, Certainly: false},
+	{Name: "override param semicolon", Match: del, Req: Request{Method: "POST", Path: "/?x=1;_method=delete"}, Possibly: true, Certainly: false},
+	{Name: "override param encoded", Match: del, Req: Request{Method: "POST", Path: "/?%5Fmethod=DEL%45TE"}, Possibly: true, Certainly: false},
+	{Name: "override agrees", Match: del, Req: Request{Method: "DELETE", Path: "/", Headers: [][2]string{{"x-http-method-override", "DELETE"}}}, Possibly: true, Certainly: true},
+	{Name: "override disagrees", Match: del, Req: Request{Method: "DELETE", Path: "/?_method=GET"}, Possibly: true, Certainly: false},
+	{Name: "override other", Match: del, Req: Request{Method: "POST", Path: "/", Headers: [][2]string{{"x-http-method-override", "PUT"}}}, Possibly: false, Certainly: false},
+	{Name: "override empty", Match: del, Req: Request{Method: "DELETE", Path: "/", Headers: [][2]string{{"x-http-method-override", ""}}}, Possibly: true, Certainly: true},
+	{Name: "override lookalike param", Match: del, Req: Request{Method: "POST", Path: "/?x_method=DELETE&_methods=DELETE"}, Possibly: false, Certainly: false},
 	// Headers, repeated and in any case.
 	{Name: "role", Match: role, Req: Request{Path: "/", Headers: [][2]string{{"x-role", "admin"}}}, Possibly: true, Certainly: true},
 	{Name: "role twice", Match: role, Req: Request{Path: "/", Headers: [][2]string{{"x-role", "admin"}, {"x-role", "admin"}}}, Possibly: true, Certainly: true},
@@ -160,6 +224,7 @@ var Cases = []Case{
 	{Name: "method only", Match: both, Req: Request{Method: "POST", Path: "/web/x"}, Possibly: false, Certainly: false},
 	{Name: "path only", Match: both, Req: Request{Method: "GET", Path: "/api/x"}, Possibly: false, Certainly: false},
 	{Name: "lower method, odd path", Match: both, Req: Request{Method: "post", Path: "/api;v=2/x"}, Possibly: true, Certainly: false},
+	{Name: "method claimed away", Match: both, Req: Request{Method: "POST", Path: "/api/x", Headers: [][2]string{{"x-http-method-override", "DELETE"}}}, Possibly: true, Certainly: false},
 }
 
 // Group is the cases of one match object, in the table's order.
