@@ -9,6 +9,7 @@ import (
 
 	"github.com/wasmpolicy/policy/internal/ascii"
 	"github.com/wasmpolicy/policy/internal/bridge"
+	"github.com/wasmpolicy/policy/match"
 )
 
 // Exchange is one request and its response as the filters of a chain see
@@ -38,6 +39,9 @@ type Exchange struct {
 	scratch []any
 	values  []value // what filters published for later ones (SetValue)
 	current int     // index in the chain of the filter being called
+
+	view    match.Request // the request as matchers read it (Request)
+	viewSet bool          // view reads this request as it is now
 }
 
 // header is one header lookup: the name, and its first value if found.
@@ -84,6 +88,7 @@ func (x *Exchange) RequestHeaders() [][2]string {
 // SetRequestHeader replaces every value of name with value.
 func (x *Exchange) SetRequestHeader(name, value string) {
 	name = HeaderName(name)
+	x.viewSet = false
 	if proxywasm.ReplaceHttpRequestHeader(name, value) == nil && x.reqLoaded {
 		x.reqHeaders = set(x.reqHeaders, name, value)
 	}
@@ -93,6 +98,7 @@ func (x *Exchange) SetRequestHeader(name, value string) {
 // as separate entries.
 func (x *Exchange) AddRequestHeader(name, value string) {
 	name = HeaderName(name)
+	x.viewSet = false
 	if proxywasm.AddHttpRequestHeader(name, value) == nil && x.reqLoaded {
 		x.reqHeaders = append(x.reqHeaders, [2]string{name, value})
 	}
@@ -101,6 +107,7 @@ func (x *Exchange) AddRequestHeader(name, value string) {
 // RemoveRequestHeader removes every value of name.
 func (x *Exchange) RemoveRequestHeader(name string) {
 	name = HeaderName(name)
+	x.viewSet = false
 	if proxywasm.RemoveHttpRequestHeader(name) == nil && x.reqLoaded {
 		x.reqHeaders = remove(x.reqHeaders, name)
 	}
@@ -165,6 +172,21 @@ func (x *Exchange) RemoveResponseHeader(name string) {
 	if proxywasm.RemoveHttpResponseHeader(name) == nil && x.respLoaded {
 		x.respHeaders = remove(x.respHeaders, name)
 	}
+}
+
+// Request is the request as the match package reads it: the readings of
+// its path, its normal host, the methods it claims, its source address.
+// They are worked out on first use and at most once per request, and every
+// filter of the chain shares them: match conditions take it
+// (m.Possibly(x.Request())). A request header changed through the
+// Exchange (a filter that rewrites :path) makes it read the request again,
+// so the filters after that one see the request as it now is.
+func (x *Exchange) Request() *match.Request {
+	if !x.viewSet {
+		x.view.Reset(x)
+		x.viewSet = true
+	}
+	return &x.view
 }
 
 // Method is the request method (:method).

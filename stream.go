@@ -138,7 +138,7 @@ func (s *stream) recycle() {
 	if s.callouts > 0 || s.held || len(pc.spare) >= maxSpare {
 		return
 	}
-	marks, scratch, props, values := s.marks, s.x.scratch, s.x.props, s.x.values
+	marks, scratch, props, values, view := s.marks, s.x.scratch, s.x.props, s.x.values, s.x.view
 	req, resp := s.x.reqHeaders[:cap(s.x.reqHeaders)], s.x.respHeaders[:cap(s.x.respHeaders)]
 	clear(marks)
 	clear(scratch)
@@ -146,9 +146,10 @@ func (s *stream) recycle() {
 	clear(values)
 	clear(req) // the header strings point into the ended request's buffers
 	clear(resp)
+	view.Reset(nil) // keeps its buffers, drops the request's strings
 	*s = stream{pc: pc, marks: marks}
 	s.x = Exchange{stream: s, scratch: scratch, props: props[:0], values: values[:0],
-		reqHeaders: req[:0], respHeaders: resp[:0]}
+		reqHeaders: req[:0], respHeaders: resp[:0], view: view}
 	pc.spare = append(pc.spare, s)
 }
 

@@ -151,7 +151,7 @@ func (a *Authorizer) OnRequestHeaders(x *policy.Exchange) policy.Result {
 		a.remote.strip(x)
 	}
 	v := &a.view // reused: building a view per request would allocate it
-	v.reset(x)
+	v.reset(x.Request())
 	if c, ok := verified.From(x); ok {
 		v.useVerified(c.Payload) // a verifying filter ran: its claims, or none
 	}

@@ -7,17 +7,18 @@ import (
 	"github.com/wasmpolicy/policy/match"
 )
 
-// view is one request as the rules see it: the shared matcher's view, and
-// the bearer token's claims, decoded on first use.
+// view is one request as the rules see it: the chain's request view
+// (policy.Exchange.Request), and the bearer token's claims, decoded on
+// first use.
 type view struct {
-	req       match.Request
+	req       *match.Request
 	claims    claims
 	claimDone bool
 }
 
-// reset makes v the request src (a *policy.Exchange, or a test's request).
-func (v *view) reset(src match.Source) {
-	v.req.Reset(src)
+// reset makes v the request req.
+func (v *view) reset(req *match.Request) {
+	v.req = req
 	v.claims, v.claimDone = claims{}, false
 }
 
@@ -42,9 +43,9 @@ func (v *view) Claims() claims {
 func (r *rule) applies(v *view) bool {
 	var hit bool
 	if r.action == ActionAllow {
-		hit = r.when.Certainly(&v.req)
+		hit = r.when.Certainly(v.req)
 	} else {
-		hit = r.when.Possibly(&v.req)
+		hit = r.when.Possibly(v.req)
 	}
 	if !hit {
 		return false

@@ -35,8 +35,10 @@ func (r fakeRequest) RequestHeaderValues(name string) []string {
 }
 
 func decideFor(a *Authorizer, q fakeRequest) (Action, int) {
+	var req match.Request
+	req.Reset(q)
 	var v view
-	v.reset(q)
+	v.reset(&req)
 	return a.decide(&v)
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/wasmpolicy/policy/internal/ascii"
+	"github.com/wasmpolicy/policy/match"
 )
 
 // op is what a compiled rule checks.
@@ -23,11 +24,15 @@ const (
 
 // check is a validated, precompiled Rule.
 type check struct {
-	path     string // where the rule sits in the configuration, for reasons
-	op       op
-	header   string   // lower case
-	values   []string // opValues
-	fold     bool     // opValues: compare ignoring case
+	path   string // where the rule sits in the configuration, for reasons
+	op     op
+	header string   // lower case
+	values []string // opValues
+	fold   bool     // opValues: compare ignoring ASCII case
+	// opValues on :method, :path or :authority: one condition per value,
+	// matched by the match package in normal form, which the request must
+	// certainly meet.
+	when     []*match.Matcher
 	secrets  []string // opSecrets, opKeys
 	names    []string // opKeys: the name of each secret
 	identity string   // opKeys: header that carries the name
@@ -37,14 +42,15 @@ type check struct {
 // grant is an identity header to set because a key matched.
 type grant struct{ header, name string }
 
-// eval checks headers against c. It returns "" if they pass, else the
-// reason they fail, which names the rule and the header but never a value.
-// The identities of matched keys are appended to grants.
-func (c *check) eval(headers [][2]string, grants *[]grant) string {
+// eval checks the request's headers against c; req is the same request as
+// matchers read it. It returns "" if they pass, else the reason they fail,
+// which names the rule and the header but never a value. The identities of
+// matched keys are appended to grants.
+func (c *check) eval(headers [][2]string, req *match.Request, grants *[]grant) string {
 	switch c.op {
 	case opAll:
 		for _, child := range c.children {
-			if reason := child.eval(headers, grants); reason != "" {
+			if reason := child.eval(headers, req, grants); reason != "" {
 				return reason
 			}
 		}
@@ -53,7 +59,7 @@ func (c *check) eval(headers [][2]string, grants *[]grant) string {
 		var reasons []string
 		for _, child := range c.children {
 			mark := len(*grants)
-			reason := child.eval(headers, grants)
+			reason := child.eval(headers, req, grants)
 			if reason == "" {
 				return ""
 			}
@@ -63,6 +69,14 @@ func (c *check) eval(headers [][2]string, grants *[]grant) string {
 		return c.fail("no rule matched (" + strings.Join(reasons, "; ") + ")")
 	}
 
+	if c.when != nil {
+		for _, m := range c.when {
+			if m.Certainly(req) {
+				return ""
+			}
+		}
+		return c.failHeader("has a value that is not allowed")
+	}
 	n, bad, key := 0, false, -1
 	for _, h := range headers {
 		if !sameName(h[0], c.header) {
@@ -104,7 +118,7 @@ func sameName(got, want string) bool { return ascii.EqualFold(got, want) }
 // allowed reports whether v is one of the plain values.
 func (c *check) allowed(v string) bool {
 	for _, want := range c.values {
-		if v == want || c.fold && strings.EqualFold(v, want) {
+		if v == want || c.fold && ascii.EqualFold(v, want) {
 			return true
 		}
 	}

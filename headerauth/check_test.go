@@ -30,7 +30,32 @@ func TestEval(t *testing.T) {
 		{`{"header": "allow", "values": ["Straße"], "ignore_case": true}`, [][2]string{{"allow", "STRASSE"}},
 			`header "allow" has a value that is not allowed`, nil},
 		{`{"header": "allow", "values": ["Straße"], "ignore_case": true}`, [][2]string{{"allow", "straße"}}, "", nil},
+		// ignore_case folds ASCII letters only, as every other comparison
+		// of the module does: the Kelvin sign is not "K", nor "ẞ" "ß".
+		{`{"header": "x-role", "values": ["key"], "ignore_case": true}`, [][2]string{{"x-role", "\u212aey"}},
+			`header "x-role" has a value that is not allowed`, nil},
+		{`{"header": "x-role", "values": ["key"], "ignore_case": true}`, [][2]string{{"x-role", "KEY"}}, "", nil},
+		{`{"header": "x-role", "values": ["straße"], "ignore_case": true}`, [][2]string{{"x-role", "STRAẞE"}},
+			`header "x-role" has a value that is not allowed`, nil},
+		// Values of :authority, :path and :method are compared in normal
+		// form, as the match package reads them, and must hold however a
+		// backend reads the request.
 		{`{"header": ":authority", "values": ["example.com"]}`, [][2]string{{":authority", "example.com"}}, "", nil},
+		{`{"header": ":authority", "values": ["example.com"]}`, [][2]string{{":authority", "EXAMPLE.com.:443"}}, "", nil},
+		{`{"header": ":authority", "values": ["127.0.0.1"]}`, [][2]string{{":authority", "127.1"}}, "", nil},
+		{`{"header": ":authority", "values": ["example.com"]}`, [][2]string{{":authority", "example.com:80:80"}},
+			`header ":authority" has a value that is not allowed`, nil},
+		{`{"header": ":path", "values": ["/status"]}`, [][2]string{{":path", "/status?x=1"}}, "", nil},
+		{`{"header": ":path", "values": ["/status"]}`, [][2]string{{":path", "/a/../status"}}, "", nil},
+		{`{"header": ":path", "values": ["/status"]}`, [][2]string{{":path", "/status;x"}},
+			`header ":path" has a value that is not allowed`, nil},
+		{`{"header": ":path", "values": ["/status"]}`, [][2]string{{":path", "/STATUS"}},
+			`header ":path" has a value that is not allowed`, nil},
+		{`{"header": ":path", "values": ["/status"], "ignore_case": true}`, [][2]string{{":path", "/STATUS"}}, "", nil},
+		{`{"header": ":path", "values": ["/a", "/status"]}`, [][2]string{{":path", "/status"}}, "", nil},
+		{`{"header": ":method", "values": ["GET"]}`, [][2]string{{":method", "get"}}, "", nil},
+		{`{"header": ":method", "values": ["GET"]}`, [][2]string{{":method", "GET"}, {"x-http-method-override", "DELETE"}},
+			`header ":method" has a value that is not allowed`, nil},
 	}
 	for _, c := range cases {
 		comp, err := compileJSON(c.config)
@@ -38,7 +63,7 @@ func TestEval(t *testing.T) {
 			t.Fatalf("%s: %v", c.config, err)
 		}
 		var grants []grant
-		reason := comp.rule.eval(c.headers, &grants)
+		reason := comp.rule.eval(c.headers, view(c.headers), &grants)
 		if reason != c.reason || len(grants) != len(c.grants) || len(grants) > 0 && grants[0] != c.grants[0] {
 			t.Errorf("%s with %q:\n got %q %v\nwant %q %v", c.config, c.headers, reason, grants, c.reason, c.grants)
 		}
@@ -61,6 +86,36 @@ func TestEqual(t *testing.T) {
 			t.Errorf("equal(%q, %q) = %d, want %d", c.got, c.want, got, c.eq)
 		}
 	}
+}
+
+// headerSource is a request made of its headers, pseudo-headers included.
+type headerSource [][2]string
+
+func (s headerSource) value(name string) string {
+	if v := s.RequestHeaderValues(name); len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+func (s headerSource) Method() string    { return s.value(":method") }
+func (s headerSource) Path() string      { return s.value(":path") }
+func (s headerSource) Authority() string { return s.value(":authority") }
+func (s headerSource) SourceIP() string  { return "192.0.2.9" }
+func (s headerSource) RequestHeaderValues(name string) []string {
+	var out []string
+	for _, h := range s {
+		if sameName(h[0], name) {
+			out = append(out, h[1])
+		}
+	}
+	return out
+}
+
+// view is the request of headers as matchers read it.
+func view(headers [][2]string) *match.Request {
+	var r match.Request
+	r.Reset(headerSource(headers))
+	return &r
 }
 
 // source is a request as the bypass reads it.
@@ -139,7 +194,7 @@ func TestReasonsNeverCarryValues(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, headers := range [][][2]string{{{"h", marker}}, {{"h", marker}, {"h", marker}}} {
-			reason := comp.rule.eval(headers, new([]grant))
+			reason := comp.rule.eval(headers, view(headers), new([]grant))
 			if reason == "" || strings.Contains(reason, marker) {
 				t.Errorf("%s: reason %q: want a denial that does not quote the value", config, reason)
 			}

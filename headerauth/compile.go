@@ -166,12 +166,53 @@ func (c *check) setValues(at func(string) string, r Rule) error {
 	}
 	if !r.Secret {
 		c.op, c.values, c.fold = opValues, r.Values, r.IgnoreCase
-		return nil
+		return c.compileRequestLine(at)
 	}
 	if r.IgnoreCase {
 		return conf.Errorf(at("ignore_case"), "cannot be combined with secret: secrets are compared exactly")
 	}
 	c.op, c.secrets = opSecrets, r.Values
+	return nil
+}
+
+// compileRequestLine makes the values of a rule on :method, :path or
+// :authority conditions of the match package, so that they are compared
+// in normal form, as every other rule on them is: a value passes a request
+// only if the request certainly has it, however a backend reads it.
+func (c *check) compileRequestLine(at func(string) string) error {
+	var what string
+	switch c.header {
+	case ":method":
+		what = "methods"
+	case ":path":
+		what = "path"
+	case ":authority":
+		what = "hosts"
+	default:
+		return nil
+	}
+	for i, v := range c.values {
+		var m match.Match
+		switch what {
+		case "methods":
+			m.Methods = []string{v}
+		case "path":
+			m.Path = match.Path{Exact: v, IgnoreCase: c.fold}
+		case "hosts":
+			m.Hosts = []string{v}
+		}
+		when, err := match.Compile(m)
+		if err != nil {
+			var reason string
+			if e, ok := err.(*conf.Error); ok {
+				reason = e.Reason
+			} else {
+				reason = err.Error()
+			}
+			return conf.Errorf(at("values"+conf.Index(i)), "%s", reason)
+		}
+		c.when = append(c.when, when)
+	}
 	return nil
 }
 

@@ -42,11 +42,17 @@ type Config struct {
 // occurrence must pass (as in Envoy's RBAC, which joins repeated values and
 // so rejects a mixed set); a key must be sent exactly once.
 type Rule struct {
-	// Header is the header to check ("header"). Names match
-	// case-insensitively; pseudo-headers such as ":authority" may be used.
+	// Header is the header to check ("header"). Names match ignoring
+	// ASCII case; pseudo-headers such as ":authority" may be used.
 	Header string
 	// Values are the values the header may have ("values"); each must be
-	// non-empty. nil means any value.
+	// non-empty. nil means any value. The values of :method, :path and
+	// :authority are conditions of the match package (methods, an exact
+	// path in normal form, hosts without a port), which the request must
+	// certainly meet however a backend reads it: "/status" passes
+	// "/a/../status?x" but not "/status;x", "127.0.0.1" passes "127.1",
+	// and "GET" does not pass a request claiming another method through
+	// X-HTTP-Method-Override.
 	Values []string
 	// Keys are named secret keys ("keys", an object from name to key): the
 	// header must carry exactly one of them. Keys are compared in constant
@@ -56,7 +62,9 @@ type Rule struct {
 	// Absent inverts the rule: the header must not be present ("absent").
 	// It takes no other field.
 	Absent bool
-	// IgnoreCase compares Values ignoring letter case ("ignore_case").
+	// IgnoreCase compares Values ignoring ASCII letter case
+	// ("ignore_case"), as every comparison of the module does: "Key"
+	// passes "key", the Kelvin sign in "\u212Aey" does not.
 	// Names always match ignoring case; secrets never do.
 	IgnoreCase bool
 	// Secret treats Values as secrets ("secret"): compared in constant time

@@ -32,7 +32,6 @@ package headerauth
 
 import (
 	"github.com/wasmpolicy/policy"
-	"github.com/wasmpolicy/policy/match"
 	"github.com/wasmpolicy/policy/stats"
 )
 
@@ -51,7 +50,6 @@ func Filter(cfg Config) policy.Spec { return definition.Spec(cfg) }
 type Auth struct {
 	c        *compiled
 	bypassed *stats.Counter
-	req      match.Request // the current request; a VM runs one at a time
 }
 
 // New validates cfg and builds the filter; env is the one the chain passes
@@ -69,14 +67,13 @@ func New(cfg Config, env *policy.Env) (*Auth, error) {
 // request that passes then gets the identities of the keys it matched.
 // (Stripping a denied request matters in shadow mode, where it goes on.)
 func (a *Auth) OnRequestHeaders(x *policy.Exchange) policy.Result {
-	a.req.Reset(x)
-	if a.c.bypass(&a.req) {
+	if a.c.bypass(x.Request()) {
 		a.bypassed.Inc()
 		a.forward(x, nil)
 		return policy.Continue()
 	}
 	var grants []grant
-	if reason := a.c.rule.eval(x.RequestHeaders(), &grants); reason != "" {
+	if reason := a.c.rule.eval(x.RequestHeaders(), x.Request(), &grants); reason != "" {
 		a.forward(x, nil)
 		resp := a.c.deny
 		resp.Reason = reason

@@ -96,13 +96,15 @@ type Limit struct {
 	// bucket for every request. Each part is one of:
 	//	header:<name>      the request header's first value
 	//	source_ip          the client's IP address, without the port
-	//	path               the path in normal form, without the query
+	//	path               the path's key (below)
 	//	path_segments:<n>  its first n segments ("/api/v1" for n = 2)
 	//	route              the name of the route Envoy matched
 	// Several parts combine: one bucket per distinct combination. The
-	// normal form (see match.NormalizePath) gives every spelling of a path
-	// one bucket: "/a//b", "/a/./b" and "/a;x/b" are "/a/b". Paths that
-	// cannot be read safely ("/a%00", "/a#b") share one bucket.
+	// path's key (see match.Request.PathKey) gives every spelling of a path
+	// one bucket: "/a//b", "/a/./b", "/a;x/b", "/A/b", "/a./b" and "/a/b/"
+	// are "/a/b". Paths that cannot be read safely ("/a%00", "/a#b") share
+	// one bucket. The global limit's path and authority entries send the
+	// same values.
 	Key []string
 	// MissingKey says what happens to a request that lacks a key part
 	// ("missing_key"): MissingKeyFallback (the default) limits all such

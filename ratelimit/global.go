@@ -106,7 +106,7 @@ type Descriptor struct {
 //	                                      the header the descriptor is left
 //	                                      out, unless "default" gives a value
 //	{"remote_address": {}}               key "remote_address": the client IP
-//	{"path": {}}                         key "path": the path in normal form
+//	{"path": {}}                         key "path": the path as a key
 //	{"authority": {}}                    key "authority": the host in normal form
 //	{"method": {}}                       key "method", upper-cased
 //	{"route": {}}                        key "route": the route's name; left
@@ -117,10 +117,15 @@ type Descriptor struct {
 //	                                      match package); else left out
 //
 // Every action but request_header takes an optional "key" for the entry's
-// key. The path and the authority are those of the match package's normal
-// form, so every spelling of a path ("/a//b", "/a/./b", "/a;x/b") counts
-// as the path it stands for; a path or authority that cannot be read
-// safely gets the value "(unreadable)", which no readable one has. Bytes
+// key. The path and the authority are the values the local limit keys its
+// buckets with: the path's key (match.Request.PathKey: normal form, read
+// loosely, in lower case) and the host in normal form
+// (match.NormalizeHost), so every spelling of a path ("/a//b", "/a/./b",
+// "/a;x/b", "/A/b/") counts as the path it stands for, and every spelling
+// of an address ("127.1", "[::ffff:127.0.0.1]") as the address; a path or
+// authority that cannot be read safely gets the value "(unreadable)",
+// which no readable one has. Limits in the service's configuration are
+// written for these values: "/login", not "/Login/". Bytes
 // of a value that are not UTF-8 are replaced by U+FFFD, as the service's
 // protobuf JSON requires.
 type Entry struct {
@@ -405,7 +410,7 @@ func (g *global) instrument(env *policy.Env) {
 
 // request builds the check request for the request r; ok is false if no
 // descriptor applies to it.
-func (g *global) request(r *match.Request, x *policy.Exchange) (body []byte, ok bool) {
+func (g *global) request(x *policy.Exchange) (body []byte, ok bool) {
 	b := append(g.body[:0], `{"domain":`...)
 	b = appendJSONString(b, g.domain)
 	b = append(b, `,"descriptors":[`...)
@@ -419,7 +424,7 @@ func (g *global) request(r *match.Request, x *policy.Exchange) (body []byte, ok 
 		complete := true
 		for i := range d {
 			e := &d[i]
-			v, ok := e.value(r, x)
+			v, ok := e.value(x)
 			if !ok {
 				complete = false
 				break
@@ -445,7 +450,7 @@ func (g *global) request(r *match.Request, x *policy.Exchange) (body []byte, ok 
 
 // value is e's value for the request; ok is false if the descriptor is to
 // be left out.
-func (e *entry) value(r *match.Request, x *policy.Exchange) (string, bool) {
+func (e *entry) value(x *policy.Exchange) (string, bool) {
 	switch e.action {
 	case GenericKey:
 		return e.val, true
@@ -458,12 +463,12 @@ func (e *entry) value(r *match.Request, x *policy.Exchange) (string, bool) {
 		ip := x.SourceIP()
 		return ip, ip != ""
 	case PathEntry:
-		if p, ok := r.NormalPath(); ok {
+		if p, ok := x.Request().PathKey(); ok {
 			return p, true
 		}
 		return unreadable, true
 	case AuthorityEntry:
-		if h, ok := match.NormalizeHost(x.Authority()); ok {
+		if h, ok := x.Request().Host(); ok {
 			return h, true
 		}
 		return unreadable, true
@@ -474,7 +479,7 @@ func (e *entry) value(r *match.Request, x *policy.Exchange) (string, bool) {
 		route := x.RouteName()
 		return route, route != ""
 	case HeaderValueMatch:
-		return e.val, e.when.Possibly(r)
+		return e.val, e.when.Possibly(x.Request())
 	}
 	return "", false
 }
@@ -496,8 +501,8 @@ func upper(s string) string {
 
 // check asks the service about the request and pauses the chain until the
 // answer; a request no descriptor applies to continues.
-func (g *global) check(r *match.Request, x *policy.Exchange) policy.Result {
-	body, ok := g.request(r, x)
+func (g *global) check(x *policy.Exchange) policy.Result {
+	body, ok := g.request(x)
 	if !ok {
 		return policy.Continue()
 	}

@@ -65,6 +65,16 @@ func TestGlobalDescriptors(t *testing.T) {
 				`{"entries":[{"key":"host","value":"a.example.com"},{"key":"method","value":"POST"}]},` +
 				`{"entries":[{"key":"plan","value":"free"}]},` +
 				`{"entries":[{"key":"tier","value":"gold"}]}],"hitsAddend":1}`},
+		// The path and host are the values the local limit keys with: the
+		// path's key (loose, lower case) and the canonical address, so a
+		// limit on /login in the service holds for every spelling of it.
+		{name: "path and host as keys", req: request{path: "/LOGIN./?x=1", headers: [][2]string{{":authority", "[::ffff:127.0.0.1]:8080"}, {"x-client", "c1"}}},
+			body: `{"domain":"api","descriptors":[` +
+				`{"entries":[{"key":"generic_key","value":"per-client"},{"key":"client","value":"c1"}]},` +
+				`{"entries":[{"key":"client","value":"c1"},{"key":"path","value":"/login"}]},` +
+				`{"entries":[{"key":"host","value":"127.0.0.1"},{"key":"method","value":"GET"}]},` +
+				`{"entries":[{"key":"plan","value":"free"}]},` +
+				`{"entries":[{"key":"tier","value":"gold"}]}],"hitsAddend":1}`},
 		// A path and an authority that cannot be read safely share one
 		// value, no readable path's or host's.
 		{name: "unreadable path and authority", req: request{path: "/admin/%00", headers: [][2]string{{":authority", "a:80:80"}, {"x-client", "c1"}, {"x-admin", ""}}},

@@ -6,7 +6,6 @@ import (
 
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/conf"
-	"github.com/wasmpolicy/policy/internal/ascii"
 	"github.com/wasmpolicy/policy/internal/text"
 )
 
@@ -101,25 +100,14 @@ func (l *Limiter) value(p keyPart, x *policy.Exchange) (string, bool) {
 		ip := x.SourceIP()
 		return ip, ip != ""
 	case partPath:
-		return l.normalPath(), true
+		key, _ := x.Request().PathKey()
+		return key, true
 	case partSegments:
-		return segments(l.normalPath(), p.segments), true
+		key, _ := x.Request().PathKey()
+		return segments(key, p.segments), true
 	}
 	route := x.RouteName()
 	return route, route != ""
-}
-
-// normalPath is the current request's path in normal form and lower case,
-// so that its spellings share a bucket (a case-insensitive backend serves
-// /Login as /login); every path that cannot be read safely shares the
-// bucket of "" (which no normal path is). It is derived once per request,
-// however many key parts and rules use it.
-func (l *Limiter) normalPath() string {
-	if !l.pathRead {
-		p, _ := l.req.NormalPath()
-		l.path, l.pathRead = ascii.Lower(p), true
-	}
-	return l.path
 }
 
 // segments is path's first n segments: "/a/b" for "/a/b/c" and n = 2.

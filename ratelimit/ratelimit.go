@@ -68,7 +68,6 @@ import (
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
 
 	"github.com/wasmpolicy/policy"
-	"github.com/wasmpolicy/policy/match"
 	"github.com/wasmpolicy/policy/stats"
 )
 
@@ -93,12 +92,10 @@ type Limiter struct {
 	errs, conflicts, overflow *stats.Counter
 	errLog                    errorLog
 
-	// The current request: requests run one at a time in a VM.
-	req      match.Request
-	path     string // its path as keys read it (see normalPath), once pathRead
-	pathRead bool
-	key      []byte // its key
-	rec      []byte // the record being written
+	// The current request's key and record: requests run one at a time in
+	// a VM.
+	key []byte
+	rec []byte // the record being written
 }
 
 // New validates cfg and builds the filter; env is the one the chain passes
@@ -135,18 +132,17 @@ func New(cfg Config, env *policy.Env) (*Limiter, error) {
 // bucket and goes on to the next rule, until one certainly matches: it
 // counts against every limit any reading of it meets.
 func (l *Limiter) OnRequestHeaders(x *policy.Exchange) policy.Result {
-	l.req.Reset(x)
-	l.pathRead = false
+	req := x.Request()
 	var q quota
 	var limiting *rule // the rule whose quota q is
 	for _, r := range l.c.rules {
-		if !r.when.Possibly(&l.req) {
+		if !r.when.Possibly(req) {
 			continue
 		}
 		if rq, limited := l.take(r, x); limited && (limiting == nil || rq.tighter(q)) {
 			q, limiting = rq, r
 		}
-		if r.when.Certainly(&l.req) {
+		if r.when.Certainly(req) {
 			break
 		}
 	}
@@ -160,7 +156,7 @@ func (l *Limiter) OnRequestHeaders(x *policy.Exchange) policy.Result {
 		}
 	}
 	if l.c.global != nil {
-		return l.c.global.check(&l.req, x)
+		return l.c.global.check(x)
 	}
 	return policy.Continue()
 }

@@ -170,7 +170,11 @@ var limitCases = []limitCase{
 			{request: request{path: "/%61/%62"}, status: 429},
 			{request: request{path: "/a%2Fb"}, status: 429},
 			{request: request{path: `/a\b`}, status: 429},
-			{request: request{path: "/a/b/"}, status: 200}, // another path
+			// Read loosely: a trailing "/", trailing dots and spaces, case.
+			{request: request{path: "/a/b/"}, status: 429},
+			{request: request{path: "/a./b%20"}, status: 429},
+			{request: request{path: "/A/B"}, status: 429},
+			{request: request{path: "/a/b/c"}, status: 200}, // another path
 			{request: request{path: "/a/c"}, status: 200},
 			// Paths that cannot be read share one bucket of their own.
 			{request: request{path: "/a%00"}, status: 200},

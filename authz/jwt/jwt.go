@@ -42,8 +42,7 @@ type Verifier struct {
 	any       requirement // what a request no rule applies to needs
 	headers   []string    // every claim_to_headers header, removed from every request
 	results   map[string]*stats.Counter
-	remotes   []*remote     // the providers' remote key sets, fetched on the tick
-	req       match.Request // the current request, for the rules; a VM runs one at a time
+	remotes   []*remote // the providers' remote key sets, fetched on the tick
 }
 
 type provider struct {
@@ -353,8 +352,7 @@ func (v *Verifier) requirement(x *policy.Exchange) requirement {
 	if len(v.rules) == 0 {
 		return v.any
 	}
-	req := &v.req // reused: a Request per call would allocate its buffers anew
-	req.Reset(x)
+	req := x.Request()
 	for i := range v.rules {
 		r := &v.rules[i]
 		if r.allowMissing && r.when.Certainly(req) || !r.allowMissing && r.when.Possibly(req) {

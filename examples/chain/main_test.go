@@ -133,8 +133,11 @@ func TestAdminDenyCoversEverySpelling(t *testing.T) {
 		"/public/../admin/x", "/public/..;/admin/x", "/%61dmin/x", "/%2e%2e/admin/x", "/admin%2Fx",
 		"/public%2F..%2Fadmin", `/admin\x`, "/public/..%5cadmin", "/admin/x?y=1", "/..%00",
 		"/public/%00/../admin", "/public#/../admin",
+		// Segments with trailing dots and spaces, which IIS and Windows trim.
+		"/admin./x", "/admin%2e/x", "/admin%20/x", "/ADMIN.%20/", "/public/..%20/admin", "/public/.../admin",
 	}
-	allowed := []string{"/public/x", "/administrator", "/public/admin", "/public/%2e%2e", "/x/admin"}
+	allowed := []string{"/public/x", "/administrator", "/public/admin", "/public/%2e%2e", "/x/admin",
+		"/administrator./x", "/public/admin./x"}
 	t0 := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	wasmtest.Both(t, "chain", func() types.VMContext { return Plugin() }, func(t *testing.T, r wasmtest.Runner) {
 		host, reset := wasmtest.Start(t, r.VM, config)
@@ -155,6 +158,34 @@ func TestAdminDenyCoversEverySpelling(t *testing.T) {
 		host.Tick()
 		if got, want := metricstest.Counter(t, host, "filter=.=authz;.;decision=.=denied;.;policy_filter_decisions_total"), uint64(len(denied)); got != want {
 			t.Errorf("authz denied %d requests, want %d", got, want)
+		}
+	})
+}
+
+// TestRewrittenPathIsSeenByLaterFilters: the filters of a chain share one
+// view of the request (policy.Exchange.Request), and a filter that
+// rewrites the path makes the filters after it read the new one. Here an
+// authz filter before headermutate lets /public through, and the same rule
+// after it denies the /admin path headermutate set.
+func TestRewrittenPathIsSeenByLaterFilters(t *testing.T) {
+	const deny = `{"rules": [{"name": "admin", "action": "deny", "match": {"path": {"glob": "/admin/**"}}}], "default": "allow"}`
+	config := `{"filters": [
+		{"name": "authz", "id": "before", "config": ` + deny + `},
+		{"name": "headermutate", "config": {"request": {"set": {":path": "/admin/x"}}}},
+		{"name": "authz", "id": "after", "config": ` + deny + `}]}`
+	wasmtest.Both(t, "chain", func() types.VMContext { return Plugin() }, func(t *testing.T, r wasmtest.Runner) {
+		host, reset := wasmtest.Start(t, r.VM, config)
+		defer reset()
+		if got := send(t, host, [][2]string{{":authority", "example.com"}, {":method", "GET"}, {":path", "/public"}}); got.status != 403 {
+			t.Errorf("GET /public rewritten to /admin/x: %d, want 403", got.status)
+		}
+		host.Tick()
+		for _, c := range []struct {
+			id, decision string
+		}{{"before", "allowed"}, {"after", "denied"}} {
+			if got := metricstest.Counter(t, host, "filter=.="+c.id+";.;decision=.="+c.decision+";.;policy_filter_decisions_total"); got != 1 {
+				t.Errorf("%s: %s %d requests, want 1", c.id, c.decision, got)
+			}
 		}
 	})
 }
