@@ -53,7 +53,12 @@
 // with "/", or contains "#", a space, a control character (raw or
 // percent-encoded, NUL included) or a malformed percent-encoding, or has a
 // segment made of dots and spaces alone other than "." and ".." ("...",
-// "..%20"), which backends that trim segments resolve in different ways.
+// "..%20"), which backends that trim segments resolve in different ways,
+// or has more than 64 places that backends read in different ways:
+// parameters, "\", "%2F" and "%5C", and the ends of segments that are
+// empty, dot segments, end with a dot or a space, or have one of the
+// others. A client in good faith sends a handful; each of them costs every
+// reading, so the bound keeps a path's readings linear in its length.
 //
 // The normal form of a path (NormalizePath) is its strict reading that
 // resolves the most: parameters removed, "\", "%2F" and "%5C" taken as
@@ -103,8 +108,10 @@
 //
 // A Request holds what the conditions read of one request, worked out on
 // first use and once per request however many rules look at it. Reading a
-// path is linear in its length: each reading is written in one pass into a
-// buffer all readings share, and a plain path (one with a single reading)
-// allocates nothing. In a chain, policy.Exchange.Request is the one
-// Request of the request that every filter shares.
+// path takes one pass over it, which writes it normalized and notes the
+// places where readings differ, then one copy of the normalized path per
+// reading; a plain path (one with a single reading, written as the normal
+// form writes it) allocates nothing. In a chain,
+// policy.Exchange.Request is the one Request of the request that every
+// filter shares.
 package match

@@ -362,16 +362,6 @@ func (c *pathCond) matchLoose(path string, fold bool) bool {
 	return equal(path, c.looseExact, fold)
 }
 
-// looseForm is a path in normal form read loosely (it has one: it is in
-// normal form).
-func looseForm(normal string) string {
-	buf, s, _ := loosen(nil, span{str: normal})
-	if s.inBuf {
-		return string(buf[s.start:s.end])
-	}
-	return s.str
-}
-
 func (c *pathCond) matchOne(path string, fold bool) bool {
 	switch {
 	case c.glob != nil:

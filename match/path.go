@@ -1,7 +1,6 @@
 package match
 
 import (
-	"slices"
 	"strings"
 	"unsafe"
 
@@ -9,17 +8,27 @@ import (
 )
 
 // How a path is read is told in the package documentation (doc.go); this
-// file does it. A path is scanned once, to check it and to learn which
-// choices it gives a meaning to; then each reading is written in one pass
-// over the path into one buffer that all the readings of the request share,
-// with dot segments removed as they end. The work is linear in the path's
-// length times the number of its readings (at most maxReadings), and a
-// request allocates once for all of them, or not at all when the path is
-// plain.
+// file does it, in time linear in the path's length. One pass over the path
+// (prepare) checks it, writes it with each character normalized (decoded,
+// or encoded as the normal form writes it) and notes its events: the places
+// where readings differ. They are a parameter; a "\", "%2F" or "%5C"; and
+// the end of a segment that has one of those, or is empty, a dot segment,
+// or ends with a dot or a space. A path with more than maxEvents events
+// cannot be read safely, which bounds the work of every reading: each copies
+// the normalized path from one event to the next, and decides at the event.
+// A plain path (no event, nothing to normalize) is its own only reading and
+// allocates nothing; another allocates its normalized text (if it differs
+// from the path) and one buffer for all its readings.
 
-// maxReadings bounds the strict readings of one path: three choices, two
-// ways. Each has a loose form beside it.
-const maxReadings = 8
+const (
+	// maxReadings bounds the strict readings of one path: three choices,
+	// two ways. Each has a loose form beside it.
+	maxReadings = 8
+	// maxEvents bounds the events of a path that can be read: a path with
+	// more places that backends read in different ways is no request a
+	// client sends in good faith, and each of them costs every reading.
+	maxEvents = 64
+)
 
 // NormalizePath returns the normal form of a request path (with or without
 // its query): its strict reading that resolves the most, with ";"
@@ -51,107 +60,71 @@ type paths struct {
 // whether the path can be read safely.
 func (p *paths) read(path string) bool {
 	p.strict, p.loose = p.strict[:0], p.loose[:0]
-	path = cutQuery(path)
-	sc, ok := scanPath(path)
-	if !ok {
+	var pr prepared
+	if !pr.prepare(cutQuery(path)) {
 		return false
 	}
-	var buf []byte
-	var spanBuf [2 * maxReadings]span
-	spans := spanBuf[:0]
-	if sc.plain {
-		spans = append(spans, span{str: path})
-	} else {
-		// Every reading fits in sc.size bytes, and so does its loose form.
-		n := 1
-		for _, b := range [...]bool{sc.has.strip, sc.has.split, sc.has.merge} {
-			if b {
-				n *= 2
-			}
+	if pr.plain {
+		p.strict = append(p.strict, pr.norm)
+		l := pr.norm
+		if len(l) > 1 && l[len(l)-1] == '/' {
+			l = l[:len(l)-1]
 		}
-		buf = make([]byte, 0, 2*n*sc.size)
-		for i := maxReadings - 1; i >= 0; i-- {
-			rd := reading{strip: i&1 != 0, split: i&2 != 0, merge: i&4 != 0}
-			if rd.strip && !sc.has.strip || rd.split && !sc.has.split || rd.merge && !sc.has.merge {
-				continue
-			}
-			start := len(buf)
-			buf = render(buf, path, rd)
-			s := span{start: start, end: len(buf), inBuf: true}
-			if s.in(buf, spans) {
-				buf = buf[:start]
-				continue
-			}
-			spans = append(spans, s)
-		}
+		p.loose = append(p.loose, l)
+		return true
 	}
-	strict := len(spans)
-	for i := 0; i < strict; i++ {
-		var l span
-		var ok bool
-		if buf, l, ok = loosen(buf, spans[i]); !ok {
+	var outs [maxReadings]output
+	n := 0
+	for i := maxReadings - 1; i >= 0; i-- {
+		rd := reading{strip: i&1 != 0, split: i&2 != 0, merge: i&4 != 0}
+		if rd.strip && !pr.has.strip || rd.split && !pr.has.split || rd.merge && !pr.merges[b2i(rd.strip)][b2i(rd.split)] {
+			continue
+		}
+		outs[n].rd = rd
+		n++
+	}
+	// Every reading, and every loose form, fits in len(pr.norm) bytes:
+	// reading only removes or resolves what the normalized path has.
+	size := len(pr.norm)
+	buf := make([]byte, 2*n*size)
+	var kept [maxReadings]int // the outputs of distinct readings
+	strict := 0
+	for k := range outs[:n] {
+		o := &outs[k]
+		o.w = buf[k*size : (k+1)*size]
+		if !pr.render(o) {
 			return false
 		}
-		spans = append(spans, l)
-	}
-	// buf is complete and never written again: its readings can be strings
-	// without a copy.
-	var all string
-	if len(buf) > 0 {
-		all = unsafe.String(unsafe.SliceData(buf), len(buf))
-	}
-	for i, s := range spans {
-		v := s.str
-		if s.inBuf {
-			v = all[s.start:s.end]
+		dup := false
+		for _, j := range kept[:strict] {
+			dup = dup || string(outs[j].w[:outs[j].n]) == string(o.w[:o.n])
 		}
-		if i < strict {
-			p.strict = append(p.strict, v)
-		} else {
-			p.loose = append(p.loose, v)
+		if !dup {
+			kept[strict] = k
+			strict++
 		}
+	}
+	// The loose forms go after the readings. buf is then complete, and
+	// never written again: its readings can be strings without a copy.
+	var looseLen [maxReadings]int
+	for i, k := range kept[:strict] {
+		at := (n + i) * size
+		looseLen[i] = outs[k].loosen(buf[at : at+size])
+	}
+	all := unsafe.String(unsafe.SliceData(buf), len(buf))
+	for i, k := range kept[:strict] {
+		at := (n + i) * size
+		p.strict = append(p.strict, all[k*size:k*size+outs[k].n])
+		p.loose = append(p.loose, all[at:at+looseLen[i]])
 	}
 	return true
 }
 
-// span is a reading: buf[start:end] of the buffer the readings are written
-// in if inBuf, else str.
-type span struct {
-	str        string
-	start, end int
-	inBuf      bool
-}
-
-// text is s's text. It shares buf's memory: the bytes of a reading are not
-// written again once it is complete, so the view stays valid.
-func (s span) text(buf []byte) string {
-	if !s.inBuf {
-		return s.str
+func b2i(b bool) int {
+	if b {
+		return 1
 	}
-	if s.end == s.start {
-		return ""
-	}
-	return unsafe.String(&buf[s.start], s.end-s.start)
-}
-
-// first is s's first n bytes.
-func (s span) first(n int) span {
-	if s.inBuf {
-		s.end = s.start + n
-	} else {
-		s.str = s.str[:n]
-	}
-	return s
-}
-
-// in reports whether s's text is that of one of spans.
-func (s span) in(buf []byte, spans []span) bool {
-	for _, o := range spans {
-		if o.text(buf) == s.text(buf) {
-			return true
-		}
-	}
-	return false
+	return 0
 }
 
 func cutQuery(path string) string {
@@ -161,58 +134,234 @@ func cutQuery(path string) string {
 	return path
 }
 
-// scan is what one pass over a path finds.
-type scan struct {
-	has   reading // the choices the path gives a meaning to
-	plain bool    // the path is its own only strict reading
-	size  int     // a bound on the length of any reading
+// event is a place where the readings of a path differ: a separator
+// ("\", "%2F", "%5C"), a parameter (";", "%3B"), or a "/" that ends a
+// segment to look at in every reading (tokSlash). pos is where its token
+// starts in the normalized path, width its length there.
+type event struct {
+	pos   int32
+	kind  tokKind
+	width int8
 }
 
-// scanPath checks path (without its query) and finds which choices it
-// gives a meaning to; ok is false if it cannot be read safely.
-func scanPath(path string) (sc scan, ok bool) {
+// prepared is a path after one pass: its normalized text and its events.
+type prepared struct {
+	// norm is the path with each character normalized (the path itself
+	// when that changes nothing): decoded if unreserved, encoded with
+	// upper-case hex digits otherwise, "\" written "%5C".
+	norm   string
+	events [maxEvents]event
+	nev    int     // how many events there are
+	has    reading // the choices the path gives a meaning to
+	// merges[strip][split] is whether some segment is empty when the path
+	// is read with those choices: only then is dropping empty segments a
+	// reading of its own.
+	merges [2][2]bool
+	plain  bool // the path is its own only reading
+}
+
+// prepare reads path (without its query) into pr; it reports whether the
+// path can be read safely.
+func (pr *prepared) prepare(path string) bool {
 	if path == "" || path[0] != '/' {
-		return sc, false
+		return false
 	}
-	sc.plain, sc.size = true, len(path)
-	prevSep := true // the previous token ended a segment (the leading "/" did)
-	seg := 1        // where the current segment starts
-	for i := 1; i <= len(path); {
-		if i == len(path) || path[i] == '/' {
-			if s := path[seg:i]; s == "." || s == ".." || s == "" && i < len(path) {
-				sc.plain = false
+	var nb []byte    // norm, once it differs from path
+	changed := false // nb holds norm
+	// The segment being read: its characters (not counting separators and
+	// parameter starts), whether it has a separator or parameter, and
+	// whether its last character is a dot or a space.
+	chars, choice, trailing := 0, false, false
+	// The previous token ended a segment, read without splitting at "\",
+	// "%2F" and "%5C" (afterRaw) or with it (afterSplit); the leading "/"
+	// did.
+	afterRaw, afterSplit := true, true
+	var end bool // the last segment is one every reading looks at
+	for i := 1; i < len(path); {
+		c := path[i]
+		switch classes[c] {
+		case classPlain:
+			j := i + 1
+			for j < len(path) && classes[path[j]] == classPlain {
+				j++
 			}
-			if i == len(path) {
-				break
+			if changed {
+				nb = append(nb, path[i:j]...)
+			}
+			chars, trailing = chars+j-i, path[j-1] == '.'
+			afterRaw, afterSplit = false, false
+			i = j
+			continue
+		case classBad:
+			return false
+		case classEncoded:
+			if !changed {
+				nb, changed = startNorm(path, i), true
+			}
+			nb = append(nb, '%', hexDigits[c>>4], hexDigits[c&15])
+			chars, trailing = chars+1, false
+			afterRaw, afterSplit = false, false
+			i++
+			continue
+		}
+		if c == '/' {
+			if chars == 0 || choice || trailing {
+				if !pr.event(pos(nb, changed, i), tokSlash, 1) {
+					return false
+				}
+			}
+			if changed {
+				nb = append(nb, '/')
+			}
+			if afterRaw {
+				pr.merges[0][0], pr.merges[1][0] = true, true
+			}
+			if afterSplit {
+				pr.merges[0][1], pr.merges[1][1] = true, true
+			}
+			chars, choice, trailing = 0, false, false
+			afterRaw, afterSplit = true, true
+			i++
+			continue
+		}
+		// "\", ";" or "%": what it stands for (d), how the normal form
+		// writes it (enc: percent-encoded), and what kind of token it is.
+		d, enc, kind, width := c, false, tokText, 1
+		switch c {
+		case '\\':
+			enc, kind = true, tokAmbiguous
+		case ';':
+			kind = tokParam
+		default: // '%'
+			if i+2 >= len(path) || hexValue[path[i+1]] < 0 || hexValue[path[i+2]] < 0 {
+				return false
+			}
+			d, width = byte(hexValue[path[i+1]]<<4|hexValue[path[i+2]]), 3
+			switch {
+			case d < 0x20 || d == 0x7f:
+				return false
+			case d == '/' || d == '\\':
+				enc, kind = true, tokAmbiguous
+			case d == ';':
+				enc, kind = true, tokParam
+			default:
+				enc = !unreserved[d]
 			}
 		}
-		t, next, ok := token(path, i)
-		if !ok {
-			return sc, false
+		// The token as the normal form writes it, and whether that is
+		// how the path writes it.
+		same := width == 1 && !enc || width == 3 && enc && path[i+1] == hexDigits[d>>4] && path[i+2] == hexDigits[d&15]
+		if !same && !changed {
+			nb, changed = startNorm(path, i), true
 		}
-		if t.kind != tokText && t.kind != tokSlash || t.enc || next-i > 1 {
-			sc.plain = false
+		at := pos(nb, changed, i)
+		if changed {
+			if enc {
+				nb = append(nb, '%', hexDigits[d>>4], hexDigits[d&15])
+			} else {
+				nb = append(nb, d)
+			}
 		}
-		if t.enc && next-i == 1 {
-			sc.size += 2 // written percent-encoded
+		written := int8(1)
+		if enc {
+			written = 3
 		}
-		switch t.kind {
+		switch kind {
+		case tokText:
+			chars, trailing = chars+1, d == '.' || d == ' '
+			afterRaw, afterSplit = false, false
 		case tokAmbiguous:
-			sc.has.split = true
+			if !pr.event(at, kind, written) {
+				return false
+			}
+			pr.has.split, choice = true, true
+			if afterSplit {
+				pr.merges[0][1], pr.merges[1][1] = true, true
+			}
+			afterRaw, afterSplit = false, true
 		case tokParam:
-			sc.has.strip = true
+			if !pr.event(at, kind, written) {
+				return false
+			}
+			pr.has.strip, choice = true, true
+			// A parameter right after a separator empties its segment
+			// when parameters are stripped.
+			pr.merges[1][0] = pr.merges[1][0] || afterRaw
+			pr.merges[1][1] = pr.merges[1][1] || afterSplit
+			afterRaw, afterSplit = false, false
 		}
-		sep := t.kind == tokSlash || t.kind == tokAmbiguous
-		if prevSep && (sep || t.kind == tokParam) {
-			sc.has.merge = true // an empty segment, in some reading
-		}
-		prevSep = sep
-		if t.kind == tokSlash {
-			seg = next
-		}
-		i = next
+		i += width
 	}
-	return sc, true
+	end = choice || trailing
+	pr.has.merge = pr.merges != [2][2]bool{}
+	pr.norm = path
+	if changed {
+		pr.norm = unsafe.String(unsafe.SliceData(nb), len(nb))
+	}
+	pr.plain = !changed && pr.nev == 0 && !end
+	return true
+}
+
+// startNorm starts the normalized path with what path has before i, which
+// needed no change.
+func startNorm(path string, i int) []byte {
+	nb := make([]byte, i, len(path)+64)
+	copy(nb, path[:i])
+	return nb
+}
+
+// pos is where the next character goes in the normalized path: i while it
+// is the path itself.
+func pos(nb []byte, changed bool, i int) int32 {
+	if changed {
+		return int32(len(nb))
+	}
+	return int32(i)
+}
+
+// event notes an event; it reports false if there are too many.
+func (pr *prepared) event(at int32, kind tokKind, width int8) bool {
+	if pr.nev == maxEvents {
+		return false
+	}
+	pr.events[pr.nev] = event{pos: at, kind: kind, width: width}
+	pr.nev++
+	return true
+}
+
+// The classes of a path's bytes.
+const (
+	classPlain   = iota // written as it is, and not special: unreserved, sub-delimiters but ";", ":", "@"
+	classEncoded        // written percent-encoded: '"', '<', '>', '^', '`', '{', '|', '}' and non-ASCII bytes
+	classBad            // a path with it cannot be read safely: controls, space, '#', DEL
+	classSpecial        // "/", "\\", ";", "%"
+)
+
+// Tables of the bytes, for the loops over a path: in a Wasm module a
+// lookup costs less than a comparison chain or a call.
+var (
+	classes    [256]uint8
+	unreserved [256]bool // letters, digits, "-", ".", "_", "~": decoded when percent-encoded
+	hexValue   [256]int8 // the value of a hex digit, -1 for other bytes
+)
+
+func init() {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		unreserved[c] = 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' ||
+			b == '-' || b == '.' || b == '_' || b == '~'
+		hexValue[c] = int8(query.Unhex(b))
+		switch {
+		case b == '/' || b == '\\' || b == ';' || b == '%':
+			classes[c] = classSpecial
+		case b <= ' ' || b == 0x7f || b == '#':
+			classes[c] = classBad
+		case unreserved[c] || strings.IndexByte("!$&'()*+,=:@", b) >= 0:
+			classes[c] = classPlain
+		default:
+			classes[c] = classEncoded
+		}
+	}
 }
 
 type tokKind uint8
@@ -236,47 +385,39 @@ type tok struct {
 // it; ok is false if the path cannot be read safely there.
 func token(path string, i int) (t tok, next int, ok bool) {
 	c := path[i]
-	switch {
-	case c == '/':
-		return tok{kind: tokSlash, c: c}, i + 1, true
-	case c == '\\':
-		return tok{kind: tokAmbiguous, c: c, enc: true}, i + 1, true
-	case c == ';':
-		return tok{kind: tokParam, c: c}, i + 1, true
-	case c == '%':
-		if i+2 >= len(path) || unhex(path[i+1]) < 0 || unhex(path[i+2]) < 0 {
-			return t, 0, false
-		}
-		d := byte(unhex(path[i+1])<<4 | unhex(path[i+2]))
-		switch {
-		case d < 0x20 || d == 0x7f:
-			return t, 0, false
-		case d == '/' || d == '\\':
-			return tok{kind: tokAmbiguous, c: d, enc: true}, i + 3, true
-		case d == ';':
-			return tok{kind: tokParam, c: d, enc: true}, i + 3, true
-		}
-		return tok{c: d, enc: !unreserved(d)}, i + 3, true
-	case c <= ' ' || c == 0x7f || c == '#':
+	switch classes[c] {
+	case classPlain:
+		return tok{c: c}, i + 1, true
+	case classEncoded:
+		return tok{c: c, enc: true}, i + 1, true
+	case classBad:
 		return t, 0, false
 	}
-	// '"', '<', '>', '^', '`', '{', '|', '}' and non-ASCII bytes are
-	// written encoded.
-	return tok{c: c, enc: !pathChar(c)}, i + 1, true
+	switch c {
+	case '/':
+		return tok{kind: tokSlash, c: c}, i + 1, true
+	case '\\':
+		return tok{kind: tokAmbiguous, c: c, enc: true}, i + 1, true
+	case ';':
+		return tok{kind: tokParam, c: c}, i + 1, true
+	}
+	// '%'
+	if i+2 >= len(path) || hexValue[path[i+1]] < 0 || hexValue[path[i+2]] < 0 {
+		return t, 0, false
+	}
+	d := byte(hexValue[path[i+1]]<<4 | hexValue[path[i+2]])
+	switch {
+	case d < 0x20 || d == 0x7f:
+		return t, 0, false
+	case d == '/' || d == '\\':
+		return tok{kind: tokAmbiguous, c: d, enc: true}, i + 3, true
+	case d == ';':
+		return tok{kind: tokParam, c: d, enc: true}, i + 3, true
+	}
+	return tok{c: d, enc: !unreserved[d]}, i + 3, true
 }
 
-// pathChar reports whether c may appear in a path segment as it is:
-// unreserved characters, sub-delimiters, ':' and '@' (RFC 3986, pchar).
-func pathChar(c byte) bool {
-	return unreserved(c) || strings.IndexByte("!$&'()*+,;=:@", c) >= 0
-}
-
-func unreserved(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-		c == '-' || c == '.' || c == '_' || c == '~'
-}
-
-func unhex(c byte) int { return query.Unhex(c) }
+func unhex(c byte) int { return int(hexValue[c]) }
 
 const hexDigits = "0123456789ABCDEF"
 
@@ -287,108 +428,183 @@ type reading struct {
 	merge bool // empty segments are dropped
 }
 
-// render appends path (scanned: it can be read safely) as rd reads it to
-// buf, normalized: decoded and encoded as the package documentation says,
-// with its dot segments removed as RFC 3986 (section 5.2.4) says.
-func render(buf []byte, path string, rd reading) []byte {
-	root := len(buf)
-	buf = append(buf, '/')
-	seg := len(buf) // where the current segment starts in buf
+// output is one reading being written: rd's choices, the region w it is
+// written in, its length n, and the segments its loose form changes (trim:
+// empty ones and those that end with a dot or a space, as [start, end) in
+// w).
+type output struct {
+	rd    reading
+	w     []byte
+	n     int
+	trim  [maxEvents + 1][2]int32
+	trims int
+}
+
+// render writes the path as o.rd reads it into o.w, normalized, its dot
+// segments removed as RFC 3986 (section 5.2.4) says: it copies the
+// normalized path from one event to the next, and decides at each event. It
+// reports false if a segment of the reading is made of dots and spaces
+// alone (see dotsAndSpaces).
+func (pr *prepared) render(o *output) bool {
+	norm, w := pr.norm, o.w
+	w[0] = '/'
+	n, seg := 1, 1 // the reading's length, where its current segment starts
+	next := 1      // the first byte of norm not yet read
 	inParam := false
-	for i := 1; ; {
-		last := i == len(path)
-		var t tok
+	for k := 0; ; k++ {
+		last := k == pr.nev
+		stop := len(norm)
+		var ev event
 		if !last {
-			t, i, _ = token(path, i)
+			ev = pr.events[k]
+			stop = int(ev.pos)
+		}
+		// No "/" of the stretch ends a segment with a parameter: such
+		// segments end at an event.
+		if !inParam && stop > next {
+			stretch := norm[next:stop]
+			copy(w[n:], stretch)
+			if j := strings.LastIndexByte(stretch, '/'); j >= 0 {
+				seg = n + j + 1
+			}
+			n += len(stretch)
+		}
+		if !last {
+			next = stop + int(ev.width)
 		}
 		switch {
-		case last, t.kind == tokSlash, t.kind == tokAmbiguous && rd.split:
-			buf, seg = endSegment(buf, root, seg, rd.merge, last)
-			if last {
-				return buf
+		case last, ev.kind == tokSlash, ev.kind == tokAmbiguous && o.rd.split:
+			start, end := seg, n
+			var trim, dots bool
+			n, seg, trim, dots = endSegment(w, n, seg, o.rd.merge, last)
+			if dots {
+				return false
+			}
+			for o.trims > 0 && int(o.trim[o.trims-1][0]) >= n {
+				o.trims-- // removed by ".."
+			}
+			if trim {
+				o.trim[o.trims] = [2]int32{int32(start), int32(end)}
+				o.trims++
 			}
 			inParam = false
-		case t.kind == tokParam && rd.strip:
+		case ev.kind == tokParam && o.rd.strip:
 			inParam = true
 		case inParam:
-		case t.enc:
-			buf = append(buf, '%', hexDigits[t.c>>4], hexDigits[t.c&15])
 		default:
-			buf = append(buf, t.c)
+			n += copy(w[n:], norm[stop:next])
+		}
+		if last {
+			o.n = n
+			return true
 		}
 	}
 }
 
-// endSegment ends the segment buf[seg:] of the path written from root:
-// it drops a "." segment, and a ".." segment with the one before it, and an
-// empty segment if merge (unless last); otherwise it keeps it, followed by
-// "/" unless last. It returns buf and where the next segment starts.
-func endSegment(buf []byte, root, seg int, merge, last bool) ([]byte, int) {
-	s := buf[seg:]
+// loosen writes the loose form of the reading o into out and returns its
+// length: every segment without its trailing dots and spaces ("%20"), the
+// segments that are then empty dropped, and no trailing "/" (the root
+// aside). Only the segments o noted change; the rest is copied.
+func (o *output) loosen(out []byte) int {
+	s := o.w[:o.n]
+	n, next := 0, 0 // out's length; the first byte of s not yet read
+	for _, t := range o.trim[:o.trims] {
+		start, end := int(t[0]), int(t[1])
+		n += copy(out[n:], s[next:start]) // up to the segment, with the "/" before it
+		if body := trimSegment(string(s[start:end])); body != "" {
+			n += copy(out[n:], body)
+			if end < len(s) {
+				out[n] = '/'
+				n++
+			}
+		}
+		next = min(end+1, len(s)) // after the "/" that ends it
+	}
+	n += copy(out[n:], s[next:])
+	if n > 1 && out[n-1] == '/' {
+		n--
+	}
+	return n
+}
+
+// endSegment ends the segment w[seg:n] of a reading written in w: it drops
+// a "." segment, and a ".." segment with the one before it, and an empty
+// segment if merge (unless last); otherwise it keeps it, followed by "/"
+// unless last. It returns the reading's new length, where the next segment
+// starts, whether the segment kept is one the loose form trims or drops
+// (empty, or ending with a dot or "%20"), and whether the segment is made
+// of dots and spaces (see dotsAndSpaces).
+func endSegment(w []byte, n, seg int, merge, last bool) (next, start int, trim, dots bool) {
+	s := w[seg:n]
+	if len(s) > 0 && (s[0] == '.' || s[0] == '%') && dotsAndSpaces(s) {
+		return n, seg, false, true
+	}
 	switch {
 	case len(s) == 0 && merge && !last:
-		return buf, seg
+		return n, seg, false, false
 	case len(s) == 1 && s[0] == '.':
-		return buf[:seg], seg // "/a/." is "/a/"
+		return seg, seg, false, false // "/a/." is "/a/"
 	case len(s) == 2 && s[0] == '.' && s[1] == '.':
-		buf = buf[:seg-1]
-		if j := lastSlash(buf, root); j >= 0 {
-			buf = buf[:j]
+		n = seg - 1 // without "/.."
+		if j := lastSlash(w[:n]); j >= 0 {
+			n = j
 		}
-		buf = append(buf, '/') // "/a/b/.." is "/a/"; "/.." is "/"
-		return buf, len(buf)
+		w[n] = '/' // "/a/b/.." is "/a/"; "/.." is "/"
+		return n + 1, n + 1, false, false
 	}
+	trim = len(s) == 0 && !last || len(s) > 0 && s[len(s)-1] == '.' ||
+		len(s) >= 3 && s[len(s)-3] == '%' && s[len(s)-2] == '2' && s[len(s)-1] == '0'
 	if !last {
-		buf = append(buf, '/')
+		w[n] = '/'
+		n++
 	}
-	return buf, len(buf)
+	return n, n, trim, false
 }
 
-// lastSlash is the index of the last "/" of buf at or after root, or -1.
-func lastSlash(buf []byte, root int) int {
-	for j := len(buf) - 1; j >= root; j-- {
-		if buf[j] == '/' {
+// dotsAndSpaces reports whether the segment s is made of dots and spaces
+// ("%20") alone, with a dot, without being "." or "..": backends that trim
+// segments read it in different ways ("...", "..%20", ". "), so a path
+// with one cannot be read safely.
+func dotsAndSpaces[T string | []byte](s T) bool {
+	dots := 0
+	for i := 0; i < len(s); {
+		switch {
+		case s[i] == '.':
+			dots++
+			i++
+		case i+2 < len(s) && s[i] == '%' && s[i+1] == '2' && s[i+2] == '0':
+			i += 3
+		default:
+			return false
+		}
+	}
+	return dots > 0 && !(dots == len(s) && dots <= 2)
+}
+
+// lastSlash is the index of the last "/" of w, or -1.
+func lastSlash(w []byte) int {
+	for j := len(w) - 1; j >= 0; j-- {
+		if w[j] == '/' {
 			return j
 		}
 	}
 	return -1
 }
 
-// loosen appends to buf the loose form of the strict reading s and returns
-// it: every segment without its trailing dots and spaces ("%20"), the
-// segments that are then empty dropped, and no trailing "/" (the root
-// aside). ok is false if a segment is made of dots and spaces alone without
-// being "." or "..", which backends that trim segments read in different
-// ways ("..." or "..%20"). A reading with nothing to trim is its own loose
-// form, or that without its trailing "/": nothing is written then.
-func loosen(buf []byte, s span) ([]byte, span, bool) {
-	text := s.text(buf)
-	trim, ok := needsTrim(text)
-	switch {
-	case !ok:
-		return buf, span{}, false
-	case !trim && len(text) > 1 && text[len(text)-1] == '/':
-		return buf, s.first(len(text) - 1), true
-	case !trim:
-		return buf, s, true
-	}
-	buf = slices.Grow(buf, len(text)) // text is the longest it can be
-	start := len(buf)
-	buf = append(buf, '/')
-	seg := 1 // where the current segment starts in text
-	for i := 1; i <= len(text); i++ {
-		if i < len(text) && text[i] != '/' {
-			continue
+// looseForm is the loose form of a path in normal form, a pattern's or a
+// reading's (see output.loosen).
+func looseForm(normal string) string {
+	var b strings.Builder
+	for _, seg := range strings.Split(normal[1:], "/") {
+		if body := trimSegment(seg); body != "" {
+			b.WriteByte('/')
+			b.WriteString(body)
 		}
-		if body := trimSegment(text[seg:i]); body != "" {
-			if len(buf) > start+1 {
-				buf = append(buf, '/')
-			}
-			buf = append(buf, body...)
-		}
-		seg = i + 1
 	}
-	return buf, span{start: start, end: len(buf), inBuf: true}, true
+	if b.Len() == 0 {
+		return "/"
+	}
+	return b.String()
 }
 
 // trimSegment is seg without its trailing dots and "%20".
@@ -403,45 +619,6 @@ func trimSegment(seg string) string {
 			return seg
 		}
 	}
-}
-
-// needsTrim reports whether a segment of the strict reading s ends with a
-// dot or "%20", or is empty and not the last; ok is false if a segment is
-// made of dots and spaces alone (s has no "." or ".." segment: they were
-// removed).
-func needsTrim(s string) (trim, ok bool) {
-	seg := 1
-	for i := 1; i <= len(s); i++ {
-		if i < len(s) && s[i] != '/' {
-			continue
-		}
-		body := s[seg:i]
-		switch {
-		case body == "":
-			trim = trim || i < len(s)
-		case body[len(body)-1] == '.' || strings.HasSuffix(body, "%20"):
-			trim = true
-			if onlyDotsAndSpaces(body) && strings.IndexByte(body, '.') >= 0 {
-				return trim, false
-			}
-		}
-		seg = i + 1
-	}
-	return trim, true
-}
-
-func onlyDotsAndSpaces(s string) bool {
-	for len(s) > 0 {
-		switch {
-		case s[0] == '.':
-			s = s[1:]
-		case strings.HasPrefix(s, "%20"):
-			s = s[3:]
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // resolves reports whether normalizing path does more than decode,

@@ -5,6 +5,8 @@
 // rules.
 package matchcases
 
+import "strings"
+
 // Case is one request against one match object.
 type Case struct {
 	Name  string
@@ -112,6 +114,13 @@ var Cases = []Case{
 	path(admin, "/public/.../admin", true, false),
 	path(admin, "/public/. ./admin"[:10]+"%20./admin", true, false),
 	path(admin, "/public/ /admin", true, false),
+	// More places that backends read differently than a client in good
+	// faith sends: the path cannot be read.
+	path(admin, "/public"+strings.Repeat(";x/", 70), true, false),
+	path(admin, "/public"+strings.Repeat("%2F..", 70), true, false),
+	path(admin, "/public"+strings.Repeat("/.", 70), true, false),
+	path(admin, "/public"+strings.Repeat("/a./", 40)+"x", true, false),
+	path(admin, "/public"+strings.Repeat("/a;x", 30)+"/x", false, false),
 	// A glob that must not match a dot segment.
 	path(status, "/status/418", true, true),
 	path(status, "/status/418/x", false, false),
