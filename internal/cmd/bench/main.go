@@ -33,6 +33,9 @@
 //     modifiers, which link encoding/json, reflect and fmt
 //     (build/nomodifiers/NAME.wasm; see nomodifiers.go);
 //   - linear memory of the chain after 10,000 and 1,000,000 requests;
+//   - the time and allocations per request of a 59 KiB path through the
+//     filters that read it, plain and in spellings with many readings
+//     (hostile.go);
 //   - with -baseline, the same figures for the chain and a few other images
 //     built from earlier git revisions, measured in the same run, so that
 //     the report states a change's effect before and after.
@@ -162,6 +165,10 @@ func run(ctx context.Context, o options) (*results, error) {
 	}
 	log.Printf("memory of the chain over %d requests", o.memRequests)
 	if r.memory, err = measureMemory(ctx, find(plugins, chainName), memoryCheckpoints(o.memRequests)); err != nil {
+		return nil, err
+	}
+	log.Printf("hostile paths: %d rounds of %d requests", hostileRounds, hostileBatch)
+	if r.hostile, err = measureHostile(ctx, find(plugins, chainName), r.baselines); err != nil {
 		return nil, err
 	}
 	log.Print("native time and allocations")

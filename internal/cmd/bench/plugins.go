@@ -60,6 +60,11 @@ type plugin struct {
 	// rev is the baseline revision the image was built from (its short
 	// hash); "" for the current tree.
 	rev string
+	// deniedWith is the status a plugin that denies the benchmark request
+	// answers it with (the hostile-path measure's unreadable paths); 0
+	// when the request must reach the upstream, -1 when any answer will do
+	// (an earlier revision's image, which may read a path otherwise).
+	deniedWith int
 	// wasiClock marks a plugin that limits by the WASI clock (time.Now)
 	// rather than request.time: its host's clock moves a requestGap per
 	// reading (see steppingClock).

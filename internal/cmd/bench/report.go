@@ -34,6 +34,7 @@ func (r *results) markdown(chart string) string {
 	r.writeBaselines(w)
 
 	r.writeTimes(w, chart)
+	r.writeHostile(w)
 	r.writePeers(w)
 	r.writeCalls(w)
 	r.writeAllocs(w)

@@ -51,6 +51,17 @@ func TestEveryExampleAdmitsTheBenchmarkRequest(t *testing.T) {
 // flat memory, one single-filter image above 3.35 MB and the chain above
 // 3.5 MB, the library per worker within 1.2× the quiet tutorial and
 // proxy-wide above the tutorial as written.
+// sampleHostile is a hostile-path measure whose worst path, the third,
+// costs 3.5 plain ones.
+func sampleHostile() hostileTiming {
+	t := hostileTiming{image: "this tree"}
+	for range hostilePaths {
+		t.times, t.ratios = append(t.times, 2), append(t.ratios, 1)
+	}
+	t.times[2], t.ratios[2] = 7, 3.5
+	return t
+}
+
 func sampleResults() *results {
 	tutorialImage, libImage := make([]byte, 2_500_000), make([]byte, 2_800_000)
 	ps := []plugin{
@@ -89,9 +100,10 @@ func sampleResults() *results {
 			noopName:  {byDep: map[string]int{depRuntime: 1_100_000, depSDK: 20_000}, code: 1_120_000},
 			chainName: {byDep: map[string]int{depRuntime: 1_150_000, depSDK: 20_000, depJSON: 225_400, "policy/ratelimit": 140_000}, code: 1_535_400},
 		},
-		v8:     map[string]v8Compile{noopName: {ms: 2900, ratio: 1}, chainName: {ms: 6120.4, ratio: 2.13}},
-		v8Reps: 3,
-		allocs: map[string]allocStats{chainName: {mallocs: 14, bytes: 1500}, libWorkerLabel: {mallocs: 3, bytes: 315.2}},
+		v8:      map[string]v8Compile{noopName: {ms: 2900, ratio: 1}, chainName: {ms: 6120.4, ratio: 2.13}},
+		v8Reps:  3,
+		allocs:  map[string]allocStats{chainName: {mallocs: 14, bytes: 1500}, libWorkerLabel: {mallocs: 3, bytes: 315.2}},
+		hostile: []hostileTiming{sampleHostile()},
 		nomod: withoutModifiers{
 			gjson: "github.com/tidwall/gjson@v1.20.0",
 			sizes: map[string]int{"authz": 3_360_000, "headerauth": 2_850_000, chainName: 3_520_000},
@@ -121,6 +133,7 @@ func TestVerdictsSayByHowMuchATargetIsMissed(t *testing.T) {
 		{false, "by 0.30×: 1.00 µs over a budget of 3.00 µs"}, // proxy-wide: 1.10 and 1.50
 		{false, "1 of 2 above: authz 3.40 MB"},
 		{false, "by 0.10 MB"},
+		{false, "by 0.50×"}, // hostile paths: 3.50 in the worst
 	}
 	if len(vs) != len(want) {
 		t.Fatalf("%d verdicts, want %d", len(vs), len(want))

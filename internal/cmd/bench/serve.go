@@ -149,6 +149,12 @@ func (r *runner) serve(ctx context.Context) (*host.Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", r.p, err)
 	}
+	if r.p.deniedWith != 0 {
+		if r.p.deniedWith > 0 && resp.Status != r.p.deniedWith {
+			return nil, fmt.Errorf("%s answered the benchmark request %d (%s), not %d", r.p, resp.Status, resp.Details, r.p.deniedWith)
+		}
+		return resp, nil
+	}
 	if resp.Status != upstreamResponse.Status || resp.Details != "via_upstream" {
 		return nil, fmt.Errorf("%s answered the benchmark request %d (%s), not the upstream's %d: its configuration must let the request through",
 			r.p, resp.Status, resp.Details, upstreamResponse.Status)

@@ -49,6 +49,9 @@ type results struct {
 	// baselines are the earlier revisions measured beside the tree.
 	baselines []baseline
 	allocs    map[string]allocStats // Go allocations per request in wasm, by row
+	// hostile is the hostile-path measure: this tree's chain first, then
+	// each baseline's.
+	hostile []hostileTiming
 	// nomod is the images built without gjson's @pretty and @ugly
 	// modifiers.
 	nomod withoutModifiers
@@ -119,7 +122,7 @@ func (r *results) verdicts() []verdict {
 	out = append(out, r.peerVerdict("worker peer", libWorkerLabel, tutorialQuietLabel, maxWorkerRatio),
 		r.peerVerdict("proxy peer", libProxyLabel, tutorialLabel, maxProxyRatio))
 
-	out = append(out, r.filterSizeVerdict(), r.chainSizeVerdict())
+	out = append(out, r.filterSizeVerdict(), r.chainSizeVerdict(), r.hostileVerdict())
 	return out
 }
 

@@ -24,6 +24,12 @@ func (r *results) writeWhy(w writer) {
 		missed = true
 		r.writeWhySize(w)
 	}
+	if !r.verdict("hostile").met && len(r.hostile) > 0 {
+		missed = true
+		w("**Hostile paths.** A path's readings are written once per request for all the filters, each in one pass; ")
+		w("a spelling with the most readings (eight strict ones and their loose forms) writes the path that many times, ")
+		w("which is what remains over the plain path's cost (the host handing the header map over, and matching one reading).\n\n")
+	}
 	if !missed {
 		w("Every target is met.\n\n")
 	}
