@@ -54,14 +54,17 @@ type paths struct {
 	// strict are the distinct strict readings, the normal form first;
 	// loose[i] is strict[i] read loosely.
 	strict, loose []string
+	events        []event // room for the events, kept from one path to the next
 }
 
 // read sets p to the readings of path, reusing p's slices; it reports
 // whether the path can be read safely.
 func (p *paths) read(path string) bool {
 	p.strict, p.loose = p.strict[:0], p.loose[:0]
-	var pr prepared
-	if !pr.prepare(cutQuery(path)) {
+	pr := prepared{events: p.events[:0]}
+	ok := pr.prepare(cutQuery(path))
+	p.events = pr.events[:0]
+	if !ok {
 		return false
 	}
 	if pr.plain {
@@ -150,8 +153,7 @@ type prepared struct {
 	// when that changes nothing): decoded if unreserved, encoded with
 	// upper-case hex digits otherwise, "\" written "%5C".
 	norm   string
-	events [maxEvents]event
-	nev    int     // how many events there are
+	events []event
 	has    reading // the choices the path gives a meaning to
 	// merges[strip][split] is whether some segment is empty when the path
 	// is read with those choices: only then is dropping empty segments a
@@ -298,7 +300,7 @@ func (pr *prepared) prepare(path string) bool {
 	if changed {
 		pr.norm = unsafe.String(unsafe.SliceData(nb), len(nb))
 	}
-	pr.plain = !changed && pr.nev == 0 && !end
+	pr.plain = !changed && len(pr.events) == 0 && !end
 	return true
 }
 
@@ -321,17 +323,16 @@ func pos(nb []byte, changed bool, i int) int32 {
 
 // event notes an event; it reports false if there are too many.
 func (pr *prepared) event(at int32, kind tokKind, width int8) bool {
-	if pr.nev == maxEvents {
+	if len(pr.events) == maxEvents {
 		return false
 	}
-	pr.events[pr.nev] = event{pos: at, kind: kind, width: width}
-	pr.nev++
+	pr.events = append(pr.events, event{pos: at, kind: kind, width: width})
 	return true
 }
 
 // The classes of a path's bytes.
 const (
-	classPlain   = iota // written as it is, and not special: unreserved, sub-delimiters but ";", ":", "@"
+	classPlain   = iota // written as it is, and not special: unreserved, sub-delimiters but ";", and ":", "@"
 	classEncoded        // written percent-encoded: '"', '<', '>', '^', '`', '{', '|', '}' and non-ASCII bytes
 	classBad            // a path with it cannot be read safely: controls, space, '#', DEL
 	classSpecial        // "/", "\\", ";", "%"
@@ -452,7 +453,7 @@ func (pr *prepared) render(o *output) bool {
 	next := 1      // the first byte of norm not yet read
 	inParam := false
 	for k := 0; ; k++ {
-		last := k == pr.nev
+		last := k == len(pr.events)
 		stop := len(norm)
 		var ev event
 		if !last {
