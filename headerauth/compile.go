@@ -1,6 +1,7 @@
 package headerauth
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/wasmpolicy/policy"
@@ -180,36 +181,27 @@ func (c *check) setValues(at func(string) string, r Rule) error {
 // in normal form, as every other rule on them is: a value passes a request
 // only if the request certainly has it, however a backend reads it.
 func (c *check) compileRequestLine(at func(string) string) error {
-	var what string
-	switch c.header {
-	case ":method":
-		what = "methods"
-	case ":path":
-		what = "path"
-	case ":authority":
-		what = "hosts"
-	default:
-		return nil
-	}
 	for i, v := range c.values {
 		var m match.Match
-		switch what {
-		case "methods":
+		switch c.header {
+		case ":method":
 			m.Methods = []string{v}
-		case "path":
+		case ":path":
 			m.Path = match.Path{Exact: v, IgnoreCase: c.fold}
-		case "hosts":
+		case ":authority":
 			m.Hosts = []string{v}
+		default:
+			return nil
 		}
 		when, err := match.Compile(m)
 		if err != nil {
-			var reason string
-			if e, ok := err.(*conf.Error); ok {
-				reason = e.Reason
-			} else {
-				reason = err.Error()
+			// The reason, at this value rather than at the field of the
+			// match object it was put in.
+			var e *conf.Error
+			if errors.As(err, &e) {
+				err = errors.New(e.Reason)
 			}
-			return conf.Errorf(at("values"+conf.Index(i)), "%s", reason)
+			return conf.Within(at("values"+conf.Index(i)), err)
 		}
 		c.when = append(c.when, when)
 	}

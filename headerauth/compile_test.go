@@ -48,6 +48,11 @@ func TestValidation(t *testing.T) {
 		{`{"header": "a", "keys": {"n": "k1", "m": "k1"}}`, `keys.m: is the same key as keys.n`},
 		{`{"header": "a", "keys": {"n": 1}}`, `keys.n: must be a string, not a number`},
 		{`{"header": ":path", "strip": true}`, `strip: cannot remove the pseudo-header ":path"`},
+		// Values of :path, :authority and :method are match conditions.
+		{`{"header": ":path", "values": ["/a", "/a/../b"]}`, `values[1]: must be in normal form, without "." or ".." segments and ";" parameters, not "/a/../b"`},
+		{`{"header": ":path", "values": ["a"]}`, `values[0]: must start with "/", not "a"`},
+		{`{"header": ":authority", "values": ["example.com:8080"]}`, `values[0]: must be a host name ("api.example.com") or "*." and a domain ("*.example.com"), without a port, not "example.com:8080"`},
+		{`{"header": ":method", "values": ["GE T"]}`, `values[0]: must be an HTTP method such as "GET", not "GE T"`},
 		{`{"header": "a", "values": ["x"], "identity_header": "x-who"}`, `identity_header: needs keys`},
 		{`{"header": "a", "keys": {"n": "k"}, "identity_header": ":who"}`, `identity_header: ":who" is not a valid header name`},
 		{`{"header": "a", "keys": {"n": "k"}, "identity_header": "A"}`, `identity_header: "a" is also a header the client sends (checked at the top-level rule)`},
