@@ -263,6 +263,9 @@ type pathCond struct {
 	// ("/admin" for "/admin/"), which the path of that name matches.
 	looseExact, loosePrefix, looseRoot string
 	looseGlob                          []string
+	// looseSame: the pattern read loosely is the pattern, so a reading
+	// that is its own loose form needs no second comparison.
+	looseSame bool
 }
 
 func compilePath(p Path) (*pathCond, error) {
@@ -313,6 +316,8 @@ func compilePath(p Path) (*pathCond, error) {
 	default:
 		c.looseGlob = strings.Split(looseForm(p.Glob)[1:], "/")
 	}
+	c.looseSame = c.looseExact == p.Exact && c.loosePrefix == p.Prefix && c.looseRoot == "" &&
+		(p.Glob == "" || looseForm(p.Glob) == p.Glob)
 	if p.Glob != "" {
 		c.glob = strings.Split(p.Glob[1:], "/")
 		for i, seg := range c.glob {
@@ -337,11 +342,9 @@ func (c *pathCond) match(r *Request, possibly bool) bool {
 	}
 	fold := c.fold || possibly
 	for i := range strict {
-		var hit bool
-		if possibly {
-			hit = c.matchOne(strict[i], fold) || c.matchLoose(loose[i], fold)
-		} else {
-			hit = c.matchOne(strict[i], fold) && c.matchLoose(loose[i], fold)
+		hit := c.matchOne(strict[i], fold)
+		if hit != possibly && !(c.looseSame && loose[i] == strict[i]) {
+			hit = c.matchLoose(loose[i], fold)
 		}
 		if hit == possibly {
 			return possibly // some reading matches; or one does not

@@ -60,20 +60,61 @@ type paths struct {
 // read sets p to the readings of path, reusing p's slices; it reports
 // whether the path can be read safely.
 func (p *paths) read(path string) bool {
+	path = cutQuery(path)
 	p.strict, p.loose = p.strict[:0], p.loose[:0]
+	if plain(path) {
+		p.setPlain(path)
+		return true
+	}
 	pr := prepared{events: p.events[:0]}
-	ok := pr.prepare(cutQuery(path))
+	ok := pr.prepare(path)
 	p.events = pr.events[:0]
-	if !ok {
+	return ok && p.readAll(&pr)
+}
+
+// setPlain sets p to the readings of a path that is its own only reading:
+// it, and without a trailing "/" its loose form.
+func (p *paths) setPlain(path string) {
+	p.strict = append(p.strict, path)
+	if len(path) > 1 && path[len(path)-1] == '/' {
+		path = path[:len(path)-1]
+	}
+	p.loose = append(p.loose, path)
+}
+
+// plain reports whether path is its own only reading, written as the
+// normal form writes it: bytes that need no decoding or encoding, no
+// parameter or other separator than "/", no empty segment (but a last
+// one), and no segment that ends with a dot (".", ".." among them). It is
+// the quick test most paths pass; prepare also finds plain a path with
+// percent-encodings written as the normal form writes them ("%E4").
+func plain(path string) bool {
+	if path == "" || path[0] != '/' {
 		return false
 	}
-	if pr.plain {
-		p.strict = append(p.strict, pr.norm)
-		l := pr.norm
-		if len(l) > 1 && l[len(l)-1] == '/' {
-			l = l[:len(l)-1]
+	seg := 1 // where the current segment starts
+	for i := 1; i < len(path); i++ {
+		c := path[i]
+		if c == '/' {
+			if i == seg || path[i-1] == '.' {
+				return false
+			}
+			seg = i + 1
+			continue
 		}
-		p.loose = append(p.loose, l)
+		if classes[c] != classPlain {
+			return false
+		}
+	}
+	return path[len(path)-1] != '.'
+}
+
+// readAll sets p to the readings of the prepared path pr, which is not
+// plain. (A function of its own: its frame, with room for every reading,
+// is no cost to a plain path.)
+func (p *paths) readAll(pr *prepared) bool {
+	if pr.plain { // percent-encodings already as the normal form writes them
+		p.setPlain(pr.norm)
 		return true
 	}
 	var outs [maxReadings]output

@@ -39,9 +39,13 @@ func (r *Request) Reset(src Source) {
 	// The slices are kept, their strings dropped: they may hold on to the
 	// last request's buffers.
 	p, o := r.paths, r.overrides
-	clear(p.strict[:cap(p.strict)])
-	clear(p.loose[:cap(p.loose)])
-	clear(o[:cap(o)])
+	if len(p.strict) > 0 {
+		clear(p.strict)
+		clear(p.loose)
+	}
+	if len(o) > 0 {
+		clear(o)
+	}
 	p.strict, p.loose = p.strict[:0], p.loose[:0]
 	*r = Request{src: src, paths: p, overrides: o[:0]}
 }
