@@ -263,9 +263,6 @@ type pathCond struct {
 	// ("/admin" for "/admin/"), which the path of that name matches.
 	looseExact, loosePrefix, looseRoot string
 	looseGlob                          []string
-	// looseSame: the pattern read loosely is the pattern, so a reading
-	// that is its own loose form needs no second comparison.
-	looseSame bool
 }
 
 func compilePath(p Path) (*pathCond, error) {
@@ -316,8 +313,6 @@ func compilePath(p Path) (*pathCond, error) {
 	default:
 		c.looseGlob = strings.Split(looseForm(p.Glob)[1:], "/")
 	}
-	c.looseSame = c.looseExact == p.Exact && c.loosePrefix == p.Prefix && c.looseRoot == "" &&
-		(p.Glob == "" || looseForm(p.Glob) == p.Glob)
 	if p.Glob != "" {
 		c.glob = strings.Split(p.Glob[1:], "/")
 		for i, seg := range c.glob {
@@ -343,7 +338,7 @@ func (c *pathCond) match(r *Request, possibly bool) bool {
 	fold := c.fold || possibly
 	for i := range strict {
 		hit := c.matchOne(strict[i], fold)
-		if hit != possibly && !(c.looseSame && loose[i] == strict[i]) {
+		if hit != possibly {
 			hit = c.matchLoose(loose[i], fold)
 		}
 		if hit == possibly {

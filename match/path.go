@@ -17,8 +17,10 @@ import (
 // cannot be read safely, which bounds the work of every reading: each copies
 // the normalized path from one event to the next, and decides at the event.
 // A plain path (no event, nothing to normalize) is its own only reading and
-// allocates nothing; another allocates its normalized text (if it differs
-// from the path) and one buffer for all its readings.
+// allocates nothing; another allocates one buffer for all its readings, and
+// one for its normalized text if that differs from the path, and one for
+// its loose forms if they differ from the readings by more than a
+// trailing "/".
 
 const (
 	// maxReadings bounds the strict readings of one path: three choices,
@@ -130,9 +132,9 @@ func (p *paths) readAll(pr *prepared) bool {
 	// Every reading, and every loose form, fits in len(pr.norm) bytes:
 	// reading only removes or resolves what the normalized path has.
 	size := len(pr.norm)
-	buf := make([]byte, 2*n*size)
+	buf := make([]byte, n*size)
 	var kept [maxReadings]int // the outputs of distinct readings
-	strict := 0
+	strict, trimmed := 0, 0
 	for k := range outs[:n] {
 		o := &outs[k]
 		o.w = buf[k*size : (k+1)*size]
@@ -146,20 +148,43 @@ func (p *paths) readAll(pr *prepared) bool {
 		if !dup {
 			kept[strict] = k
 			strict++
+			if o.trims > 0 {
+				trimmed++
+			}
 		}
 	}
-	// The loose forms go after the readings. buf is then complete, and
-	// never written again: its readings can be strings without a copy.
-	var looseLen [maxReadings]int
+	// The loose forms that differ from their readings by more than a
+	// trailing "/" are written in a buffer of their own. Both buffers are
+	// then complete, and never written again: the readings can be strings
+	// without a copy.
+	var lbuf []byte
+	if trimmed > 0 {
+		lbuf = make([]byte, 0, trimmed*size)
+	}
+	var looseAt [maxReadings][2]int
 	for i, k := range kept[:strict] {
-		at := (n + i) * size
-		looseLen[i] = outs[k].loosen(buf[at : at+size])
+		if outs[k].trims > 0 {
+			start := len(lbuf)
+			lbuf = lbuf[:start+size]
+			lbuf = lbuf[:start+outs[k].loosen(lbuf[start:])]
+			looseAt[i] = [2]int{start, len(lbuf)}
+		}
 	}
 	all := unsafe.String(unsafe.SliceData(buf), len(buf))
+	var lall string
+	if len(lbuf) > 0 {
+		lall = unsafe.String(unsafe.SliceData(lbuf), len(lbuf))
+	}
 	for i, k := range kept[:strict] {
-		at := (n + i) * size
-		p.strict = append(p.strict, all[k*size:k*size+outs[k].n])
-		p.loose = append(p.loose, all[at:at+looseLen[i]])
+		reading := all[k*size : k*size+outs[k].n]
+		loose := reading
+		switch {
+		case outs[k].trims > 0:
+			loose = lall[looseAt[i][0]:looseAt[i][1]]
+		case len(loose) > 1 && loose[len(loose)-1] == '/':
+			loose = loose[:len(loose)-1]
+		}
+		p.strict, p.loose = append(p.strict, reading), append(p.loose, loose)
 	}
 	return true
 }
@@ -247,6 +272,35 @@ func (pr *prepared) prepare(path string) bool {
 			i++
 			continue
 		}
+		if c == '%' {
+			// A run of escapes of text, the commonest escapes, written
+			// here rather than token by token below.
+			j := i
+			for j+2 < len(path) && path[j] == '%' {
+				hi, lo := hexValue[path[j+1]], hexValue[path[j+2]]
+				d := byte(hi<<4 | lo)
+				if hi < 0 || lo < 0 || d < 0x20 || d == 0x7f || d == '/' || d == '\\' || d == ';' {
+					break
+				}
+				decode := unreserved[d]
+				if !changed && (decode || path[j+1] != hexDigits[hi] || path[j+2] != hexDigits[lo]) {
+					nb, changed = startNorm(path, j), true
+				}
+				switch {
+				case !changed:
+				case decode:
+					nb = append(nb, d)
+				default:
+					nb = append(nb, '%', hexDigits[hi], hexDigits[lo])
+				}
+				chars, trailing = chars+1, d == '.' || d == ' '
+				j += 3
+			}
+			if j > i {
+				afterRaw, afterSplit, i = false, false, j
+				continue
+			}
+		}
 		if c == '/' {
 			if chars == 0 || choice || trailing {
 				if !pr.event(pos(nb, changed, i), tokSlash, 1) {
@@ -276,10 +330,14 @@ func (pr *prepared) prepare(path string) bool {
 		case ';':
 			kind = tokParam
 		default: // '%'
-			if i+2 >= len(path) || hexValue[path[i+1]] < 0 || hexValue[path[i+2]] < 0 {
+			if i+2 >= len(path) {
 				return false
 			}
-			d, width = byte(hexValue[path[i+1]]<<4|hexValue[path[i+2]]), 3
+			hi, lo := hexValue[path[i+1]], hexValue[path[i+2]]
+			if hi < 0 || lo < 0 {
+				return false
+			}
+			d, width = byte(hi<<4|lo), 3
 			switch {
 			case d < 0x20 || d == 0x7f:
 				return false
@@ -297,16 +355,19 @@ func (pr *prepared) prepare(path string) bool {
 		if !same && !changed {
 			nb, changed = startNorm(path, i), true
 		}
-		at := pos(nb, changed, i)
+		var at int32 // where an event's token goes
+		if kind != tokText {
+			at = pos(nb, changed, i)
+		}
+		written := int8(1)
 		if changed {
 			if enc {
 				nb = append(nb, '%', hexDigits[d>>4], hexDigits[d&15])
+				written = 3
 			} else {
 				nb = append(nb, d)
 			}
-		}
-		written := int8(1)
-		if enc {
+		} else if enc {
 			written = 3
 		}
 		switch kind {

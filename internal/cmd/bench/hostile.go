@@ -51,6 +51,7 @@ var hostilePaths = []hostilePath{
 	{name: "plain", unit: "/abcd"},
 	{name: "encoded letters", unit: "/%61%62"},
 	{name: "lower-case hex", unit: "/%e4%bd%a0"},
+	{name: "encoded UTF-8", unit: "/%E4%BD%A0"},
 	{name: "eight readings, then encoded letters", head: strings.Repeat("/..;%2F", 8), unit: "/%61%62"},
 	{name: "encoded slash and parameter", unit: "x%2F;", denied: true},
 	{name: "dot-dot, parameter, encoded slash", unit: "/..;%2F", denied: true},
