@@ -38,10 +38,15 @@ type Provider struct {
 	// from, each with the prefix before it ({"name": "authorization",
 	// "value_prefix": "Bearer "}). With no FromHeaders, FromParams and
 	// FromCookies, the token is the "authorization" header's Bearer
-	// credentials.
+	// credentials, and only those: unlike Envoy's jwt_authn, which also
+	// reads an "access_token" query parameter by default, a token in the
+	// query is read only from a parameter FromParams names.
 	FromHeaders []HeaderSource
 	// FromParams ("from_params") are query parameters the token is taken
-	// from.
+	// from. The query is read as a backend reads it: "&" and ";" both
+	// separate parameters, and names and values are percent-decoded, so
+	// "access%5Ftoken" is access_token; every copy is found, and every
+	// copy is removed before the request goes upstream.
 	FromParams []string
 	// FromCookies ("from_cookies") are cookies the token is taken from.
 	FromCookies []string

@@ -15,7 +15,9 @@
 //
 // A provider names an issuer, the audiences one of which a token must name
 // (unchecked when empty), where its tokens are (the authorization header's
-// Bearer credentials by default; "from_headers", "from_params",
+// Bearer credentials by default, and nothing else: Envoy's jwt_authn also
+// reads the "access_token" query parameter by default, this filter only
+// when "from_params" names it; "from_headers", "from_params",
 // "from_cookies"), and its keys: an inline JWKS ("jwks"), or where to fetch
 // one ("remote_jwks", below). Verification uses the
 // standard library's crypto/rsa, crypto/ecdsa, crypto/ed25519 and

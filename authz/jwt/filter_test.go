@@ -156,6 +156,15 @@ func TestFilter(t *testing.T) {
 		{"the same token in a parameter and a cookie", request{path: "/web/x?access_token=" + web, headers: [][2]string{{"cookie", "session=" + web}}},
 			want{path: "/web/x", notUpstream: []string{"cookie"}, result: "verified"}},
 		{"cookie and parameter disagree", request{path: "/web/x?access_token=" + web, headers: [][2]string{{"cookie", "session=" + good}}}, refused("several_tokens", "several_tokens")},
+		// The query is read as a backend reads it: names and values
+		// percent-decoded, "&" and ";" both separators. A second token under
+		// another spelling of the name is a second token, and every spelling
+		// is stripped.
+		{"a second token under an encoded name", request{path: "/web/x?access_token=" + web + "&access%5Ftoken=" + good}, refused("several_tokens", "several_tokens")},
+		{"a second token after a semicolon", request{path: "/web/x?access_token=" + web + ";access_token=" + good}, refused("several_tokens", "several_tokens")},
+		{"the token under an encoded name", request{path: "/web/x?a=1&access%5ftoken=" + web + ";b=2"}, want{path: "/web/x?a=1;b=2", result: "verified"}},
+		{"the same token in two spellings", request{path: "/web/x?access_token=" + web + "&a=1&%61ccess_token=" + web}, want{path: "/web/x?a=1", result: "verified"}},
+		{"an encoded token", request{path: "/web/x?access_token=" + strings.ReplaceAll(web, ".", "%2E")}, want{path: "/web/x", result: "verified"}},
 	}...)
 
 	wasmtest.Both(t, image, native, func(t *testing.T, r wasmtest.Runner) {

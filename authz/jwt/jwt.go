@@ -13,6 +13,7 @@ import (
 	"github.com/wasmpolicy/policy/conf"
 	"github.com/wasmpolicy/policy/internal/ascii"
 	"github.com/wasmpolicy/policy/internal/httptoken"
+	"github.com/wasmpolicy/policy/internal/query"
 	"github.com/wasmpolicy/policy/match"
 	"github.com/wasmpolicy/policy/stats"
 )
@@ -472,14 +473,10 @@ func (s source) read(x *policy.Exchange) []string {
 			}
 		}
 	case s.param != "":
-		path := x.Path()
-		if i := strings.IndexByte(path, '?'); i >= 0 {
-			for _, kv := range strings.Split(path[i+1:], "&") {
-				if k, val, _ := strings.Cut(kv, "="); k == s.param {
-					out = append(out, val)
-				}
-			}
-		}
+		// As a backend reads the query: "&" and ";" separate parameters,
+		// names and values are percent-decoded, so "access%5Ftoken" is
+		// access_token too.
+		out = query.Values(out, query.Of(x.Path()), s.param)
 	case s.cookie != "":
 		for _, h := range x.RequestHeaderValues("cookie") {
 			for _, c := range strings.Split(h, ";") {
@@ -524,18 +521,14 @@ func (s source) strip(x *policy.Exchange) {
 	case s.header != "":
 		x.RemoveRequestHeader(s.header)
 	case s.param != "":
+		// Every spelling of the parameter goes.
 		path := x.Path()
-		i := strings.IndexByte(path, '?')
-		var keep []string
-		for _, kv := range strings.Split(path[i+1:], "&") {
-			if k, _, _ := strings.Cut(kv, "="); k != s.param {
-				keep = append(keep, kv)
+		if rest, removed := query.Without(query.Of(path), s.param); removed {
+			path = path[:strings.IndexByte(path, '?')]
+			if rest != "" {
+				path += "?" + rest
 			}
-		}
-		if len(keep) == 0 {
-			x.SetRequestHeader(":path", path[:i])
-		} else {
-			x.SetRequestHeader(":path", path[:i+1]+strings.Join(keep, "&"))
+			x.SetRequestHeader(":path", path)
 		}
 	case s.cookie != "":
 		values := x.RequestHeaderValues("cookie")

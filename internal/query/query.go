@@ -36,6 +36,37 @@ func Values(out []string, query, name string) []string {
 	return out
 }
 
+// Without returns query without the parameters whose decoded name is
+// name, the others kept as they are written, each after the separator that
+// came before it; removed reports whether there was one.
+func Without(query, name string) (rest string, removed bool) {
+	var b strings.Builder
+	var sep byte // the separator before the current parameter
+	for {
+		param, after, more := query, "", false
+		if i := strings.IndexAny(query, "&;"); i >= 0 {
+			param, after, more = query[:i], query[i+1:], true
+		}
+		k, _, _ := strings.Cut(param, "=")
+		if sameDecoded(k, name) {
+			removed = true
+		} else {
+			if b.Len() > 0 {
+				b.WriteByte(sep)
+			}
+			b.WriteString(param)
+		}
+		if !more {
+			break
+		}
+		sep, query = query[len(param)], after
+	}
+	if !removed {
+		return "", false
+	}
+	return b.String(), true
+}
+
 // sameDecoded reports whether the encoded text enc decodes to plain,
 // without decoding it into a new string.
 func sameDecoded(enc, plain string) bool {

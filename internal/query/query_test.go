@@ -43,3 +43,25 @@ func TestValuesAllocatesOnlyToDecode(t *testing.T) {
 		t.Errorf("%v allocations", n)
 	}
 }
+
+func TestWithout(t *testing.T) {
+	for _, c := range []struct {
+		query, name, rest string
+		removed           bool
+	}{
+		{"access_token=a", "access_token", "", true},
+		{"x=1&access_token=a&y=2", "access_token", "x=1&y=2", true},
+		{"x=1;access_token=a;y=2", "access_token", "x=1;y=2", true},
+		{"access_token=a&access%5Ftoken=b&y=2", "access_token", "y=2", true},
+		{"x=1&access_token=a", "access_token", "x=1", true},
+		{"access_token&x=%41", "access_token", "x=%41", true},
+		{"x=1&y=2", "access_token", "", false},
+		{"access_tokens=a", "access_token", "", false},
+		{"a=1&&b=2&access_token=c", "access_token", "a=1&&b=2", true},
+	} {
+		rest, removed := Without(c.query, c.name)
+		if rest != c.rest || removed != c.removed {
+			t.Errorf("Without(%q, %q) = %q, %v; want %q, %v", c.query, c.name, rest, removed, c.rest, c.removed)
+		}
+	}
+}
