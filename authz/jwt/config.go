@@ -112,7 +112,9 @@ type ClaimHeader struct {
 	// Header ("header") is the request header it is written to. A string,
 	// number or boolean claim is written as its text, an array of strings
 	// as its elements joined by ","; other claims, and values with control
-	// characters, are not written.
+	// characters, are not written. Nor is an array with an element that
+	// has a "," or starts or ends with a space or tab: a backend splitting
+	// the list could not tell ["read,admin"] from ["read", "admin"].
 	Header string
 }
 

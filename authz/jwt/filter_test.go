@@ -104,6 +104,12 @@ func TestFilter(t *testing.T) {
 		{"claims to headers replace the client's", request{path: "/x", headers: [][2]string{bearer(mint(t, rs256, "rsa", claims(map[string]any{"level": 3}))),
 			{"x-user", "mallory"}, {"X-Groups", "admins"}, {"x-level", "9"}, {"x-root", "true"}}},
 			want{upstream: [][2]string{{"x-user", "alice"}, {"x-groups", "ops,dev"}, {"x-level", "3"}}, notUpstream: []string{"authorization", "x-root"}, result: "verified"}},
+		// An array claim is a comma-separated list: an element that a list
+		// parser would split or trim differently is not copied.
+		{"an array element with a comma is not copied", request{path: "/x", headers: [][2]string{bearer(mint(t, rs256, "rsa", claims(map[string]any{"groups": []string{"read,admin"}}))), {"x-groups", "admins"}}},
+			want{upstream: [][2]string{{"x-user", "alice"}}, notUpstream: []string{"x-groups"}, result: "verified"}},
+		{"an array element with a space around it is not copied", request{path: "/x", headers: [][2]string{bearer(mint(t, rs256, "rsa", claims(map[string]any{"groups": []string{"read", " admin"}})))}},
+			want{upstream: [][2]string{{"x-user", "alice"}}, notUpstream: []string{"x-groups"}, result: "verified"}},
 		{"a claim with a line break is not copied", request{path: "/x", headers: [][2]string{bearer(mint(t, rs256, "rsa", claims(map[string]any{"sub": "alice\r\nx-admin: 1"}))), {"x-user", "mallory"}}},
 			want{notUpstream: []string{"x-user", "x-admin"}, result: "verified"}},
 		{"authz denies a verified user", request{path: "/admin/x", headers: [][2]string{bearer(user)}}, want{status: 403}},

@@ -548,8 +548,9 @@ func (s source) strip(x *policy.Exchange) {
 }
 
 // headerValue is a claim as a header value: a string, number or boolean as
-// its text, an array of strings joined with ",". Other claims, and text
-// with control characters, have none.
+// its text, an array of strings joined with ",". Other claims, text with
+// control characters, and arrays with an element a list parser would read
+// differently (one with a ",", or surrounding spaces or tabs) have none.
 func headerValue(c gjson.Result) (string, bool) {
 	var s string
 	switch c.Type {
@@ -564,7 +565,7 @@ func headerValue(c gjson.Result) (string, bool) {
 		var parts []string
 		ok := true
 		c.ForEach(func(_, e gjson.Result) bool {
-			ok = e.Type == gjson.String
+			ok = e.Type == gjson.String && strings.IndexByte(e.Str, ',') < 0 && strings.Trim(e.Str, " \t") == e.Str
 			parts = append(parts, e.Str)
 			return ok
 		})
