@@ -282,6 +282,45 @@ func TestChainPanicRecovery(t *testing.T) {
 	})
 }
 
+// TestPanicsOutsideRequests: a panic in a filter's OnTick, in a callback
+// it runs through Env.Guard, or in its Build is recovered like one in a
+// request phase: logged once with the filter's name, counted, and the VM
+// keeps serving (or, for Build, the plugin refuses to start).
+func TestPanicsOutsideRequests(t *testing.T) {
+	wasmtest.Both(t, "testchain", nativeChain, func(t *testing.T, r wasmtest.Runner) {
+		config := wasmtest.Chain(step("a", `{"tick":"panic"}`), step("b", `{"tick":"guarded_panic"}`), step("c", ""))
+		func() { // the emulator is the process's: one at a time
+			host, reset := wasmtest.Start(t, r.VM, config)
+			defer reset()
+			host.Tick()
+			host.Tick()
+			logs := host.GetCriticalLogs()
+			if len(logs) != 4 || !strings.Contains(logs[0], "filter a panicked in OnTick: step a panics in OnTick") ||
+				!strings.Contains(logs[1], "filter b panicked in a callback: step b panics in a callback") {
+				t.Errorf("critical logs = %q, want one line a tick for each of a and b", logs)
+			}
+			for _, f := range []string{"a", "b"} {
+				if got := wasmtest.ReadCounter(t, host, "filter=.="+f+";.;policy_filter_panics_total"); got != 2 {
+					t.Errorf("filter %s: panics counted = %d, want 2", f, got)
+				}
+			}
+			id := host.InitializeHttpContext()
+			if got := host.CallOnRequestHeaders(id, request, true); got != types.ActionContinue {
+				t.Fatalf("a request after the panics: action = %v", got)
+			}
+			if got := header(host.GetCurrentRequestHeaders(id), "x-trace"); got != "abc" {
+				t.Errorf("x-trace = %q, want abc", got)
+			}
+			host.CompleteHttpContext(id)
+		}()
+
+		started, critical := wasmtest.TryStart(r.VM, wasmtest.Chain(step("a", ""), step("b", `{"build":"panic"}`)))
+		if started || len(critical) != 1 || !strings.Contains(critical[0], "filters[1] (step): building the filter panicked: step b panics in Build") {
+			t.Errorf("a Build that panics: started %v, critical logs %q", started, critical)
+		}
+	})
+}
+
 func TestChainShadowMode(t *testing.T) {
 	wasmtest.Both(t, "testchain", nativeChain, func(t *testing.T, r wasmtest.Runner) {
 		host, reset := wasmtest.Start(t, r.VM, wasmtest.Chain(step("a", ""),
@@ -320,12 +359,12 @@ func TestConfigErrors(t *testing.T) {
 		{"filters of the wrong type", `{"filters": "step"}`, `filters: must be an array of objects, not a string`},
 		{"bad metrics prefix", `{"metrics_prefix":"my-prefix","filters":[{"name":"step"}]}`, `metrics_prefix: must be letters, digits and '_', not starting with a digit, not "my-prefix"`},
 		{"unknown top-level key", `{"filters":[{"name":"step"}],"filter": []}`, `filter: unknown field (known fields: failure_mode, filters, flush_interval, metrics_prefix, status_on_error)`},
-		{"unknown key in a single filter's own configuration", `{"acton":"deny"}`, `step (the whole configuration, which has no "filters"): acton: unknown field (known fields: action, if_header, phase, resume, status)`},
+		{"unknown key in a single filter's own configuration", `{"acton":"deny"}`, `step (the whole configuration, which has no "filters"): acton: unknown field (known fields: action, build, if_header, phase, resume, status, tick)`},
 		{"key given twice", `{"filters":[{"name":"step"}],"filters":[]}`, `filters: is given twice`},
 		{"unknown filter", wasmtest.Chain(step("a", ""), `{"name":"nope"}`), `filters[1].name: unknown filter "nope"; this plugin links in: step`},
 		{"missing name", `{"filters":[{"config":{}}]}`, `filters[0].name: is required`},
 		{"unknown key in an entry", `{"filters":[{"name":"step","confg":{}}]}`, `filters[0].confg: unknown field (known fields: config, id, mode, name)`},
-		{"unknown key in a filter config", wasmtest.Chain(step("a", `{"acton":"deny"}`)), `filters[0] (step): config.acton: unknown field (known fields: action, if_header, phase, resume, status)`},
+		{"unknown key in a filter config", wasmtest.Chain(step("a", `{"acton":"deny"}`)), `filters[0] (step): config.acton: unknown field (known fields: action, build, if_header, phase, resume, status, tick)`},
 		{"wrong type", wasmtest.Chain(step("a", ""), step("b", `{"status":"403"}`)), `filters[1] (step): config.status: must be a number, not a string`},
 		{"out of range", wasmtest.Chain(step("a", `{"status":700}`)), `filters[0] (step): config.status: must be between 200 and 599, not 700`},
 		{"bad mode", `{"filters":[{"name":"step","mode":"dry"}]}`, `filters[0].mode: must be "enforce" or "shadow", not "dry"`},

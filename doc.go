@@ -70,8 +70,12 @@
 //   - A panic in a filter is recovered, logged once with the filter's name
 //     and counted; the request gets 500 or the status_on_error status
 //     (failure_mode "closed", the default) or continues ("open"). The VM
-//     keeps serving. (Upstream Go builds only: TinyGo cannot recover from
-//     a panic.)
+//     keeps serving. So does a panic outside any request: in a filter's
+//     OnTick, in its Build (the plugin then refuses to start, naming the
+//     filter), or in a callback the filter runs through Env.Guard (the
+//     answer to an HTTP call it made from OnTick); it is logged once and
+//     counted in policy_filter_panics_total{filter}. (Upstream Go builds
+//     only: TinyGo cannot recover from a panic.)
 //
 // For every filter the chain counts requests and decisions:
 // policy_filter_requests_total and policy_filter_decisions_total with

@@ -52,6 +52,18 @@ func (e *Env) tags(tags []stats.Tag) []stats.Tag {
 	return append([]stats.Tag{{Key: "filter", Value: e.ID}}, tags...)
 }
 
+// Guard runs f, a callback of the filter's own outside any request (the
+// answer to an HTTP call it dispatched from OnTick with
+// proxywasm.DispatchHttpCall), recovering a panic as the chain does for
+// the filter's phases and ticks: the panic is logged once with the
+// filter's name and counted (filter_panics_total{filter=ID}), and the VM
+// keeps serving. Guard reports false if f panicked.
+func (e *Env) Guard(f func()) (ok bool) {
+	defer e.pc.recoverPlugin(e.ID, "a callback", &ok)
+	f()
+	return true
+}
+
 // MeasureChainTime asks the chain to time its filters on every request, for
 // Exchange.ChainTime. It costs two clock readings per phase, so only filters
 // that report the time ask for it.

@@ -117,7 +117,7 @@ type pluginContext struct {
 	onError     uint32 // the status of a request failed closed
 	metrics     *stats.Registry
 	measureTime bool
-	tickers     []TickFilter
+	tickers     []ticker
 	tickPeriod  time.Duration
 	spare       []*stream // ended streams, for reuse (stream.recycle)
 }
@@ -159,9 +159,34 @@ func (pc *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
 func (pc *pluginContext) OnTick() {
 	now := pc.plugin.now()
 	for _, t := range pc.tickers {
-		t.OnTick(now)
+		pc.tick(t, now)
 	}
 	pc.metrics.Flush()
+}
+
+// tick runs one filter's OnTick, recovering a panic: a panic in the plugin
+// context would break the VM for every later request.
+func (pc *pluginContext) tick(t ticker, now time.Time) {
+	defer pc.recoverPlugin(t.id, "OnTick", new(bool))
+	t.filter.OnTick(now)
+}
+
+// ticker is a filter with OnTick, and its id.
+type ticker struct {
+	id     string
+	filter TickFilter
+}
+
+// recoverPlugin ends a call of filter id's code in the plugin context
+// (where names it): if it panicked, the panic is logged once and counted,
+// and *ok is set to false. It must be deferred directly, for recover to see
+// the panic.
+func (pc *pluginContext) recoverPlugin(id, where string, ok *bool) {
+	if v := recover(); v != nil {
+		*ok = false
+		proxywasm.LogCritical("policy: filter " + id + " panicked in " + where + ": " + panicText(v))
+		pc.metrics.Counter("filter_panics_total", stats.Tag{Key: "filter", Value: id}).Inc()
+	}
 }
 
 func (pc *pluginContext) OnPluginDone() bool {
@@ -180,6 +205,18 @@ func (pc *pluginContext) NewHttpContext(contextID uint32) types.HttpContext {
 	s.x.stream = s
 	s.x.scratch = make([]any, len(pc.links))
 	return s
+}
+
+// buildFilter builds a filter from its spec; a Build that panics is an
+// error, so that the plugin refuses to start with one log line instead of
+// breaking the VM.
+func buildFilter(s Spec, env *Env) (f Filter, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			f, err = nil, errors.New("building the filter panicked: "+panicText(v))
+		}
+	}()
+	return s.Build(env)
 }
 
 // configure reads the plugin configuration and builds the chain.
@@ -340,7 +377,7 @@ func (pc *pluginContext) build(specs []Spec) error {
 			return text.Errorf("%s: the spec has no Build function", where)
 		}
 		env := &Env{ID: id, Mode: s.Mode, pc: pc}
-		f, err := s.Build(env)
+		f, err := buildFilter(s, env)
 		if err != nil {
 			return text.Errorf("%s: %w", where, err)
 		}
@@ -355,7 +392,7 @@ func (pc *pluginContext) build(specs []Spec) error {
 		l.done, _ = f.(StreamDoneFilter)
 		t, ticks := f.(TickFilter)
 		if ticks {
-			pc.tickers = append(pc.tickers, t)
+			pc.tickers = append(pc.tickers, ticker{id: id, filter: t})
 		}
 		if !l.requestPhase() && l.respHeaders == nil && l.respBody == nil && l.done == nil && !ticks {
 			return text.Errorf("%s: %s implements no phase of a filter (OnRequestHeaders, OnRequestBody, OnResponseHeaders, OnResponseBody, OnStreamDone or OnTick); check the methods' names and signatures", where, reflect.TypeOf(f).String())

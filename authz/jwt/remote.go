@@ -53,6 +53,9 @@ type remote struct {
 	filter                   string // the filter's ID, for logs
 	fetches                  map[string]*stats.Counter
 	changed                  func() // called when the VM adopts another key set
+	// guard runs the answer to a fetch, which comes in the plugin
+	// context, recovering a panic (policy.Env.Guard).
+	guard func(func()) bool
 
 	// This VM's view.
 	version  int64   // the fetched-at time of the document keys come from
@@ -122,7 +125,7 @@ func newRemote(provider string, c *RemoteJWKS) *remote {
 // creates the record if no VM has yet, so that every later write of it is
 // a compare-and-swap.
 func (r *remote) start(env *policy.Env) {
-	r.data, r.now, r.filter = env.SharedData(), env.Now, env.ID
+	r.data, r.now, r.filter, r.guard = env.SharedData(), env.Now, env.ID, env.Guard
 	r.key = "wasmpolicy/jwt/jwks/" + env.ID + "/" + r.provider + " " + r.cluster + " " + r.authority + r.path
 	r.fetches = map[string]*stats.Counter{}
 	for _, res := range fetchResults {
@@ -226,43 +229,48 @@ func (r *remote) fetch(had int64, start time.Time) {
 	headers := [][2]string{{":method", "GET"}, {":path", r.path}, {":authority", r.authority}, {"accept", "application/json"}}
 	_, err := proxywasm.DispatchHttpCall(r.cluster, headers, nil, nil, uint32(r.timeout/time.Millisecond), func(numHeaders, bodySize, _ int) {
 		r.inflight = false
-		var status int
-		var body []byte
-		if numHeaders > 0 {
-			if hs, err := proxywasm.GetHttpCallResponseHeaders(); err == nil {
-				for _, h := range hs {
-					if h[0] == ":status" {
-						status, _ = strconv.Atoi(h[1])
-					}
-				}
-			}
-		}
-		if bodySize > MaxJWKSSize {
-			r.failed(had, start, "malformed", text.Sprintf("the key set is %d bytes, more than %d", bodySize, MaxJWKSSize))
-			return
-		}
-		if bodySize > 0 {
-			body, _ = proxywasm.GetHttpCallResponseBody(0, bodySize)
-		}
-		took := r.now().Sub(start).Round(time.Millisecond)
-		switch {
-		case status == 0:
-			r.failed(had, start, "unavailable", text.Sprintf("the proxy ended the call after %s without a response (timeout %s)", took, r.timeout))
-		case status != 200:
-			r.failed(had, start, "bad_status", text.Sprintf("answered %d after %s", status, took))
-		default:
-			if _, err := ParseKeySet(body, false); err != nil {
-				r.failed(had, start, "malformed", "the key set "+err.Error())
-				return
-			}
-			r.succeeded(body, start)
-		}
+		r.guard(func() { r.answer(had, start, numHeaders, bodySize) })
 	})
 	if err != nil {
 		r.failed(had, start, "unavailable", "the call could not be sent: "+err.Error())
 		return
 	}
 	r.inflight = true
+}
+
+// answer takes the answer to the fetch sent at start.
+func (r *remote) answer(had int64, start time.Time, numHeaders, bodySize int) {
+	var status int
+	var body []byte
+	if numHeaders > 0 {
+		if hs, err := proxywasm.GetHttpCallResponseHeaders(); err == nil {
+			for _, h := range hs {
+				if h[0] == ":status" {
+					status, _ = strconv.Atoi(h[1])
+				}
+			}
+		}
+	}
+	if bodySize > MaxJWKSSize {
+		r.failed(had, start, "malformed", text.Sprintf("the key set is %d bytes, more than %d", bodySize, MaxJWKSSize))
+		return
+	}
+	if bodySize > 0 {
+		body, _ = proxywasm.GetHttpCallResponseBody(0, bodySize)
+	}
+	took := r.now().Sub(start).Round(time.Millisecond)
+	switch {
+	case status == 0:
+		r.failed(had, start, "unavailable", text.Sprintf("the proxy ended the call after %s without a response (timeout %s)", took, r.timeout))
+	case status != 200:
+		r.failed(had, start, "bad_status", text.Sprintf("answered %d after %s", status, took))
+	default:
+		if _, err := ParseKeySet(body, false); err != nil {
+			r.failed(had, start, "malformed", "the key set "+err.Error())
+			return
+		}
+		r.succeeded(body, start)
+	}
 }
 
 // update applies change to the record with compare-and-swap, retrying a

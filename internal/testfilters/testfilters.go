@@ -13,7 +13,8 @@ import (
 // response header (response phases), then does what its config says:
 //
 //	{"phase": "request_headers|request_body|response_headers|response_body|headers", "action": "continue|deny|pause|panic",
-//	 "status": 403, "resume": "continue|deny|panic", "if_header": "x-name"}
+//	 "status": 403, "resume": "continue|deny|panic", "if_header": "x-name",
+//	 "build": "panic", "tick": "panic|guarded_panic"}
 //
 // "headers" acts in both header phases. With if_header, the action applies only to requests carrying that header;
 // others continue.
@@ -26,6 +27,8 @@ type Step struct {
 	action, resume string
 	status         uint32
 	ifHeader       string
+	tick           string // what OnTick does: "panic", "guarded_panic" (in env.Guard), or nothing
+	env            *policy.Env
 }
 
 // Kind builds Steps from JSON.
@@ -37,6 +40,11 @@ var Kind = policy.Kind{Name: "step", Build: func(o *conf.Object, env *policy.Env
 		resume:   o.String("resume", "continue"),
 		status:   uint32(o.Int("status", 403)),
 		ifHeader: o.String("if_header", ""),
+		tick:     o.String("tick", ""),
+		env:      env,
+	}
+	if o.String("build", "") == "panic" {
+		panic("step " + env.ID + " panics in Build as configured")
 	}
 	if s.status < 200 || s.status > 599 {
 		o.Fail("status", "must be between 200 and 599, not %d", s.status)
@@ -54,6 +62,17 @@ var Kind = policy.Kind{Name: "step", Build: func(o *conf.Object, env *policy.Env
 	}
 	return nil, conf.Errorf("phase", "unknown phase %q", s.phase)
 }}
+
+// OnTick panics if the step is configured to, directly or in a callback
+// run through Env.Guard, as the answer to a callout made from a tick is.
+func (s *Step) OnTick(time.Time) {
+	switch s.tick {
+	case "panic":
+		panic("step " + s.id + " panics in OnTick as configured")
+	case "guarded_panic":
+		s.env.Guard(func() { panic("step " + s.id + " panics in a callback as configured") })
+	}
+}
 
 func (s *Step) act(x *policy.Exchange, action string) policy.Result {
 	if s.ifHeader != "" {
