@@ -24,7 +24,13 @@
 // crypto/hmac: RS256/384/512, PS256/384/512, ES256/384/512, EdDSA
 // (Ed25519), and HS256/384/512 with a shared secret written in the
 // configuration. A key verifies only the algorithms of its type and of its
-// own "alg"; "none" is never accepted. The token's "kid" picks the key.
+// own "alg"; "none" is never accepted. The token's "kid" picks the key; a
+// token without one is tried against at most MaxKidlessTries (4) keys, the
+// first of the set whose type and "alg" fit its algorithm, so the work a
+// forged token costs is bounded: at most 4 signature checks, each with a
+// key of at most 4096 bits (RSA moduli from 2048 to 4096 bits, exponent
+// 65537 or 3) or of fixed size (EC, Ed25519, HMAC). An Ed25519 key at a
+// point of small order, for which forged signatures verify, is refused.
 // "exp", "nbf" and "iat" are checked against the request's time with a
 // clock skew (60s by default). A token longer than MaxTokenSize, a header
 // or payload that gives a JSON key twice or nests too deeply, and a header

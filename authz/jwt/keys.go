@@ -5,6 +5,7 @@ import (
 	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/ed25519"
+	"encoding/hex"
 	"crypto/elliptic"
 	"crypto/rsa"
 	"errors"
@@ -21,14 +22,47 @@ const (
 	// MaxKeys is the most keys a key set may hold.
 	MaxKeys = 64
 	// minRSABits and maxRSABits bound an RSA modulus: smaller keys are
-	// breakable, larger ones make every verification slow.
+	// breakable, larger ones make every verification slow (an 8192-bit
+	// key costs about eight times a 4096-bit one).
 	minRSABits = 2048
-	maxRSABits = 8192
+	maxRSABits = 4096
+	// MaxKidlessTries is the most keys a token without a "kid" is tried
+	// against: the first keys of the set whose type and "alg" fit the
+	// token's algorithm. It bounds the work one forged token costs.
+	MaxKidlessTries = 4
 	// minSecret is the shortest HMAC secret accepted, in bytes (RFC 7518
 	// §3.2 asks for at least the hash's size: 32 bytes for HS256, 48 for
 	// HS384, 64 for HS512, which a shorter key does not verify).
 	minSecret = 32
 )
+
+// smallOrders are the encodings of the points of Ed25519 whose order
+// divides the cofactor 8 (the sign bit of x, the top bit, cleared): 0 and 1
+// (orders 4 and 1), two of order 8, p-1 (order 2), and p and p+1, which
+// are non-canonical encodings of 0 and 1.
+var smallOrders = [...]string{
+	"0000000000000000000000000000000000000000000000000000000000000000",
+	"0100000000000000000000000000000000000000000000000000000000000000",
+	"26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+	"c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+	"ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+	"edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+	"eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+}
+
+// smallOrder reports whether the Ed25519 public key x (32 bytes) is a point
+// of small order: for such a key, forged signatures verify.
+func smallOrder(x []byte) bool {
+	var y [32]byte
+	copy(y[:], x)
+	y[31] &= 0x7f
+	for _, s := range smallOrders {
+		if hex.EncodeToString(y[:]) == s {
+			return true
+		}
+	}
+	return false
+}
 
 // key is one verification key of a JWKS.
 type key struct {
@@ -184,8 +218,10 @@ func parseKey(v gjson.Result, secrets bool) (key, error) {
 			return key{}, errors.New("e: must be a positive integer of at most 4 bytes without leading zeros")
 		}
 		exp := new(big.Int).SetBytes(e)
-		if exp.Int64() < 3 || exp.Int64() > 1<<31-1 || exp.Bit(0) == 0 {
-			return key{}, text.Errorf("e: must be an odd number from 3 to 2^31-1, not %s", exp)
+		if exp.Int64() != 65537 && exp.Int64() != 3 {
+			// Other exponents are legal but unused, and a large one makes
+			// every verification slow.
+			return key{}, text.Errorf("e: must be 65537 (AQAB) or 3, not %s", exp)
 		}
 		k.rsa = &rsa.PublicKey{N: mod, E: int(exp.Int64())}
 	case "EC":
@@ -222,6 +258,9 @@ func parseKey(v gjson.Result, secrets bool) (key, error) {
 		}
 		if len(x) != ed25519.PublicKeySize {
 			return key{}, text.Errorf("x: must be %d bytes for Ed25519", ed25519.PublicKeySize)
+		}
+		if smallOrder(x) {
+			return key{}, errors.New("x: is a point of small order, which is no key: a signature whose R is the identity and S is 0 would verify for it")
 		}
 		k.ed = ed25519.PublicKey(x)
 	case "oct":

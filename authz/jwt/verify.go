@@ -195,9 +195,10 @@ func checkObject(v gjson.Result, depth int) error {
 }
 
 // Verify checks the token's signature with the key its kid names, or,
-// without a kid, with the keys of the set that fit its algorithm. A key
-// verifies only the algorithms of its type (and its own "alg"), so a
-// token cannot make an RSA public key serve as an HMAC secret.
+// without a kid, with the first MaxKidlessTries keys of the set that fit
+// its algorithm. A key verifies only the algorithms of its type (and its
+// own "alg"), so a token cannot make an RSA public key serve as an HMAC
+// secret.
 func (s *KeySet) Verify(t *Token) *Error {
 	tried := 0
 	for i := range s.keys {
@@ -210,6 +211,9 @@ func (s *KeySet) Verify(t *Token) *Error {
 				return refuse(NoFittingKey, "key %s is a %s key that does not verify %s", quote(t.kid), keyDesc(k), t.alg)
 			}
 			continue
+		}
+		if tried == MaxKidlessTries {
+			break // a kid-less token: the work it may cost is bounded
 		}
 		tried++
 		if k.verify(t.alg, []byte(t.signed), t.sig) {

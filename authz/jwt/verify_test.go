@@ -1,6 +1,10 @@
 package jwt_test
 
 import (
+	"crypto/ed25519"
+	"encoding/hex"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -146,7 +150,7 @@ func TestParseKeySet(t *testing.T) {
 		{`[]`, `must be a JSON object with a "keys" array`},
 		{`{"keys": []}`, "keys: must hold at least one key"},
 		{`{"keys": [` + rsa + `, ` + rsa + `]}`, `keys[1]: kid "a" is already the kid of keys[0]`},
-		{`{"keys": [{"kty": "RSA", "n": "AQAB", "e": "AQAB"}]}`, "keys[0]: n: is a 17-bit modulus; it must have 2048 to 8192 bits"},
+		{`{"keys": [{"kty": "RSA", "n": "AQAB", "e": "AQAB"}]}`, "keys[0]: n: is a 17-bit modulus; it must have 2048 to 4096 bits"},
 		{`{"keys": [{"kty": "XYZ"}]}`, `keys[0]: kty: must be "RSA", "EC", "OKP" or "oct", not "XYZ"`},
 		{`{"keys": [` + strings.Replace(rsa, `"kty"`, `"use": "enc", "kty"`, 1) + `]}`, `keys[0]: use: must be "sig", not "enc"`},
 		{`{"keys": [` + strings.Replace(rsa, `"kty"`, `"alg": "HS256", "kty"`, 1) + `]}`, `keys[0]: alg: "HS256" is not a signature algorithm of a RSA key`},
@@ -189,5 +193,99 @@ func BenchmarkVerify(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestSmallOrderEd25519Keys: a public key at a point of small order is no
+// key. For each encoding the list refuses (and with the sign bit set), a
+// signature with R the identity and S = 0 verifies some of 256 messages
+// with crypto/ed25519, which is why it is refused; a point that is not of
+// small order gives no such forgery.
+func TestSmallOrderEd25519Keys(t *testing.T) {
+	forge := make([]byte, 64)
+	forge[0] = 1 // R = the identity (y = 1), S = 0
+	forges := func(pub []byte) bool {
+		for i := range 256 {
+			if ed25519.Verify(ed25519.PublicKey(pub), []byte("m"+strconv.Itoa(i)), forge) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, enc := range []string{
+		"0000000000000000000000000000000000000000000000000000000000000000",
+		"0100000000000000000000000000000000000000000000000000000000000000",
+		"26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+		"c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+		"ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+		"edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+		"eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+	} {
+		for _, sign := range []byte{0, 0x80} {
+			pub, _ := hex.DecodeString(enc)
+			pub[31] |= sign
+			if !forges(pub) {
+				t.Errorf("%x: no forgery verifies; is it of small order?", pub)
+			}
+			_, err := jwt.ParseKeySet([]byte(`{"keys": [{"kty": "OKP", "crv": "Ed25519", "x": "`+b64(pub)+`"}]}`), false)
+			if err == nil || !strings.Contains(err.Error(), "x: is a point of small order") {
+				t.Errorf("%x: %v, want refused", pub, err)
+			}
+		}
+	}
+	real := keysOnce().ed.Public().(ed25519.PublicKey)
+	if forges(real) {
+		t.Fatal("the forgery verifies for a real key")
+	}
+	if _, err := jwt.ParseKeySet([]byte(`{"keys": [{"kty": "OKP", "crv": "Ed25519", "x": "`+b64(real)+`"}]}`), false); err != nil {
+		t.Errorf("a real key: %v", err)
+	}
+}
+
+// TestRSAKeyLimits: exponents other than 65537 and 3, and moduli over
+// 4096 bits, which make verification slow, are refused.
+func TestRSAKeyLimits(t *testing.T) {
+	s := keysOnce()
+	n := b64(s.rsa.PublicKey.N.Bytes())
+	for e, want := range map[string]string{
+		"AQAB": "",
+		"Aw":   "",
+		"EQ":   "keys[0]: e: must be 65537 (AQAB) or 3, not 17",
+		"f____w": "keys[0]: e: must be 65537 (AQAB) or 3, not 2147483647",
+	} {
+		_, err := jwt.ParseKeySet([]byte(`{"keys": [{"kty": "RSA", "n": "`+n+`", "e": "`+e+`"}]}`), false)
+		if got := fmt.Sprint(err); want == "" && err != nil || want != "" && got != want {
+			t.Errorf("e %s: %v, want %q", e, err, want)
+		}
+	}
+	big := b64(append([]byte{0x80}, make([]byte, 4096/8)...)) // 4104 bits
+	if _, err := jwt.ParseKeySet([]byte(`{"keys": [{"kty": "RSA", "n": "`+big+`", "e": "AQAB"}]}`), false); err == nil ||
+		err.Error() != "keys[0]: n: is a 4104-bit modulus; it must have 2048 to 4096 bits" {
+		t.Errorf("a 4104-bit modulus: %v", err)
+	}
+}
+
+// TestKidlessTokensTryFewKeys: a token without a kid is tried against at
+// most MaxKidlessTries keys that fit its algorithm, so a forged one costs
+// at most that many verifications however large the set is.
+func TestKidlessTokensTryFewKeys(t *testing.T) {
+	s := keysOnce()
+	tok := mint(t, alg{jwtlib.SigningMethodRS256, s.rsa, ""}, "", claims(nil)) // no kid
+	set := func(at int) string {
+		var keys []string
+		for i := range jwt.MaxKidlessTries + 2 {
+			k := &s.otherRSA.PublicKey
+			if i == at {
+				k = &s.rsa.PublicKey
+			}
+			keys = append(keys, rsaJWK("k"+strconv.Itoa(i), "", k))
+		}
+		return `{"keys": [` + strings.Join(keys, ", ") + `]}`
+	}
+	if err := check(tok, keySet(t, set(jwt.MaxKidlessTries-1)), t0); err != nil {
+		t.Errorf("the signing key among the first %d: %v", jwt.MaxKidlessTries, err)
+	}
+	if err := check(tok, keySet(t, set(jwt.MaxKidlessTries)), t0); err == nil || err.Reason != jwt.BadSignature {
+		t.Errorf("the signing key after the first %d: %v, want bad_signature", jwt.MaxKidlessTries, err)
 	}
 }
