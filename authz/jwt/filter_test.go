@@ -352,3 +352,23 @@ func TestShadowPublishesNoClaims(t *testing.T) {
 		}
 	})
 }
+
+// TestWeakKeysRefused: the plugin does not start with a key set holding an
+// Ed25519 key of small order or an RSA key with another exponent than 65537
+// or 3, natively and compiled.
+func TestWeakKeysRefused(t *testing.T) {
+	s := keysOnce()
+	identity := b64(append([]byte{1}, make([]byte, 31)...))
+	n := b64(s.rsa.PublicKey.N.Bytes())
+	wasmtest.Both(t, image, native, func(t *testing.T, r wasmtest.Runner) {
+		for jwks, want := range map[string]string{
+			`{"keys": [{"kty": "OKP", "crv": "Ed25519", "x": "` + identity + `"}]}`: "providers[0].jwks: keys[0]: x: is a point of small order",
+			`{"keys": [{"kty": "RSA", "n": "` + n + `", "e": "EQ"}]}`:               "providers[0].jwks: keys[0]: e: must be 65537 (AQAB) or 3, not 17",
+		} {
+			config := `{"providers": [{"name": "idp", "issuer": "` + issuer + `", "jwks": ` + jwks + `}]}`
+			if ok, critical := wasmtest.TryStart(r.VM, wasmtest.FilterConfig("jwt", "", config)); ok || !wasmtest.AnyContains(critical, want) {
+				t.Errorf("started %v, critical %q; want an error with %q", ok, critical, want)
+			}
+		}
+	})
+}
