@@ -62,10 +62,11 @@
 // The key set is fetched when the plugin starts ticking, again after three
 // quarters of cache_duration, and, when a token names a kid the key set
 // lacks, on the next tick: an unknown kid brings the fetch forward at most
-// once per cache_duration for the proxy (the record notes when it last
-// did), so that tokens with made-up kids cannot make the proxy fetch at
-// their pace. The request with the unknown kid is refused (unknown_kid);
-// one after the refresh verifies. A fetch fails when the call gets no
+// once per EarlyRefreshInterval (30s, or cache_duration if shorter) for
+// the proxy (the record notes when it last did), so that tokens with
+// made-up kids cannot make the proxy fetch at their pace, nor hold back a
+// key the issuer rotates in for longer than that. The request with the
+// unknown kid is refused (unknown_kid); one after the refresh verifies. A fetch fails when the call gets no
 // answer, an answer other than 200, or a document that is not a key set of
 // public keys ("oct" secrets are refused from a fetch) or is larger than
 // MaxJWKSSize. A failed fetch is retried after 1s, then after twice as long

@@ -22,6 +22,12 @@ const (
 	// DefaultJWKSCacheDuration is how long a fetched key set is current
 	// when remote_jwks sets no cache_duration.
 	DefaultJWKSCacheDuration = 10 * time.Minute
+	// EarlyRefreshInterval is the shortest time between two fetches an
+	// unknown kid brings forward (cache_duration if that is shorter): a
+	// client sending made-up kids cannot make the proxy fetch faster, and
+	// a key the issuer rotates in is used at most this long after its
+	// first token, however many made-up kids came before.
+	EarlyRefreshInterval = 30 * time.Second
 	// MaxJWKSSize is the largest key set document accepted from a fetch.
 	MaxJWKSSize = 256 << 10
 
@@ -63,6 +69,9 @@ type remote struct {
 	doc      []byte  // the document keys were parsed from
 	inflight bool    // this VM's fetch has not answered yet
 	asked    int64   // the version this VM asked an early refresh of
+	// notBefore is when this VM may ask again (Unix ns), after it asked
+	// too soon after another early refresh.
+	notBefore int64
 }
 
 // record is the shared-data record of a remote key set.
@@ -336,23 +345,29 @@ func (r *remote) failed(had int64, start time.Time, result, why string) {
 // unknownKid is called when a token names a kid the VM's key set lacks.
 // Once per key set and VM, it adopts a newer key set another VM may have
 // fetched, and reports whether it did; if not, it brings the next fetch
-// forward to the next tick, which the proxy does at most once per cache
-// duration.
+// forward to the next tick, which the proxy does at most once per
+// EarlyRefreshInterval.
 func (r *remote) unknownKid() bool {
-	if r.keys == nil || r.asked == r.version {
-		return false // asked already: the tick adopts what comes of it
+	now := r.now()
+	if r.keys == nil || r.asked == r.version || now.UnixNano() < r.notBefore {
+		return false // asked already, or too soon to ask again
 	}
-	r.asked = r.version
 	if r.sync() {
 		return true
 	}
-	now := r.now()
+	interval := int64(min(EarlyRefreshInterval, r.cacheDuration))
 	r.update(func(rec *record) bool {
 		t := now.UnixNano()
-		if rec.fetched == 0 || rec.next <= t || rec.early != 0 && t < rec.early+int64(r.cacheDuration) {
+		switch {
+		case rec.fetched == 0 || rec.next <= t: // a fetch is due anyway
+			r.asked = r.version
+			return false
+		case rec.early != 0 && t < rec.early+interval:
+			r.notBefore = rec.early + interval // this VM asks again then
 			return false
 		}
 		rec.early, rec.next = t, t
+		r.asked = r.version
 		return true
 	})
 	return false

@@ -163,17 +163,19 @@ func TestRemoteRotation(t *testing.T) {
 	}
 	do(t, p, 1, rotated, 401, "unknown_kid")
 
-	// The issuer rotates. The early refresh for this key set was spent:
-	// the new key is picked up on schedule.
+	// The issuer rotates. An early refresh was made a second ago: the next
+	// one may come EarlyRefreshInterval after it, not before.
 	srv.set(k2, 200, false)
 	do(t, p, 0, rotated, 401, "unknown_kid")
-	p.Advance(time.Minute)
+	p.Advance(jwt.EarlyRefreshInterval - 2*time.Second)
 	if n := srv.count(); n != 2 {
-		t.Fatalf("%d fetches, want no second early refresh within the cache duration", n)
+		t.Fatalf("%d fetches, want no second early refresh within %s", n, jwt.EarlyRefreshInterval)
 	}
-	p.Advance(7*time.Minute + 30*time.Second)
+	p.Advance(2 * time.Second)
+	do(t, p, 0, rotated, 401, "unknown_kid")
+	p.Advance(time.Second)
 	if n := srv.count(); n != 3 {
-		t.Fatalf("%d fetches, want the scheduled refresh", n)
+		t.Fatalf("%d fetches, want the second early refresh", n)
 	}
 	for i := range 2 {
 		do(t, p, i, rotated, 200, "")
@@ -191,6 +193,42 @@ func TestRemoteRotation(t *testing.T) {
 	}
 	do(t, p, 0, old, 200, "")
 	do(t, p, 1, old, 200, "")
+}
+
+// TestRemoteMadeUpKids: a client sending a token with a made-up kid every
+// second makes the proxy fetch at most once per EarlyRefreshInterval, and
+// does not hold back a key the issuer rotates in: its first token after the
+// rotation is followed by a refresh within EarlyRefreshInterval, and tokens
+// with it verify from then on.
+func TestRemoteMadeUpKids(t *testing.T) {
+	s := keysOnce()
+	k1, k2 := remoteKeys(s)
+	rotated := mint(t, algs(s)[6], "k2", claims(nil))
+	srv := &jwksServer{doc: k1, status: 200}
+	p := startRemote(t, srv, "", 2)
+	p.Advance(time.Second)
+	start := srv.count()
+	const attack = 3 * time.Minute
+	for i := range int(attack / time.Second) {
+		do(t, p, i%2, mint(t, algs(s)[0], "made-up-"+strconv.Itoa(i), claims(nil)), 401, "unknown_kid")
+		p.Advance(time.Second)
+	}
+	if n, most := srv.count()-start, int(attack/jwt.EarlyRefreshInterval)+1; n > most {
+		t.Fatalf("%d fetches in %s of made-up kids, want at most %d", n, attack, most)
+	}
+	srv.set(k2, 200, false)
+	accepted := time.Duration(-1)
+	for waited := time.Duration(0); waited <= jwt.EarlyRefreshInterval+2*time.Second; waited += time.Second {
+		do(t, p, 0, mint(t, algs(s)[0], "made-up-again", claims(nil)), 401, "unknown_kid")
+		if res := p.VM(1).Do(policytest.Request{Path: "/x", Headers: [][2]string{bearer(rotated)}}); res.Status == 200 {
+			accepted = waited
+			break
+		}
+		p.Advance(time.Second)
+	}
+	if accepted < 0 {
+		t.Fatalf("the rotated key was not used within %s of its first token", jwt.EarlyRefreshInterval+2*time.Second)
+	}
 }
 
 func TestRemoteFailures(t *testing.T) {

@@ -248,9 +248,9 @@ func TestRSAKeyLimits(t *testing.T) {
 	s := keysOnce()
 	n := b64(s.rsa.PublicKey.N.Bytes())
 	for e, want := range map[string]string{
-		"AQAB": "",
-		"Aw":   "",
-		"EQ":   "keys[0]: e: must be 65537 (AQAB) or 3, not 17",
+		"AQAB":   "",
+		"Aw":     "",
+		"EQ":     "keys[0]: e: must be 65537 (AQAB) or 3, not 17",
 		"f____w": "keys[0]: e: must be 65537 (AQAB) or 3, not 2147483647",
 	} {
 		_, err := jwt.ParseKeySet([]byte(`{"keys": [{"kty": "RSA", "n": "`+n+`", "e": "`+e+`"}]}`), false)
