@@ -36,6 +36,8 @@
 //   - the time and allocations per request of a 59 KiB path through the
 //     filters that read it, plain and in spellings with many readings
 //     (hostile.go);
+//   - the jwt filter's worst case, a forged token without a kid against the
+//     largest key set it accepts (kidless.go);
 //   - with -baseline, the same figures for the chain and a few other images
 //     built from earlier git revisions, measured in the same run, so that
 //     the report states a change's effect before and after.
@@ -169,6 +171,10 @@ func run(ctx context.Context, o options) (*results, error) {
 	}
 	log.Printf("hostile paths: %d rounds of %d requests", hostileRounds, hostileBatch)
 	if r.hostile, err = measureHostile(ctx, find(plugins, chainName), r.baselines); err != nil {
+		return nil, err
+	}
+	log.Print("jwt: a forged token without a kid")
+	if r.kidless, err = measureKidless(ctx, find(plugins, jwtName)); err != nil {
 		return nil, err
 	}
 	log.Print("native time and allocations")

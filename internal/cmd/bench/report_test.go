@@ -104,6 +104,7 @@ func sampleResults() *results {
 		v8Reps:  3,
 		allocs:  map[string]allocStats{chainName: {mallocs: 14, bytes: 1500}, libWorkerLabel: {mallocs: 3, bytes: 315.2}},
 		hostile: []hostileTiming{sampleHostile()},
+		kidless: kidless{forged: 2.5, named: 1},
 		nomod: withoutModifiers{
 			gjson: "github.com/tidwall/gjson@v1.20.0",
 			sizes: map[string]int{"authz": 3_360_000, "headerauth": 2_850_000, chainName: 3_520_000},
@@ -134,6 +135,7 @@ func TestVerdictsSayByHowMuchATargetIsMissed(t *testing.T) {
 		{false, "1 of 2 above: authz 3.40 MB"},
 		{false, "by 0.10 MB"},
 		{false, "by 0.50×"}, // hostile paths: 3.50 in the worst
+		{true, ""},          // a forged kid-less token: 2.5 named-key tokens
 	}
 	if len(vs) != len(want) {
 		t.Fatalf("%d verdicts, want %d", len(vs), len(want))

@@ -52,6 +52,8 @@ type results struct {
 	// hostile is the hostile-path measure: this tree's chain first, then
 	// each baseline's.
 	hostile []hostileTiming
+	// kidless is the jwt filter's worst case: a forged kid-less token.
+	kidless kidless
 	// nomod is the images built without gjson's @pretty and @ugly
 	// modifiers.
 	nomod withoutModifiers
@@ -122,7 +124,7 @@ func (r *results) verdicts() []verdict {
 	out = append(out, r.peerVerdict("worker peer", libWorkerLabel, tutorialQuietLabel, maxWorkerRatio),
 		r.peerVerdict("proxy peer", libProxyLabel, tutorialLabel, maxProxyRatio))
 
-	out = append(out, r.filterSizeVerdict(), r.chainSizeVerdict(), r.hostileVerdict())
+	out = append(out, r.filterSizeVerdict(), r.chainSizeVerdict(), r.hostileVerdict(), r.kidlessVerdict())
 	return out
 }
 
