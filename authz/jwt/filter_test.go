@@ -2,6 +2,7 @@ package jwt_test
 
 import (
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -369,6 +370,46 @@ func TestWeakKeysRefused(t *testing.T) {
 			if ok, critical := wasmtest.TryStart(r.VM, wasmtest.FilterConfig("jwt", "", config)); ok || !wasmtest.AnyContains(critical, want) {
 				t.Errorf("started %v, critical %q; want an error with %q", ok, critical, want)
 			}
+		}
+	})
+}
+
+// TestKidlessTokensInThePlugin: in the plugin too, a token without a kid is
+// tried against the first MaxKidlessTries keys that fit its algorithm, and
+// no further, natively and compiled.
+func TestKidlessTokensInThePlugin(t *testing.T) {
+	s := keysOnce()
+	tok := mint(t, alg{jwtlib.SigningMethodRS256, s.rsa, ""}, "", claims(nil)) // no kid
+	config := func(at int) string {
+		var keys []string
+		for i := range jwt.MaxKidlessTries + 2 {
+			k := &s.otherRSA.PublicKey
+			if i == at {
+				k = &s.rsa.PublicKey
+			}
+			keys = append(keys, rsaJWK("k"+strconv.Itoa(i), "", k))
+		}
+		return wasmtest.FilterConfig("jwt", "", `{"providers": [{"name": "idp", "issuer": "`+issuer+`", "jwks": {"keys": [`+strings.Join(keys, ", ")+`]}}]}`)
+	}
+	wasmtest.Both(t, image, native, func(t *testing.T, r wasmtest.Runner) {
+		for at, want := range map[int]uint32{jwt.MaxKidlessTries - 1: 0, jwt.MaxKidlessTries: 401} {
+			func() {
+				host, reset := wasmtest.Start(t, r.VM, config(at))
+				defer reset()
+				if err := host.SetProperty([]string{"request", "time"}, policy.EncodeTime(t0)); err != nil {
+					t.Fatal(err)
+				}
+				id := host.InitializeHttpContext()
+				host.CallOnRequestHeaders(id, [][2]string{{":method", "GET"}, {":path", "/x"}, {":authority", "api.example"}, bearer(tok)}, true)
+				var status uint32
+				if local := host.GetSentLocalResponse(id); local != nil {
+					status = local.StatusCode
+				}
+				host.CompleteHttpContext(id)
+				if status != want {
+					t.Errorf("the signing key at %d: status %d, want %d", at, status, want)
+				}
+			}()
 		}
 	})
 }
