@@ -2,7 +2,6 @@ package jwt_test
 
 import (
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -381,15 +380,7 @@ func TestKidlessTokensInThePlugin(t *testing.T) {
 	s := keysOnce()
 	tok := mint(t, alg{jwtlib.SigningMethodRS256, s.rsa, ""}, "", claims(nil)) // no kid
 	config := func(at int) string {
-		var keys []string
-		for i := range jwt.MaxKidlessTries + 2 {
-			k := &s.otherRSA.PublicKey
-			if i == at {
-				k = &s.rsa.PublicKey
-			}
-			keys = append(keys, rsaJWK("k"+strconv.Itoa(i), "", k))
-		}
-		return wasmtest.FilterConfig("jwt", "", `{"providers": [{"name": "idp", "issuer": "`+issuer+`", "jwks": {"keys": [`+strings.Join(keys, ", ")+`]}}]}`)
+		return wasmtest.FilterConfig("jwt", "", `{"providers": [{"name": "idp", "issuer": "`+issuer+`", "jwks": `+kidlessSet(s, at)+`}]}`)
 	}
 	wasmtest.Both(t, image, native, func(t *testing.T, r wasmtest.Runner) {
 		for at, want := range map[int]uint32{jwt.MaxKidlessTries - 1: 0, jwt.MaxKidlessTries: 401} {

@@ -11,12 +11,15 @@ import (
 	"encoding/pem"
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	jwtlib "github.com/golang-jwt/jwt/v5"
+
+	"github.com/wasmpolicy/policy/authz/jwt"
 )
 
 // Tokens are minted with github.com/golang-jwt/jwt/v5, a JOSE
@@ -76,6 +79,21 @@ var keysOnce = sync.OnceValue(func() *signers {
 })
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+// kidlessSet is a key set of MaxKidlessTries+2 RSA keys in which only the
+// key at index at verifies s.rsa's signatures, for the bound on the keys a
+// token without a kid is tried against.
+func kidlessSet(s *signers, at int) string {
+	var keys []string
+	for i := range jwt.MaxKidlessTries + 2 {
+		k := &s.otherRSA.PublicKey
+		if i == at {
+			k = &s.rsa.PublicKey
+		}
+		keys = append(keys, rsaJWK("k"+strconv.Itoa(i), "", k))
+	}
+	return `{"keys": [` + strings.Join(keys, ", ") + `]}`
+}
 
 func rsaJWK(kid, alg string, k *rsa.PublicKey) string {
 	a := ""

@@ -271,17 +271,7 @@ func TestRSAKeyLimits(t *testing.T) {
 func TestKidlessTokensTryFewKeys(t *testing.T) {
 	s := keysOnce()
 	tok := mint(t, alg{jwtlib.SigningMethodRS256, s.rsa, ""}, "", claims(nil)) // no kid
-	set := func(at int) string {
-		var keys []string
-		for i := range jwt.MaxKidlessTries + 2 {
-			k := &s.otherRSA.PublicKey
-			if i == at {
-				k = &s.rsa.PublicKey
-			}
-			keys = append(keys, rsaJWK("k"+strconv.Itoa(i), "", k))
-		}
-		return `{"keys": [` + strings.Join(keys, ", ") + `]}`
-	}
+	set := func(at int) string { return kidlessSet(s, at) }
 	if err := check(tok, keySet(t, set(jwt.MaxKidlessTries-1)), t0); err != nil {
 		t.Errorf("the signing key among the first %d: %v", jwt.MaxKidlessTries, err)
 	}
