@@ -41,7 +41,7 @@ type Exchange struct {
 	current int     // index in the chain of the filter being called
 
 	view    match.Request // the request as matchers read it (Request)
-	viewSet bool          // view reads this request as it is now
+	viewSet bool          // view is this request's
 }
 
 // header is one header lookup: the name, and its first value if found.
@@ -88,7 +88,7 @@ func (x *Exchange) RequestHeaders() [][2]string {
 // SetRequestHeader replaces every value of name with value.
 func (x *Exchange) SetRequestHeader(name, value string) {
 	name = HeaderName(name)
-	x.viewSet = false
+	x.view.Changed(name)
 	if proxywasm.ReplaceHttpRequestHeader(name, value) == nil && x.reqLoaded {
 		x.reqHeaders = set(x.reqHeaders, name, value)
 	}
@@ -98,7 +98,7 @@ func (x *Exchange) SetRequestHeader(name, value string) {
 // as separate entries.
 func (x *Exchange) AddRequestHeader(name, value string) {
 	name = HeaderName(name)
-	x.viewSet = false
+	x.view.Changed(name)
 	if proxywasm.AddHttpRequestHeader(name, value) == nil && x.reqLoaded {
 		x.reqHeaders = append(x.reqHeaders, [2]string{name, value})
 	}
@@ -107,7 +107,7 @@ func (x *Exchange) AddRequestHeader(name, value string) {
 // RemoveRequestHeader removes every value of name.
 func (x *Exchange) RemoveRequestHeader(name string) {
 	name = HeaderName(name)
-	x.viewSet = false
+	x.view.Changed(name)
 	if proxywasm.RemoveHttpRequestHeader(name) == nil && x.reqLoaded {
 		x.reqHeaders = remove(x.reqHeaders, name)
 	}
@@ -179,8 +179,9 @@ func (x *Exchange) RemoveResponseHeader(name string) {
 // They are worked out on first use and at most once per request, and every
 // filter of the chain shares them: match conditions take it
 // (m.Possibly(x.Request())). A request header changed through the
-// Exchange (a filter that rewrites :path) makes it read the request again,
-// so the filters after that one see the request as it now is.
+// Exchange (a filter that rewrites :path) makes it read again what it
+// derived from that header, so the filters after that one see the request
+// as it now is.
 func (x *Exchange) Request() *match.Request {
 	if !x.viewSet {
 		x.view.Reset(x)

@@ -308,3 +308,37 @@ func TestReadingsAllocateOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestChanged: a changed header makes the Request read again what it
+// derived from that header, and only that.
+func TestChanged(t *testing.T) {
+	src := &countingSource{request: request{headers: [][2]string{{":path", "/a"}, {":authority", "a.example"}, {":method", "POST"}}}}
+	admin := compile(t, `{"path": {"prefix": "/admin/"}}`)
+	host := compile(t, `{"hosts": ["b.example"]}`)
+	del := compile(t, `{"methods": ["DELETE"]}`)
+	var r match.Request
+	r.Reset(src)
+	if admin.Possibly(&r) || host.Possibly(&r) || del.Possibly(&r) {
+		t.Fatal("matches before the change")
+	}
+	reads := src.pathReads
+	src.headers = [][2]string{{":path", "/admin/x"}, {":authority", "b.example"}, {":method", "POST"}, {"x-http-method-override", "DELETE"}}
+	r.Changed("x-other")
+	if admin.Possibly(&r) || host.Possibly(&r) || del.Possibly(&r) || src.pathReads != reads {
+		t.Errorf("another header's change made the request be read again (%d path reads, was %d)", src.pathReads, reads)
+	}
+	r.Changed(":path")
+	if !admin.Possibly(&r) || host.Possibly(&r) {
+		t.Error(":path changed: the path is not read again, or the host is")
+	}
+	if key, _ := r.PathKey(); key != "/admin/x" {
+		t.Errorf("PathKey = %q after :path changed", key)
+	}
+	r.Changed(":authority")
+	if !host.Possibly(&r) {
+		t.Error(":authority changed: the host is not read again")
+	}
+	if !del.Possibly(&r) {
+		t.Error("the override header's methods were read before the change and not again after :path changed")
+	}
+}

@@ -50,6 +50,26 @@ func (r *Request) Reset(src Source) {
 	*r = Request{src: src, paths: p, overrides: o[:0]}
 }
 
+// Changed tells r that the request header name (in lower case) changed:
+// what r derived from it (the path's readings and key from :path, the host
+// from :authority, the methods claimed from an override header or :path)
+// is worked out again when next asked for. Conditions on other headers
+// read them as they are, and need nothing forgotten.
+func (r *Request) Changed(name string) {
+	switch name {
+	case ":path":
+		r.pathDone, r.keyDone, r.overridesDone = false, false, false
+	case ":authority":
+		r.hostDone = false
+	default:
+		for _, h := range overrideHeaders {
+			if name == h {
+				r.overridesDone = false
+			}
+		}
+	}
+}
+
 // Source is the request r reads.
 func (r *Request) Source() Source { return r.src }
 
