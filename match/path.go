@@ -244,7 +244,6 @@ func (pr *prepared) prepare(path string) bool {
 	// "%2F" and "%5C" (afterRaw) or with it (afterSplit); the leading "/"
 	// did.
 	afterRaw, afterSplit := true, true
-	var end bool // the last segment is one every reading looks at
 	for i := 1; i < len(path); {
 		c := path[i]
 		switch classes[c] {
@@ -321,15 +320,16 @@ func (pr *prepared) prepare(path string) bool {
 			i++
 			continue
 		}
-		// "\", ";" or "%": what it stands for (d), how the normal form
-		// writes it (enc: percent-encoded), and what kind of token it is.
-		d, enc, kind, width := c, false, tokText, 1
-		switch c {
-		case '\\':
-			enc, kind = true, tokAmbiguous
-		case ';':
+		// "\", ";", or an escape the loop above left: one of "/", "\" or
+		// ";", which separate segments or start a parameter in some
+		// readings (anything else cannot be read). d is what it stands
+		// for; the normal form writes a raw ";" as it is, the others
+		// percent-encoded with upper-case hex digits.
+		d, kind, width := c, tokAmbiguous, 1
+		if c == ';' {
 			kind = tokParam
-		default: // '%'
+		}
+		if c == '%' {
 			if i+2 >= len(path) {
 				return false
 			}
@@ -338,56 +338,42 @@ func (pr *prepared) prepare(path string) bool {
 				return false
 			}
 			d, width = byte(hi<<4|lo), 3
-			switch {
-			case d < 0x20 || d == 0x7f:
-				return false
-			case d == '/' || d == '\\':
-				enc, kind = true, tokAmbiguous
-			case d == ';':
-				enc, kind = true, tokParam
+			switch d {
+			case '/', '\\':
+			case ';':
+				kind = tokParam
 			default:
-				enc = !unreserved[d]
+				return false // a control character
 			}
 		}
-		// The token as the normal form writes it, and whether that is
-		// how the path writes it.
-		same := width == 1 && !enc || width == 3 && enc && path[i+1] == hexDigits[d>>4] && path[i+2] == hexDigits[d&15]
+		enc := c != ';'
+		same := !enc || width == 3 && path[i+1] == hexDigits[d>>4] && path[i+2] == hexDigits[d&15]
 		if !same && !changed {
 			nb, changed = startNorm(path, i), true
 		}
-		var at int32 // where an event's token goes
-		if kind != tokText {
-			at = pos(nb, changed, i)
+		at, written := pos(nb, changed, i), int8(1)
+		if enc {
+			written = 3
 		}
-		written := int8(1)
 		if changed {
 			if enc {
 				nb = append(nb, '%', hexDigits[d>>4], hexDigits[d&15])
-				written = 3
 			} else {
 				nb = append(nb, d)
 			}
-		} else if enc {
-			written = 3
 		}
-		switch kind {
-		case tokText:
-			chars, trailing = chars+1, d == '.' || d == ' '
-			afterRaw, afterSplit = false, false
-		case tokAmbiguous:
-			if !pr.event(at, kind, written) {
-				return false
-			}
-			pr.has.split, choice = true, true
+		if !pr.event(at, kind, written) {
+			return false
+		}
+		choice = true
+		if kind == tokAmbiguous {
+			pr.has.split = true
 			if afterSplit {
 				pr.merges[0][1], pr.merges[1][1] = true, true
 			}
 			afterRaw, afterSplit = false, true
-		case tokParam:
-			if !pr.event(at, kind, written) {
-				return false
-			}
-			pr.has.strip, choice = true, true
+		} else {
+			pr.has.strip = true
 			// A parameter right after a separator empties its segment
 			// when parameters are stripped.
 			pr.merges[1][0] = pr.merges[1][0] || afterRaw
@@ -396,7 +382,7 @@ func (pr *prepared) prepare(path string) bool {
 		}
 		i += width
 	}
-	end = choice || trailing
+	end := choice || trailing // the last segment is one every reading looks at
 	pr.has.merge = pr.merges != [2][2]bool{}
 	pr.norm = path
 	if changed {
