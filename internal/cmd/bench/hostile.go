@@ -135,28 +135,13 @@ func hostilePlugin(img plugin, hp hostilePath, baseline bool) plugin {
 
 // timeHostile times img with each of hostilePaths.
 func timeHostile(ctx context.Context, img plugin, baseline bool) (times, ratios []float64, err error) {
-	runners := make([]*runner, len(hostilePaths))
-	for i, hp := range hostilePaths {
-		r, err := newRunner(ctx, hostilePlugin(img, hp, baseline), newFixedClock())
-		if err != nil {
-			return nil, nil, err
-		}
-		defer r.close(ctx)
-		if _, _, _, err := r.serveN(ctx, 2); err != nil {
-			return nil, nil, err
-		}
-		runners[i] = r
+	var ps []plugin
+	for _, hp := range hostilePaths {
+		ps = append(ps, hostilePlugin(img, hp, baseline))
 	}
-	samples := make([][]float64, len(runners))
-	for round := 0; round < hostileRounds; round++ {
-		for k := range runners {
-			i := (k + round) % len(runners)
-			_, _, total, err := runners[i].serveN(ctx, hostileBatch)
-			if err != nil {
-				return nil, nil, err
-			}
-			samples[i] = append(samples[i], float64(total)/float64(hostileBatch)/float64(time.Millisecond))
-		}
+	samples, err := slowTurns(ctx, ps)
+	if err != nil {
+		return nil, nil, err
 	}
 	plain := timing{rounds: samples[0]}
 	for _, s := range samples {
@@ -164,6 +149,37 @@ func timeHostile(ctx context.Context, img plugin, baseline bool) (times, ratios 
 		ratios = append(ratios, ratioIn(timing{rounds: s}, plain))
 	}
 	return times, ratios, nil
+}
+
+// slowTurns times plugins whose requests cost milliseconds: each serves a
+// few requests to warm up, then hostileBatch requests in each of
+// hostileRounds rounds, the plugins taking turns. It returns each plugin's
+// milliseconds per request in each round.
+func slowTurns(ctx context.Context, ps []plugin) ([][]float64, error) {
+	runners := make([]*runner, len(ps))
+	for i, p := range ps {
+		r, err := newRunner(ctx, p, newFixedClock())
+		if err != nil {
+			return nil, err
+		}
+		defer r.close(ctx)
+		if _, _, _, err := r.serveN(ctx, 2); err != nil {
+			return nil, err
+		}
+		runners[i] = r
+	}
+	samples := make([][]float64, len(runners))
+	for round := range hostileRounds {
+		for k := range runners {
+			i := (k + round) % len(runners)
+			_, _, total, err := runners[i].serveN(ctx, hostileBatch)
+			if err != nil {
+				return nil, err
+			}
+			samples[i] = append(samples[i], float64(total)/float64(hostileBatch)/float64(time.Millisecond))
+		}
+	}
+	return samples, nil
 }
 
 // hostileVerdict checks this tree's worst ratio.

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/wasmpolicy/policy/authz/jwt"
 )
@@ -59,28 +58,9 @@ func measureKidless(ctx context.Context, img plugin) (kidless, error) {
 	forgedP, namedP := img, img
 	forgedP.label, forgedP.headers, forgedP.deniedWith = "jwt (forged, no kid)", withBearer(forge(`{"alg":"RS256"}`)), 401
 	namedP.label, namedP.headers, namedP.deniedWith = "jwt (forged, names a key)", withBearer(forge(`{"alg":"RS256","kid":"k`+strconv.Itoa(kidlessKeys-1)+`"}`)), 401
-	var runners [2]*runner
-	for i, p := range []plugin{forgedP, namedP} {
-		r, err := newRunner(ctx, p, newFixedClock())
-		if err != nil {
-			return kidless{}, err
-		}
-		defer r.close(ctx)
-		if _, _, _, err := r.serveN(ctx, 2); err != nil {
-			return kidless{}, err
-		}
-		runners[i] = r
-	}
-	var samples [2][]float64
-	for round := range hostileRounds {
-		for k := range runners {
-			i := (k + round) % 2
-			_, _, total, err := runners[i].serveN(ctx, hostileBatch)
-			if err != nil {
-				return kidless{}, err
-			}
-			samples[i] = append(samples[i], float64(total)/float64(hostileBatch)/float64(time.Millisecond))
-		}
+	samples, err := slowTurns(ctx, []plugin{forgedP, namedP})
+	if err != nil {
+		return kidless{}, err
 	}
 	return kidless{forged: median(samples[0]), named: median(samples[1])}, nil
 }
