@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 
 	"github.com/wasmpolicy/policy"
@@ -264,15 +265,7 @@ func TestChainPanicRecovery(t *testing.T) {
 				}
 				host.CompleteHttpContext(id)
 
-				// The VM keeps serving.
-				next := host.InitializeHttpContext()
-				if got := host.CallOnRequestHeaders(next, request, true); got != types.ActionContinue {
-					t.Fatalf("next request: action = %v", got)
-				}
-				if got := header(host.GetCurrentRequestHeaders(next), "x-trace"); got != "abc" {
-					t.Errorf("next request: x-trace = %q, want abc", got)
-				}
-				host.CompleteHttpContext(next)
+				keepsServing(t, host, "abc")
 				host.Tick()
 				if got := wasmtest.ReadCounter(t, host, decisions("b", "error")); got != 1 {
 					t.Errorf("errors counted = %d, want 1", got)
@@ -280,6 +273,20 @@ func TestChainPanicRecovery(t *testing.T) {
 			})
 		}
 	})
+}
+
+// keepsServing checks that the VM serves a request after a panic: it goes
+// through the chain, whose filters mark x-trace with trace.
+func keepsServing(t *testing.T, host proxytest.HostEmulator, trace string) {
+	t.Helper()
+	id := host.InitializeHttpContext()
+	defer host.CompleteHttpContext(id)
+	if got := host.CallOnRequestHeaders(id, request, true); got != types.ActionContinue {
+		t.Fatalf("a request after the panic: action = %v", got)
+	}
+	if got := header(host.GetCurrentRequestHeaders(id), "x-trace"); got != trace {
+		t.Errorf("a request after the panic: x-trace = %q, want %s", got, trace)
+	}
 }
 
 // TestPanicsOutsideRequests: a panic in a filter's OnTick, in a callback
@@ -304,14 +311,7 @@ func TestPanicsOutsideRequests(t *testing.T) {
 					t.Errorf("filter %s: panics counted = %d, want 2", f, got)
 				}
 			}
-			id := host.InitializeHttpContext()
-			if got := host.CallOnRequestHeaders(id, request, true); got != types.ActionContinue {
-				t.Fatalf("a request after the panics: action = %v", got)
-			}
-			if got := header(host.GetCurrentRequestHeaders(id), "x-trace"); got != "abc" {
-				t.Errorf("x-trace = %q, want abc", got)
-			}
-			host.CompleteHttpContext(id)
+			keepsServing(t, host, "abc")
 		}()
 
 		started, critical := wasmtest.TryStart(r.VM, wasmtest.Chain(step("a", ""), step("b", `{"build":"panic"}`)))
