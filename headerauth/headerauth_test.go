@@ -120,6 +120,19 @@ func TestRequests(t *testing.T) {
 		{name: "secret values", config: `{"header": "x-token", "values": ["t-1", "t-2"], "secret": true}`,
 			req: request{headers: [][2]string{{"x-token", "t-2"}}}, upstream: [][2]string{{"x-token", "t-2"}}, decision: "allowed"},
 
+		// ignore_case folds ASCII letters only, and rules on :path,
+		// :authority and :method are conditions of the match package.
+		{name: "ignore_case folds ASCII", config: `{"header": "x-role", "values": ["key"], "ignore_case": true}`,
+			req: request{headers: [][2]string{{"x-role", "KEY"}}}, decision: "allowed"},
+		{name: "ignore_case does not fold the Kelvin sign", config: `{"header": "x-role", "values": ["key"], "ignore_case": true}`,
+			req: request{headers: [][2]string{{"x-role", "\u212aey"}}}, status: 403, decision: "denied"},
+		{name: "a :path rule in normal form", config: `{"header": ":path", "values": ["/status"]}`,
+			req: request{path: "/x/../status?q=1"}, decision: "allowed"},
+		{name: "a :path rule and a parameter", config: `{"header": ":path", "values": ["/status"]}`,
+			req: request{path: "/status;x"}, status: 403, decision: "denied"},
+		{name: "a :method rule and an override header", config: `{"header": ":method", "values": ["GET"]}`,
+			req: request{headers: [][2]string{{"x-http-method-override", "DELETE"}}}, status: 403, decision: "denied"},
+
 		{name: "shadow mode lets a denial through", config: tutorial, mode: "shadow",
 			decision: "shadow_denied", log: `would deny with 403 (shadow mode): header "allow" is missing`},
 		{name: "shadow mode still strips and removes forged identities", config: apiKeys, mode: "shadow",
