@@ -2,7 +2,6 @@ package jwt
 
 import (
 	"crypto"
-	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -225,7 +224,7 @@ func parseKey(v gjson.Result, secrets bool) (key, error) {
 		}
 		k.rsa = &rsa.PublicKey{N: mod, E: int(exp.Int64())}
 	case "EC":
-		curve, size, ecdhCurve := ecCurve(k.crv)
+		curve, size := ecCurve(k.crv)
 		if curve == nil {
 			return key{}, text.Errorf(`crv: must be "P-256", "P-384" or "P-521" for an EC key, not %q`, k.crv)
 		}
@@ -243,11 +242,16 @@ func parseKey(v gjson.Result, secrets bool) (key, error) {
 		if len(x) != size || len(y) != size {
 			return key{}, text.Errorf("x, y: must be %d bytes each for %s", size, k.crv)
 		}
-		point := append(append([]byte{4}, x...), y...)
-		if _, err := ecdhCurve.NewPublicKey(point); err != nil {
+		X, Y := new(big.Int).SetBytes(x), new(big.Int).SetBytes(y)
+		// For the named curves IsOnCurve is the check of
+		// crypto/ecdh's NewPublicKey: coordinates below the field's prime, on
+		// the curve, not the point at infinity. crypto/ecdh itself is not
+		// used: its key generation reaches a timer goroutine, which TinyGo
+		// builds without a scheduler refuse.
+		if !curve.IsOnCurve(X, Y) {
 			return key{}, text.Errorf("x, y: is not a point of %s", k.crv)
 		}
-		k.ec = &ecdsa.PublicKey{Curve: curve, X: new(big.Int).SetBytes(x), Y: new(big.Int).SetBytes(y)}
+		k.ec = &ecdsa.PublicKey{Curve: curve, X: X, Y: Y}
 	case "OKP":
 		if k.crv != "Ed25519" {
 			return key{}, text.Errorf(`crv: must be "Ed25519" for an OKP key, not %q`, k.crv)
@@ -282,16 +286,16 @@ func parseKey(v gjson.Result, secrets bool) (key, error) {
 	return k, nil
 }
 
-func ecCurve(crv string) (elliptic.Curve, int, ecdh.Curve) {
+func ecCurve(crv string) (elliptic.Curve, int) {
 	switch crv {
 	case "P-256":
-		return elliptic.P256(), 32, ecdh.P256()
+		return elliptic.P256(), 32
 	case "P-384":
-		return elliptic.P384(), 48, ecdh.P384()
+		return elliptic.P384(), 48
 	case "P-521":
-		return elliptic.P521(), 66, ecdh.P521()
+		return elliptic.P521(), 66
 	}
-	return nil, 0, nil
+	return nil, 0
 }
 
 func ecAlg(crv string) string {

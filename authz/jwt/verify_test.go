@@ -1,9 +1,11 @@
 package jwt_test
 
 import (
+	"crypto/ecdsa"
 	"crypto/ed25519"
 	"encoding/hex"
 	"fmt"
+	"math/big"
 	"strconv"
 	"strings"
 	"testing"
@@ -146,8 +148,16 @@ func TestParseKeySet(t *testing.T) {
 	s := keysOnce()
 	rsa := rsaJWK("a", "", &s.rsa.PublicKey)
 	ec := ecJWK("e", "P-256", &s.ec256.PublicKey)
+	// Points a key set could claim: off the curve (the key's y plus one), and
+	// with a coordinate of the field's size (x = p, which a reduction mod p
+	// would take for 0).
+	pub := s.ec256.PublicKey
+	offCurve := ecJWK("e", "P-256", &ecdsa.PublicKey{Curve: pub.Curve, X: pub.X, Y: new(big.Int).Add(pub.Y, big.NewInt(1))})
+	atPrime := ecJWK("e", "P-256", &ecdsa.PublicKey{Curve: pub.Curve, X: pub.Curve.Params().P, Y: pub.Y})
 	cases := []struct{ doc, err string }{
 		{`[]`, `must be a JSON object with a "keys" array`},
+		{`{"keys": [` + offCurve + `]}`, "keys[0]: x, y: is not a point of P-256"},
+		{`{"keys": [` + atPrime + `]}`, "keys[0]: x, y: is not a point of P-256"},
 		{`{"keys": []}`, "keys: must hold at least one key"},
 		{`{"keys": [` + rsa + `, ` + rsa + `]}`, `keys[1]: kid "a" is already the kid of keys[0]`},
 		{`{"keys": [{"kty": "RSA", "n": "AQAB", "e": "AQAB"}]}`, "keys[0]: n: is a 17-bit modulus; it must have 2048 to 4096 bits"},
