@@ -96,14 +96,9 @@ func newVM(wasm []byte) (*VM, error) {
 	if err != nil {
 		return nil, err
 	}
-	wvm, err := proxytest.NewWasmVMContext(patched)
+	wvm, mod, err := newCopyingVM(patched, name)
 	if err != nil {
-		return nil, fmt.Errorf("instantiating plugin: %w", err)
-	}
-	mod := runtimeOf(wvm).Module(name)
-	if mod == nil {
-		wvm.Close()
-		return nil, fmt.Errorf("plugin instance %q not found", name)
+		return nil, err
 	}
 	return &VM{WasmVMContext: wvm, Module: mod}, nil
 }
