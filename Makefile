@@ -2,21 +2,25 @@
 #
 #   make demo       replay Istio's Wasm rate-limiting tutorial through the chain example, locally
 #   make examples   build every examples/<name> into build/<name>.wasm (TOOLCHAIN=tinygo: build/tinygo/)
+#   make tinygo     install TinyGo (tinygo.mk); make test-tinygo runs the suite on TinyGo's images
 #   make test       build what the tests need, then go vet and go test
 #   make images     an OCI image per example (images.mk); make push, make e2e
 #   make bench      measure the compiled plugins, write BENCHMARKS.md (bench.mk)
 #   make clean      remove build/
 
 GO        ?= go
-TINYGO    ?= tinygo
 # go (upstream Go, the default) or tinygo. Each toolchain has its own
 # output directory, so that switching toolchains rebuilds: build/NAME.wasm
-# is built with upstream Go, build/tinygo/NAME.wasm with TinyGo.
+# is built with upstream Go, build/tinygo/NAME.wasm with TinyGo and
+# nottinygc, build/tinygo-GC/NAME.wasm with TinyGo's own collector GC.
 TOOLCHAIN ?= go
+# TinyGo's collector: nottinygc (the default), or TinyGo's own precise,
+# conservative or leaking.
+TINYGO_GC ?= nottinygc
 ifeq ($(TOOLCHAIN),go)
 BUILD := build
 else ifeq ($(TOOLCHAIN),tinygo)
-BUILD := build/tinygo
+BUILD := build/tinygo$(if $(filter-out nottinygc,$(TINYGO_GC)),-$(TINYGO_GC))
 else
 $(error TOOLCHAIN must be go or tinygo, not $(TOOLCHAIN))
 endif
@@ -25,8 +29,25 @@ endif
 # calls before any callback), stripped of debug information.
 GO_WASM_ENV   := GOOS=wasip1 GOARCH=wasm
 GO_WASM_FLAGS := -buildmode=c-shared -trimpath -ldflags='-s -w'
-# TinyGo: the nottinygc collector, tuned for Envoy.
-TINYGO_FLAGS  := -gc=custom -tags='custommalloc nottinygc_envoy' -target=wasi -scheduler=none
+
+# TinyGo: a reactor too, without debug information. TINYGO_GC=nottinygc
+# links the nottinygc collector as the proxy-wasm tutorials do, with its
+# Envoy settings; any other value is TinyGo's own collector of that name.
+# Both builds carry the custommalloc tag, which keeps malloc and free out of
+# the module's exports: Envoy hands data to a module through its exported
+# malloc when it has one and never frees it, so every request would leak
+# what the plugin read (internal/bridge/gc_tinygo.go).
+# TINYGO_TAGS are the build tags of a TinyGo build; a variant adds its own
+# to them (TinyGo takes only the last -tags it is given).
+ifeq ($(TINYGO_GC),nottinygc)
+TINYGO_FLAGS := -gc=custom
+TINYGO_TAGS  := custommalloc nottinygc_envoy
+else
+TINYGO_FLAGS := -gc=$(TINYGO_GC)
+TINYGO_TAGS  := custommalloc
+endif
+TINYGO_FLAGS := -buildmode=c-shared -no-debug -target=wasi -scheduler=none $(TINYGO_FLAGS)
+include tinygo.mk
 
 EXAMPLES     := $(notdir $(patsubst %/,%,$(dir $(wildcard examples/*/main.go))))
 TEST_PLUGINS := $(notdir $(patsubst %/,%,$(dir $(wildcard internal/testdata/*/main.go))))
@@ -48,12 +69,13 @@ build/%.wasm: $(GO_SOURCES)
 	@echo "building $@ from $(call src,$*) with upstream Go"
 	$(GO_WASM_ENV) $(GO) build $(GO_WASM_FLAGS) -o $@ $(call src,$*)
 
-# The shorter stem wins: build/tinygo/NAME.wasm is built by this rule.
-build/tinygo/%.wasm: $(GO_SOURCES)
-	@command -v $(TINYGO) >/dev/null 2>&1 || { echo "$(TINYGO) not found: install TinyGo (https://tinygo.org/getting-started/install/), or set TINYGO=/path/to/tinygo, or build with upstream Go (TOOLCHAIN=go, the default)" >&2; exit 1; }
-	@mkdir -p build/tinygo
-	@echo "building $@ from $(call src,$*) with TinyGo"
-	$(TINYGO) build -o $@ $(TINYGO_FLAGS) $(call src,$*)
+ifeq ($(TOOLCHAIN),tinygo)
+# The shorter stem wins: build/tinygo*/NAME.wasm is built by this rule.
+$(BUILD)/%.wasm: $(GO_SOURCES) | $(TINYGO_INSTALL)
+	@mkdir -p $(BUILD)
+	@echo "building $@ from $(call src,$*) with TinyGo ($(TINYGO_GC))"
+	$(TINYGO) build -o $@ $(TINYGO_FLAGS) -tags='$(TINYGO_TAGS)' $(call src,$*)
+endif
 
 # go's ./... skips testdata directories; the test plugins there are vetted too.
 TESTDATA_PKGS := $(sort $(patsubst %/,./%,$(dir $(shell find internal/testdata -name '*.go'))))
@@ -62,9 +84,10 @@ vet:
 	$(GO) vet ./... $(TESTDATA_PKGS)
 	$(GO_WASM_ENV) $(GO) vet ./... $(TESTDATA_PKGS)
 
-# The wasm tests read the images of $(BUILD) (internal/wasmtest.ImagePath).
+# The wasm tests read the images of $(BUILD) (internal/wasmtest.ImagePath),
+# and know the toolchain that built them (internal/tinygo).
 test: examples testplugins vet
-	POLICY_BUILD_DIR=$(BUILD) $(GO) test ./...
+	POLICY_BUILD_DIR=$(BUILD) POLICY_TOOLCHAIN=$(TOOLCHAIN) $(GO) test ./...
 
 clean:
 	rm -rf build

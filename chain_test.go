@@ -9,6 +9,7 @@ import (
 
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/internal/testfilters"
+	"github.com/wasmpolicy/policy/internal/tinygo"
 	"github.com/wasmpolicy/policy/internal/wasmtest"
 )
 
@@ -106,6 +107,7 @@ func TestChainPauseResume(t *testing.T) {
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
+				tinygo.SkipIfCannot(t)
 				host, reset := wasmtest.Start(t, r.VM, wasmtest.Chain(step("a", ""), step("b", c.pause), step("c", "")))
 				defer reset()
 				id := host.InitializeHttpContext()
@@ -230,6 +232,7 @@ func TestChainResponseDenyCountsOnce(t *testing.T) {
 
 func TestChainPanicRecovery(t *testing.T) {
 	wasmtest.Both(t, "testchain", nativeChain, func(t *testing.T, r wasmtest.Runner) {
+		tinygo.SkipIfCannot(t)
 		panicky := step("b", `{"action":"panic","if_header":"x-panic"}`)
 		for _, mode := range []string{"", "closed", "open"} {
 			failOpen := mode == "open"
@@ -295,6 +298,7 @@ func keepsServing(t *testing.T, host proxytest.HostEmulator, trace string) {
 // keeps serving (or, for Build, the plugin refuses to start).
 func TestPanicsOutsideRequests(t *testing.T) {
 	wasmtest.Both(t, "testchain", nativeChain, func(t *testing.T, r wasmtest.Runner) {
+		tinygo.SkipIfCannot(t)
 		config := wasmtest.Chain(step("a", `{"tick":"panic"}`), step("b", `{"tick":"guarded_panic"}`), step("c", ""))
 		func() { // the emulator is the process's: one at a time
 			host, reset := wasmtest.Start(t, r.VM, config)

@@ -11,6 +11,7 @@ import (
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/conf"
 	"github.com/wasmpolicy/policy/internal/testfilters"
+	"github.com/wasmpolicy/policy/internal/tinygo"
 	"github.com/wasmpolicy/policy/internal/wasmtest"
 	"github.com/wasmpolicy/policy/metrics"
 )
@@ -120,6 +121,7 @@ func TestCountersAfterTraffic(t *testing.T) {
 	wasmtest.Both(t, image, native, func(t *testing.T, r wasmtest.Runner) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
+				tinygo.SkipIfCannot(t)
 				host, reset := wasmtest.Start(t, r.VM, c.config)
 				defer reset()
 				all := expected(c.ids...)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/wasmpolicy/policy/internal/tinygo"
 )
 
 // The dispatcher's test chain (build/testchain.wasm) with the configuration
@@ -41,6 +43,7 @@ func TestRunnerThroughTestchain(t *testing.T) {
 		{"panicking filter", "GET", "", []string{"X-Panic", "1"}, 500, "internal error in policy filter\n", false, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			tinygo.SkipIfCannot(t)
 			before := up.count()
 			resp, body := do(t, c.method, base+"/items?q=1", c.body, c.headers...)
 			if resp.StatusCode != c.status || body != c.respBody {

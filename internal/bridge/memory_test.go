@@ -8,6 +8,7 @@ import (
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
 
 	"github.com/wasmpolicy/policy/internal/testdata/probe/probe"
+	"github.com/wasmpolicy/policy/internal/tinygo"
 	"github.com/wasmpolicy/policy/internal/wasmtest"
 )
 
@@ -55,9 +56,18 @@ func TestProbeMemory(t *testing.T) {
 		start(t, r, pluginConfig)
 		size := vm.MemoryBytes()
 		a := call(t, vm, "proxy_on_memory_allocate", 64)
-		b := call(t, vm, "proxy_on_memory_allocate", 0)
-		if a == 0 || b == 0 || a == b || a+64 > uint64(size) || b >= uint64(size) {
-			t.Errorf("allocations at %#x (64 bytes) and %#x (0 bytes) in %d bytes of memory", a, b, size)
+		b := call(t, vm, "proxy_on_memory_allocate", 64)
+		if a == 0 || b == 0 || a == b || a+64 > uint64(size) || b+64 > uint64(size) {
+			t.Errorf("allocations at %#x and %#x (64 bytes each) in %d bytes of memory", a, b, size)
+		}
+	})
+
+	t.Run("zero_bytes", func(t *testing.T) {
+		tinygo.SkipIfCannot(t)
+		start(t, r, pluginConfig)
+		size := vm.MemoryBytes()
+		if a := call(t, vm, "proxy_on_memory_allocate", 0); a == 0 || a >= uint64(size) {
+			t.Errorf("an allocation of 0 bytes at %#x in %d bytes of memory", a, size)
 		}
 	})
 
