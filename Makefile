@@ -85,9 +85,11 @@ vet:
 	$(GO_WASM_ENV) $(GO) vet ./... $(TESTDATA_PKGS)
 
 # The wasm tests read the images of $(BUILD) (internal/wasmtest.ImagePath),
-# and know the toolchain that built them (internal/tinygo).
-test: examples testplugins vet
-	POLICY_BUILD_DIR=$(BUILD) POLICY_TOOLCHAIN=$(TOOLCHAIN) $(GO) test ./...
+# and know the toolchain and collector that built them (internal/tinygo).
+# With TinyGo they also read the allocstats variants of the chain and the
+# no-op plugin (bench.mk), which upstream Go's tests build themselves.
+test: examples testplugins vet $(if $(filter tinygo,$(TOOLCHAIN)),$(BUILD)/allocstats/chain.wasm $(BUILD)/allocstats/noop.wasm)
+	POLICY_BUILD_DIR=$(BUILD) POLICY_TOOLCHAIN=$(TOOLCHAIN) POLICY_TINYGO_GC=$(TINYGO_GC) $(GO) test ./...
 
 clean:
 	rm -rf build

@@ -27,6 +27,14 @@
 # through a go.work in a temporary directory; the report gives both sizes.
 # A variant newer than its image as built is reused.
 #
+# The report's "TinyGo images" section compares the examples and the no-op
+# plugin built with TinyGo, with nottinygc (build/tinygo/NAME.wasm, the
+# Makefile's TinyGo build) and with TinyGo's precise collector
+# (build/tinygo-precise/NAME.wasm), and their allocstats variants
+# (build/tinygo*/allocstats/NAME.wasm): make bench-tinygo builds them all
+# (TinyGo is installed first if missing, tinygo.mk). TINYGO_BENCH= (empty)
+# leaves the section out.
+#
 # BASELINE='REV ...' also builds the chain and a few other images from each
 # git revision (in a temporary worktree, with the same flags, into
 # build/baseline/) and measures them in the same run: the report's "Before
@@ -43,11 +51,24 @@ WASM_OPT ?= wasm-opt
 BENCH_PLUGINS := noop tutorial tutoriallib
 BENCH_IMAGES  := $(EXAMPLES) $(BENCH_PLUGINS)
 
-.PHONY: bench binaryen
+# The TinyGo builds the report compares: the bench's flag for each and its
+# directory (the Makefile's BUILD for TOOLCHAIN=tinygo and TINYGO_GC).
+TINYGO_BENCH ?= -tinygo build/tinygo -tinygo-precise build/tinygo-precise
+
+.PHONY: bench binaryen bench-tinygo
 
 bench: examples $(BENCH_PLUGINS:%=build/%.wasm) $(BENCH_IMAGES:%=build/allocstats/%.wasm) \
-		$(EXAMPLES:%=build/names/%.wasm) build/names/noop.wasm $(if $(WASM_OPT),binaryen)
-	$(GO) run ./internal/cmd/bench -wasm-opt '$(WASM_OPT)' -baseline '$(BASELINE)' -- $(GO_WASM_FLAGS)
+		$(EXAMPLES:%=build/names/%.wasm) build/names/noop.wasm $(if $(WASM_OPT),binaryen) $(if $(TINYGO_BENCH),bench-tinygo)
+	$(GO) run ./internal/cmd/bench -wasm-opt '$(WASM_OPT)' -baseline '$(BASELINE)' $(TINYGO_BENCH) -- $(GO_WASM_FLAGS)
+
+# The TinyGo images and their allocstats variants, for each collector: the
+# TinyGo build rules exist only with TOOLCHAIN=tinygo, so make builds them
+# in a make of its own.
+TINYGO_BENCH_IMAGES := $(EXAMPLES) noop
+
+bench-tinygo:
+	$(MAKE) $(foreach d,build/tinygo build/tinygo/allocstats,$(TINYGO_BENCH_IMAGES:%=$(d)/%.wasm)) TOOLCHAIN=tinygo TINYGO_GC=nottinygc
+	$(MAKE) $(foreach d,build/tinygo-precise build/tinygo-precise/allocstats,$(TINYGO_BENCH_IMAGES:%=$(d)/%.wasm)) TOOLCHAIN=tinygo TINYGO_GC=precise
 
 # The allocstats variant of an image: the same build with the
 # policy_allocstats tag, which adds exports that read the Go runtime's
@@ -57,6 +78,15 @@ bench: examples $(BENCH_PLUGINS:%=build/%.wasm) $(BENCH_IMAGES:%=build/allocstat
 build/allocstats/%.wasm: $(GO_SOURCES)
 	@mkdir -p build/allocstats
 	$(GO_WASM_ENV) $(GO) build $(GO_WASM_FLAGS) -tags policy_allocstats -o $@ $(call src,$*)
+
+ifeq ($(TOOLCHAIN),tinygo)
+# The allocstats variant of a TinyGo image (internal/bridge/allocstats.go).
+# The shorter stem wins: this rule, not $(BUILD)/%.wasm, builds
+# $(BUILD)/allocstats/NAME.wasm.
+$(BUILD)/allocstats/%.wasm: $(GO_SOURCES) | $(TINYGO_INSTALL)
+	@mkdir -p $(@D)
+	$(TINYGO) build -o $@ $(TINYGO_FLAGS) -tags='$(TINYGO_TAGS) policy_allocstats' $(call src,$*)
+endif
 
 # The unstripped variant of an image, for the size breakdown by dependency:
 # the Makefile's flags without -ldflags='-s -w', so the same code with a

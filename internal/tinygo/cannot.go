@@ -14,6 +14,11 @@ import (
 // POLICY_BUILD_DIR=build/tinygo.
 func Images() bool { return os.Getenv("POLICY_TOOLCHAIN") == "tinygo" }
 
+// Collector is the collector TinyGo's images were built with, the
+// Makefile's TINYGO_GC (POLICY_TINYGO_GC): nottinygc, or TinyGo's own
+// precise, conservative or leaking.
+func Collector() string { return os.Getenv("POLICY_TINYGO_GC") }
+
 // Why TinyGo images cannot pass a test.
 const (
 	// TinyGo does not implement recover: a panic traps the VM, and every

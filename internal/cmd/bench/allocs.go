@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/tetratelabs/wazero/api"
@@ -16,6 +17,10 @@ import (
 // the Go runtime counts them (runtime.MemStats Mallocs and TotalAlloc).
 type allocStats struct {
 	mallocs, bytes float64
+	// uncounted marks an image whose runtime counts bytes but not
+	// allocations (TinyGo with nottinygc: internal/bridge/allocstats.go),
+	// so that it has no count export and mallocs is not known.
+	uncounted bool
 }
 
 // allocRequests is how many requests each plugin serves to warm up, and
@@ -51,7 +56,7 @@ func measureAllocs(ctx context.Context, ps []plugin, n int) (map[string]allocSta
 func allocsPerRequest(ctx context.Context, p plugin, n int) (allocStats, error) {
 	wasm, err := os.ReadFile(p.allocPath)
 	if err != nil {
-		return allocStats{}, fmt.Errorf("%w (make bench builds it: make %s)", err, p.allocPath)
+		return allocStats{}, fmt.Errorf("%w (make bench builds it: %s)", err, p.toolchain.makeCommand(filepath.ToSlash(p.allocPath)))
 	}
 	p.wasm = wasm
 	var exports moduleCatcher
@@ -65,18 +70,22 @@ func allocsPerRequest(ctx context.Context, p plugin, n int) (allocStats, error) 
 	if _, _, _, err := r.serveN(ctx, n); err != nil {
 		return allocStats{}, err
 	}
-	count0, bytes0, err := exports.counters(ctx)
+	count0, bytes0, counted, err := exports.counters(ctx)
 	if err != nil {
 		return allocStats{}, fmt.Errorf("%s: %w", p, err)
 	}
 	if _, _, _, err := r.serveN(ctx, n); err != nil {
 		return allocStats{}, err
 	}
-	count1, bytes1, err := exports.counters(ctx)
+	count1, bytes1, _, err := exports.counters(ctx)
 	if err != nil {
 		return allocStats{}, fmt.Errorf("%s: %w", p, err)
 	}
-	return allocStats{mallocs: float64(count1-count0) / float64(n), bytes: float64(bytes1-bytes0) / float64(n)}, nil
+	a := allocStats{bytes: float64(bytes1-bytes0) / float64(n), uncounted: !counted}
+	if counted {
+		a.mallocs = float64(count1-count0) / float64(n)
+	}
+	return a, nil
 }
 
 // moduleCatcher keeps the plugin's module instance, which internal/host
@@ -100,25 +109,31 @@ func (c *moduleCatcher) watch(ctx context.Context) context.Context {
 		}))
 }
 
-// counters calls the two exports, between requests.
-func (c *moduleCatcher) counters(ctx context.Context) (count, bytes uint64, err error) {
+// counters calls the two exports, between requests. An image with the
+// bytes export but not the count (TinyGo with nottinygc, whose runtime
+// does not count allocations) returns counted false; one with neither is
+// not an allocstats build.
+func (c *moduleCatcher) counters(ctx context.Context) (count, bytes uint64, counted bool, err error) {
 	if c.mod == nil {
-		return 0, 0, fmt.Errorf("the host did not initialize the module")
+		return 0, 0, false, fmt.Errorf("the host did not initialize the module")
 	}
-	call := func(name string) (uint64, error) {
-		f := c.mod.ExportedFunction(name)
-		if f == nil {
-			return 0, fmt.Errorf("no export %s: not a policy_allocstats build", name)
-		}
+	call := func(f api.Function, name string) (uint64, error) {
 		res, err := f.Call(ctx)
 		if err != nil {
 			return 0, fmt.Errorf("%s: %w", name, err)
 		}
 		return res[0], nil
 	}
-	if count, err = call(allocCountExport); err != nil {
-		return 0, 0, err
+	fb := c.mod.ExportedFunction(allocBytesExport)
+	if fb == nil {
+		return 0, 0, false, fmt.Errorf("no export %s: not a policy_allocstats build", allocBytesExport)
 	}
-	bytes, err = call(allocBytesExport)
-	return count, bytes, err
+	if fc := c.mod.ExportedFunction(allocCountExport); fc != nil {
+		if count, err = call(fc, allocCountExport); err != nil {
+			return 0, 0, false, err
+		}
+		counted = true
+	}
+	bytes, err = call(fb, allocBytesExport)
+	return count, bytes, counted, err
 }

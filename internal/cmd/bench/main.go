@@ -40,7 +40,12 @@
 //     largest key set it accepts (kidless.go);
 //   - with -baseline, the same figures for the chain and a few other images
 //     built from earlier git revisions, measured in the same run, so that
-//     the report states a change's effect before and after.
+//     the report states a change's effect before and after;
+//   - with -tinygo and -tinygo-precise, every example and the no-op plugin
+//     built with TinyGo (nottinygc, and TinyGo's precise collector): size,
+//     time per request (in the same rounds), allocations per request,
+//     compile time in V8 and the chain's memory, beside the upstream-Go
+//     images (tinygo.go).
 //
 // Every plugin serves the same request, which every example lets through:
 // the benchmark measures the path a request takes when the policy allows
@@ -52,6 +57,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,6 +75,10 @@ func main() {
 	flag.StringVar(&opts.wasmOpt, "wasm-opt", "wasm-opt", "Binaryen's wasm-opt; empty to skip the optimized images")
 	flag.IntVar(&opts.v8Reps, "v8-reps", 3, "compilations of each image in V8 (node)")
 	baseline := flag.String("baseline", "", "git revisions, separated by spaces, whose images are measured in the same run as the current tree's")
+	tinygoDirs := make([]*string, len(tinygoCollectors))
+	for i, c := range tinygoCollectors {
+		tinygoDirs[i] = flag.String(c.flag, "", fmt.Sprintf("the directory of the images built with TinyGo and %s (make bench-tinygo), measured beside upstream Go's; empty to leave them out", c.gc))
+	}
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: bench [flags] -- go build flags of the images\n\n"+
 			"The flags after -- are the Makefile's (make bench passes them): the bench builds\n"+
@@ -77,6 +87,11 @@ func main() {
 	}
 	flag.Parse()
 	opts.baselines, opts.buildFlags = strings.Fields(*baseline), flag.Args()
+	for i, c := range tinygoCollectors {
+		if *tinygoDirs[i] != "" {
+			opts.tinygo = append(opts.tinygo, toolchain{dir: *tinygoDirs[i], tinygo: c})
+		}
+	}
 	log.SetFlags(0)
 	log.SetPrefix("bench: ")
 	if opts.memRequests <= 10_000 {
@@ -104,8 +119,9 @@ type options struct {
 	memRequests      int
 	wasmOpt          string
 	v8Reps           int
-	baselines        []string // git revisions to measure beside the tree
-	buildFlags       []string // go build flags of the images, for the variants the bench builds
+	baselines        []string    // git revisions to measure beside the tree
+	buildFlags       []string    // go build flags of the images, for the variants the bench builds
+	tinygo           []toolchain // the TinyGo builds to measure beside upstream Go's
 }
 
 // run takes every measure. The optimized images and V8's compilations come
@@ -117,7 +133,12 @@ func run(ctx context.Context, o options) (*results, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &results{plugins: plugins, machine: describeMachine(o.wasmOpt)}
+	tinygo, err := loadTinyGo(o.root, o.tinygo)
+	if err != nil {
+		return nil, err
+	}
+	tg := tinygoPlugins(tinygo)
+	r := &results{plugins: plugins, tinygo: tinygo, machine: describeMachine(o.wasmOpt)}
 	if len(o.baselines) > 0 {
 		log.Printf("building the baselines: %s", strings.Join(o.baselines, " "))
 	}
@@ -137,12 +158,13 @@ func run(ctx context.Context, o options) (*results, error) {
 	if r.sizes, err = measureSizes(ctx, o, plugins); err != nil {
 		return nil, err
 	}
+	maps.Copy(r.sizes, sizesAsBuilt(tg))
 	if r.deps, err = measureDeps(o.root, plugins); err != nil {
 		return nil, err
 	}
 	log.Printf("compile time in V8: %d turns", o.v8Reps)
 	r.v8Reps = o.v8Reps
-	if r.v8, err = measureV8(plugins, o.v8Reps); err != nil {
+	if r.v8, err = measureV8(append(plugins[:len(plugins):len(plugins)], tg...), o.v8Reps); err != nil {
 		return nil, err
 	}
 	timed := append([]plugin(nil), plugins...)
@@ -151,7 +173,7 @@ func run(ctx context.Context, o options) (*results, error) {
 			timed = append(timed, p)
 		}
 	}
-	timed = append(timed, before...)
+	timed = append(append(timed, before...), tg...)
 
 	log.Printf("time per request in wasm: %d rounds of %d requests", o.rounds, o.batch)
 	if r.times, err = measureTimes(ctx, timed, o.rounds, o.batch); err != nil {
@@ -162,11 +184,14 @@ func run(ctx context.Context, o options) (*results, error) {
 		return nil, err
 	}
 	log.Print("Go allocations per request in wasm")
-	if r.allocs, err = measureAllocs(ctx, append(plugins[:len(plugins):len(plugins)], before...), allocRequests); err != nil {
+	if r.allocs, err = measureAllocs(ctx, append(append(plugins[:len(plugins):len(plugins)], before...), tg...), allocRequests); err != nil {
 		return nil, err
 	}
 	log.Printf("memory of the chain over %d requests", o.memRequests)
 	if r.memory, err = measureMemory(ctx, find(plugins, chainName), memoryCheckpoints(o.memRequests)); err != nil {
+		return nil, err
+	}
+	if err := measureTinyGoMemory(ctx, r.tinygo, memoryCheckpoints(o.memRequests)); err != nil {
 		return nil, err
 	}
 	log.Printf("hostile paths: %d rounds of %d requests", hostileRounds, hostileBatch)

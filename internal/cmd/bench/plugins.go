@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 )
 
 // The plugins the report names specially.
@@ -69,6 +70,9 @@ type plugin struct {
 	// rather than request.time: its host's clock moves a requestGap per
 	// reading (see steppingClock).
 	wasiClock bool
+	// toolchain is how the image was built: the zero value for upstream
+	// Go, or one of the TinyGo builds.
+	toolchain toolchain
 }
 
 // request returns the headers of p's benchmark request.
@@ -86,10 +90,68 @@ func (p plugin) String() string {
 	return p.name
 }
 
-// loadPlugins reads build/noop.wasm and, for every examples/NAME with a
-// config.json, build/NAME.wasm: the no-op plugin first, then the examples,
-// the chain, and the tutorial's peers last.
+// image names p's image, which entries running it share (the jwt
+// example's two tokens, each peer's two configurations): the example's
+// name, with the toolchain for a TinyGo build ("chain (TinyGo)").
+func (p plugin) image() string { return p.toolchain.entry(p.name) }
+
+// toolchain is how a set of images was built: with upstream Go, as the
+// Makefile builds by default into build/, or with TinyGo and one of its
+// collectors (make TOOLCHAIN=tinygo, into build/tinygo and
+// build/tinygo-GC). The zero value is upstream Go.
+type toolchain struct {
+	// dir holds the images (dir/NAME.wasm) and their allocstats variants
+	// (dir/allocstats/NAME.wasm), relative to the root.
+	dir string
+	// tinygo is the collector of a TinyGo build; nil for upstream Go.
+	tinygo *tinygoCollector
+}
+
+// upstreamGo is the Makefile's default build: upstream Go, into build/.
+var upstreamGo = toolchain{dir: "build"}
+
+// entry is label, the label of an upstream-Go entry ("chain", "jwt
+// (RS256)"), with the TinyGo build added: "chain (TinyGo)", "jwt (RS256,
+// TinyGo)". It is label itself for upstream Go.
+func (t toolchain) entry(label string) string {
+	switch {
+	case t.tinygo == nil:
+		return label
+	case strings.HasSuffix(label, ")"):
+		return strings.TrimSuffix(label, ")") + ", " + t.tinygo.label + ")"
+	}
+	return label + " (" + t.tinygo.label + ")"
+}
+
+// makeCommand is the make command that builds targets with t.
+func (t toolchain) makeCommand(targets ...string) string {
+	cmd := "make " + strings.Join(targets, " ")
+	if t.tinygo != nil {
+		cmd += " TOOLCHAIN=tinygo TINYGO_GC=" + t.tinygo.gc
+	}
+	return cmd
+}
+
+// loadPlugins reads the upstream-Go images: build/noop.wasm and, for every
+// examples/NAME with a config.json, build/NAME.wasm: the no-op plugin
+// first, then the examples, the chain, and the tutorial's peers last.
 func loadPlugins(root string) ([]plugin, error) {
+	out, err := loadExamples(root, upstreamGo)
+	if err != nil {
+		return nil, err
+	}
+	peers, err := loadPeers(root)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, peers...), nil
+}
+
+// loadExamples reads the images tc built: tc.dir/noop.wasm and, for every
+// examples/NAME with a config.json, tc.dir/NAME.wasm: the no-op plugin
+// first, then the examples, then the chain. A TinyGo build's entries are
+// labelled with its toolchain (toolchain.entry).
+func loadExamples(root string, tc toolchain) ([]plugin, error) {
 	configs, err := filepath.Glob(filepath.Join(root, "examples", "*", "config.json"))
 	if err != nil {
 		return nil, err
@@ -105,29 +167,31 @@ func loadPlugins(root string) ([]plugin, error) {
 
 	var out []plugin
 	for _, n := range names {
-		p := plugin{name: n, path: filepath.Join(root, "build", n+".wasm"), allocPath: allocPath(root, n)}
+		p := plugin{name: n, path: filepath.Join(root, tc.dir, n+".wasm"), allocPath: tc.allocPath(root, n), toolchain: tc}
 		if p.wasm, err = os.ReadFile(p.path); err != nil {
-			return nil, fmt.Errorf("%w (build the images first: make examples build/noop.wasm)", err)
+			return nil, fmt.Errorf("%w (build the images first: %s)", err,
+				tc.makeCommand("examples", filepath.ToSlash(filepath.Join(tc.dir, noopName+".wasm"))))
 		}
 		if n != noopName {
 			if p.config, err = os.ReadFile(filepath.Join(root, "examples", n, "config.json")); err != nil {
 				return nil, err
 			}
 		}
+		entries := []plugin{p}
 		if n == jwtName {
 			rs, es := p, p
 			rs.label, rs.headers = jwtName+" (RS256)", withBearer(jwtRS256Token)
 			es.label, es.headers = jwtName+" (ES256)", withBearer(jwtES256Token)
-			out = append(out, rs, es)
-			continue
+			entries = []plugin{rs, es}
 		}
-		out = append(out, p)
+		for _, e := range entries {
+			if tc.tinygo != nil {
+				e.label = tc.entry(e.String())
+			}
+			out = append(out, e)
+		}
 	}
-	peers, err := loadPeers(root)
-	if err != nil {
-		return nil, err
-	}
-	return append(out, peers...), nil
+	return out, nil
 }
 
 // loadPeers reads build/tutorial.wasm and build/tutoriallib.wasm, and
@@ -143,7 +207,7 @@ func loadPeers(root string) ([]plugin, error) {
 	}
 	peer := func(name, label string, config []byte) plugin {
 		return plugin{name: name, label: label, path: filepath.Join(root, "build", name+".wasm"), wasm: wasms[name],
-			allocPath: allocPath(root, name), config: config, peer: true, wasiClock: name == tutorialName}
+			allocPath: upstreamGo.allocPath(root, name), config: config, peer: true, wasiClock: name == tutorialName}
 	}
 	return []plugin{
 		peer(tutorialName, tutorialLabel, nil),
@@ -153,23 +217,24 @@ func loadPeers(root string) ([]plugin, error) {
 	}, nil
 }
 
-// images is the first entry of each image of ps, in order: the entries
-// that run one image (the jwt example's two tokens, each peer's two
-// configurations) share its size, code and compile time, which are
-// measured and listed once.
+// images is the first entry of each image of ps (plugin.image), in
+// order: the entries that run one image (the jwt example's two tokens,
+// each peer's two configurations) share its size, code and compile time,
+// which are measured and listed once.
 func images(ps []plugin) []plugin {
 	var out []plugin
 	seen := map[string]bool{}
 	for _, p := range ps {
-		if !seen[p.name] {
-			seen[p.name] = true
+		if !seen[p.image()] {
+			seen[p.image()] = true
 			out = append(out, p)
 		}
 	}
 	return out
 }
 
-// allocPath is where make bench builds the allocstats variant of NAME.wasm.
-func allocPath(root, name string) string {
-	return filepath.Join(root, "build", "allocstats", name+".wasm")
+// allocPath is where make bench builds the allocstats variant of NAME.wasm
+// built with t.
+func (t toolchain) allocPath(root, name string) string {
+	return filepath.Join(root, t.dir, "allocstats", name+".wasm")
 }

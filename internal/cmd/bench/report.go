@@ -44,6 +44,7 @@ func (r *results) markdown(chart string) string {
 	r.writeDeps(w)
 	r.writeV8(w)
 	r.writeMemory(w)
+	r.writeTinyGo(w)
 	r.writeWhy(w)
 	return b.String()
 }
@@ -59,20 +60,24 @@ func orNone(s, none string) string {
 
 // timedPlugins lists the timed plugins in table order: the no-op plugin,
 // the examples, the chain, the tutorial's peers, then the chain's
-// optimized images. The baselines have a section of their own.
+// optimized images. The baselines and the TinyGo images have sections of
+// their own.
 func (r *results) timedPlugins() []string {
-	var names, before []string
+	var names, apart []string
 	for _, p := range r.plugins {
 		names = append(names, p.String())
 	}
 	for _, b := range r.baselines {
 		for _, p := range b.plugins {
-			before = append(before, p.String())
+			apart = append(apart, p.String())
 		}
+	}
+	for _, p := range tinygoPlugins(r.tinygo) {
+		apart = append(apart, p.String())
 	}
 	var extra []string
 	for name := range r.times {
-		if !contains(names, name) && !contains(before, name) {
+		if !contains(names, name) && !contains(apart, name) {
 			extra = append(extra, name)
 		}
 	}

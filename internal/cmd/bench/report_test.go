@@ -290,3 +290,89 @@ func TestSizeTableListsASharedImageOnce(t *testing.T) {
 		}
 	}
 }
+
+// withTinyGo adds to r the TinyGo builds of the no-op plugin and the
+// chain, nottinygc's and the precise collector's, and nottinygc's of
+// headerauth (untimed): the chain faster than upstream Go's with nottinygc
+// and slower with the precise collector, nottinygc counting bytes only,
+// the precise collector's memory flat and nottinygc's growing.
+func withTinyGo(r *results) *results {
+	r.times[noopName] = timing{request: 1, response: 1, total: 2, ratio: 1, rounds: []float64{2, 2}}
+	r.times[chainName] = timing{request: 8, response: 4, total: 12, ratio: 6, rounds: []float64{12, 16}}
+	build := func(c *tinygoCollector, dir string, names ...string) tinygoBuild {
+		b := tinygoBuild{toolchain: toolchain{dir: dir, tinygo: c}}
+		for _, n := range names {
+			b.plugins = append(b.plugins, plugin{name: n, label: b.entry(n), toolchain: b.toolchain, wasm: make([]byte, 100_000*len(n))})
+		}
+		return b
+	}
+	nottinygc := build(tinygoCollectors[0], "build/tinygo", noopName, "headerauth", chainName)
+	nottinygc.memory = []memoryPoint{{10_000, 8 << 20}, {1_000_000, 10 << 20}}
+	precise := build(tinygoCollectors[1], "build/tinygo-precise", noopName, chainName)
+	precise.memory = []memoryPoint{{10_000, 400 << 10}, {1_000_000, 400 << 10}}
+	r.tinygo = []tinygoBuild{nottinygc, precise}
+	for _, p := range tinygoPlugins(r.tinygo) {
+		r.sizes[p.String()] = imageSize{built: len(p.wasm), builtGzip: len(p.wasm) / 4, opt: map[string]optimized{}}
+	}
+	r.times["noop (TinyGo)"] = timing{total: 3, rounds: []float64{3, 3}}
+	r.times["chain (TinyGo)"] = timing{total: 10.5, rounds: []float64{9, 12}}
+	r.times["chain (TinyGo, precise GC)"] = timing{total: 18, rounds: []float64{18, 18}}
+	r.allocs["chain (TinyGo)"] = allocStats{bytes: 784, uncounted: true}
+	r.allocs["chain (TinyGo, precise GC)"] = allocStats{mallocs: 23, bytes: 963}
+	r.v8["chain (TinyGo)"], r.v8["chain (TinyGo, precise GC)"] = v8Compile{ms: 346}, v8Compile{ms: 194}
+	return r
+}
+
+// The TinyGo builds have a section of their own: a row per example entry
+// and build beside upstream Go's, the ratio taken within each round, n/a
+// for a count the collector does not keep, and the chain's memory under
+// each; the other tables, the chart and the targets leave them out.
+func TestReportHasATinyGoSection(t *testing.T) {
+	md := withTinyGo(sampleResults()).markdown("BENCHMARKS.svg")
+	start, end := strings.Index(md, "## TinyGo images"), strings.Index(md, "## Why targets are missed")
+	if start < 0 || end < start {
+		t.Fatalf("no TinyGo section before the explanations:\n%s", md)
+	}
+	section := md[start:end]
+	for _, want := range []string{
+		"`tinygo build -buildmode=c-shared -no-debug -target=wasi -scheduler=none`",
+		"nottinygc, the collector the proxy-wasm tutorials build with (rows \"(TinyGo)\"; `-gc=custom -tags='custommalloc nottinygc_envoy'`, in `build/tinygo`)",
+		"TinyGo's own precise collector (rows \"(TinyGo, precise GC)\"; `-gc=precise -tags=custommalloc`, in `build/tinygo-precise`)",
+		"TinyGo cannot recover from a panic",
+		"their allocation count is n/a",
+		"| Plugin | As built | gzip | Time (µs) | × Go | Allocations/request | Bytes/request | V8 compile (ms) |",
+		"| noop | 2.00 MB | 0.50 MB | 2.00 | — | not measured | — | 2900 |\n| noop (TinyGo) | 0.40 MB | 0.10 MB | 3.00 | 1.50 | not measured | — | — |\n| noop (TinyGo, precise GC) | 0.40 MB | 0.10 MB | not timed | — | not measured | — | — |\n",
+		"| headerauth (TinyGo) | 1.00 MB | 0.25 MB | not timed | — |",
+		// × Go within each round: 9 and 12 against 12 and 16 are 0.75
+		// twice; 18 against them 1.5 and 1.125, 1.31 (the medians' ratio
+		// would be 1.29).
+		"| chain | 3.60 MB | 0.90 MB | 12.00 | — | 14 | 1500 | 6120 |\n| chain (TinyGo) | 0.50 MB | 0.12 MB | 10.50 | 0.75 | n/a | 784 | 346 |\n| chain (TinyGo, precise GC) | 0.50 MB | 0.12 MB | 18.00 | 1.31 | 23 | 963 | 194 |\n",
+		"| Requests | chain | chain (TinyGo) | chain (TinyGo, precise GC) |",
+		"| 10,000 | 9.00 MiB | 8.00 MiB | 0.39 MiB |\n| 1,000,000 | 9.06 MiB | 10.00 MiB | 0.39 MiB |\n",
+		"Growth from 10,000 to 1,000,000 requests: chain +64 KiB; chain (TinyGo) +2048 KiB; chain (TinyGo, precise GC) +0 KiB.",
+	} {
+		if !strings.Contains(section, want) {
+			t.Errorf("the TinyGo section lacks %q:\n%s", want, section)
+		}
+	}
+	if strings.Contains(section, "headerauth (TinyGo, precise GC)") || strings.Contains(section, "| tutorial") {
+		t.Errorf("the TinyGo section has a row for an image not built with TinyGo:\n%s", section)
+	}
+	if strings.Contains(md[:start], "TinyGo") {
+		t.Errorf("the TinyGo images are in the tables before their section:\n%s", md[:start])
+	}
+	if !strings.Contains(md[end:], "the chain built with TinyGo is 0.50 MB (TinyGo) and 0.50 MB (TinyGo, precise GC) ([TinyGo images](#tinygo-images))") {
+		t.Errorf("why the size targets are missed does not give the TinyGo chain's size:\n%s", md[end:])
+	}
+	for _, name := range withTinyGo(sampleResults()).timedPlugins() {
+		if strings.Contains(name, "TinyGo") {
+			t.Errorf("timed plugins (the time table and the chart) list %q", name)
+		}
+	}
+	if without, with := sampleResults().verdicts(), withTinyGo(sampleResults()).verdicts(); fmt.Sprint(without) != fmt.Sprint(with) {
+		t.Errorf("the TinyGo images change the targets:\n%v\n%v", without, with)
+	}
+	if md := sampleResults().markdown("x.svg"); strings.Contains(md, "## TinyGo images") {
+		t.Error("a run without TinyGo images has their section")
+	}
+}

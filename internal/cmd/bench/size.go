@@ -50,22 +50,13 @@ var (
 var optFeatures = []string{"--enable-sign-ext", "--enable-nontrapping-float-to-int", "--enable-bulk-memory", "--enable-mutable-globals"}
 
 func measureSizes(ctx context.Context, o options, ps []plugin) (map[string]imageSize, error) {
-	out := map[string]imageSize{}
+	out := sizesAsBuilt(ps)
 	type job struct {
 		p     plugin
 		level string
 	}
 	var jobs []job
-	measured := map[string]string{} // image path → the entry that measures it
-	for _, p := range ps {
-		if first, ok := measured[p.path]; ok {
-			// Another entry of the same image (the jwt example's second
-			// token): share its sizes, and its opt map as it fills.
-			out[p.String()] = out[first]
-			continue
-		}
-		measured[p.path] = p.String()
-		out[p.String()] = imageSize{built: len(p.wasm), builtGzip: gzipSize(p.wasm), opt: map[string]optimized{}}
+	for _, p := range images(ps) {
 		levels := optLevels
 		switch {
 		case p.peer:
@@ -112,6 +103,23 @@ func measureSizes(ctx context.Context, o options, ps []plugin) (map[string]image
 		out[j.p.String()].opt[j.level] = res
 	}
 	return out, nil
+}
+
+// sizesAsBuilt is each entry's image size as built and gzipped, by entry.
+// The entries of one image (the jwt example's two tokens) share one
+// imageSize, and its opt map as wasm-opt fills it.
+func sizesAsBuilt(ps []plugin) map[string]imageSize {
+	out := map[string]imageSize{}
+	first := map[string]string{} // image → the entry that measured it
+	for _, p := range ps {
+		if f, ok := first[p.image()]; ok {
+			out[p.String()] = out[f]
+			continue
+		}
+		first[p.image()] = p.String()
+		out[p.String()] = imageSize{built: len(p.wasm), builtGzip: gzipSize(p.wasm), opt: map[string]optimized{}}
+	}
+	return out
 }
 
 // runWasmOpt optimizes p's image at level into dir, unless an earlier run

@@ -57,7 +57,11 @@ type results struct {
 	// nomod is the images built without gjson's @pretty and @ugly
 	// modifiers.
 	nomod withoutModifiers
-	took  time.Duration
+	// tinygo is the TinyGo builds measured beside the upstream-Go images;
+	// their entries' times, sizes, allocations and compile times are in
+	// the tables above under their labels ("chain (TinyGo)").
+	tinygo []tinygoBuild
+	took   time.Duration
 }
 
 // verdict is one target's outcome.

@@ -30,7 +30,8 @@ type v8Compile struct {
 
 // measureV8 compiles each image (each once: entries that share an image
 // share its figures) reps times in one node process, the images in turns,
-// and returns the figures by image name. ps[0] must be the no-op plugin.
+// and returns the figures by image (plugin.image). ps[0] must be the no-op
+// plugin.
 // Node.js must be on PATH: the run fails without it rather than leave the
 // table out.
 func measureV8(ps []plugin, reps int) (map[string]v8Compile, error) {
@@ -40,7 +41,7 @@ func measureV8(ps []plugin, reps int) (map[string]v8Compile, error) {
 	}
 	var names, paths []string
 	for _, p := range images(ps) {
-		names, paths = append(names, p.name), append(paths, p.path)
+		names, paths = append(names, p.image()), append(paths, p.path)
 	}
 	if len(names) == 0 || names[0] != noopName {
 		return nil, errors.New("measureV8: the no-op plugin must come first")

@@ -207,7 +207,7 @@ func (r *results) writeWhySize(w writer) {
 	if len(over) > 0 {
 		w("Single-filter images still over their bound: %s. ", strings.Join(over, "; "))
 	}
-	w("Beyond that, a TinyGo build is a few hundred KB, at the price of TinyGo's garbage collectors, whose memory growth under Envoy users report. ")
+	w("%s", r.tinygoSizeNote())
 	w("What a registry transfers is the gzipped size: %s for the chain.\n\n", mb(chain.builtGzip))
 }
 
