@@ -5,7 +5,7 @@
 #   make tinygo     install TinyGo (tinygo.mk); make test-tinygo runs the suite on TinyGo's images
 #   make test       build what the tests need, then go vet and go test
 #   make images     an OCI image per example (images.mk); make push, make e2e
-#   make bench      measure the compiled plugins, write BENCHMARKS.md (bench.mk)
+#   make bench      measure the compiled plugins, TinyGo's too (make bench-tinygo), write BENCHMARKS.md (bench.mk)
 #   make clean      remove build/
 
 GO        ?= go
