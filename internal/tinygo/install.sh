@@ -33,8 +33,11 @@ set -eu
 
 VERSION=v0.37.0
 GO_VERSION=go1.24.13
-DEBIAN_SUITE=bookworm
 LLVM=19
+# The sources come from the machine's own Debian release (tested: bookworm,
+# Debian 12), so that they match its wasi-libc package.
+DEBIAN_SUITE=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+DEBIAN_SUITE=${DEBIAN_SUITE:-bookworm}
 DIR=${1:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmpolicy/tinygo-${VERSION#v}}
 
 say() { echo "tinygo install: $*"; }
@@ -43,6 +46,11 @@ if [ -x "$DIR/bin/tinygo" ] && "$DIR/bin/tinygo" version >/dev/null 2>&1; then
 	say "already installed: $DIR/bin/tinygo ($("$DIR/bin/tinygo" version))"
 	exit 0
 fi
+
+command -v apt-get >/dev/null 2>&1 || {
+	say "this installer needs Debian's apt-get; elsewhere install TinyGo $VERSION (https://tinygo.org/getting-started/install/) and put tinygo on the PATH"
+	exit 1
+}
 
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
