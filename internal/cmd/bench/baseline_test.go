@@ -44,8 +44,20 @@ func TestBeforeAndAfterSection(t *testing.T) {
 			t.Errorf("the report lacks %q", want)
 		}
 	}
+	if strings.Contains(md, "- `9fd84c0`: chain is byte for byte") {
+		t.Error("an image that differs from this tree's is called the same")
+	}
 	if contains(r.timedPlugins(), old.String()) {
 		t.Errorf("the time table lists the baseline: %v", r.timedPlugins())
+	}
+	// A baseline image with this tree's bytes is said to be the same.
+	for _, p := range r.plugins {
+		if p.name == chainName {
+			r.baselines[0].plugins[0].wasm = p.wasm
+		}
+	}
+	if want := "- `9fd84c0`: chain is byte for byte this tree's image"; !strings.Contains(r.markdown("x.svg"), want) {
+		t.Errorf("the report lacks %q", want)
 	}
 	if strings.Contains(sampleResults().markdown("x.svg"), "## Before and after") {
 		t.Error("a run without baselines has a before-and-after section")

@@ -1,5 +1,10 @@
 package main
 
+import (
+	"bytes"
+	"strings"
+)
+
 // writeBaselines states the effect of the changes since each baseline
 // revision: the same images and measures, before and after, from this run.
 func (r *results) writeBaselines(w writer) {
@@ -39,6 +44,14 @@ func (r *results) writeBaselines(w writer) {
 	w("\n")
 	noted := false
 	for _, b := range r.baselines {
+		if same := r.sameAsThisTree(b.plugins); len(same) > 0 {
+			verb, images := "is", "image"
+			if len(same) > 1 {
+				verb, images = "are", "images"
+			}
+			w("- `%s`: %s %s byte for byte this tree's %s: a difference in time there is this machine's noise between identical images.\n", b.short, andList(same), verb, images)
+			noted = true
+		}
 		for _, n := range b.notes {
 			w("- `%s`: %s\n", b.short, oneLine(n))
 			noted = true
@@ -47,6 +60,21 @@ func (r *results) writeBaselines(w writer) {
 	if noted {
 		w("\n")
 	}
+}
+
+// sameAsThisTree names the baseline images whose bytes are this tree's
+// image of the same name.
+func (r *results) sameAsThisTree(baseline []plugin) []string {
+	var same []string
+	for _, b := range baseline {
+		for _, p := range r.plugins {
+			if p.String() == strings.TrimSuffix(b.String(), " @"+b.rev) && bytes.Equal(p.wasm, b.wasm) {
+				same = append(same, b.name)
+				break
+			}
+		}
+	}
+	return same
 }
 
 func (r *results) writeBaselineRow(w writer, tree string, p plugin) {
