@@ -39,9 +39,10 @@
 // optional "mode" ("enforce", the default, or "shadow") and its "config".
 // The top level also takes "failure_mode" ("closed", the default, or
 // "open": what a request gets when a filter panics), "status_on_error" (the
-// status of a request failed closed, default 500), "metrics_prefix"
-// (default "policy") and "flush_interval" (how often metrics reach the
-// proxy, default "1s"). Any error (malformed JSON, an unknown filter or
+// status of a request failed closed, default 500), "body_limit" (the
+// largest body the chain reads, in bytes, default 1048576, at most 64 MiB),
+// "metrics_prefix" (default "policy") and "flush_interval" (how often
+// metrics reach the proxy, default "1s"). Any error (malformed JSON, an unknown filter or
 // key, a key given twice, a missing field, a wrong type, a value out of
 // range, a field spelt the old way) fails the plugin start with one log
 // line naming where and why; writing "values": "true" in the headerauth
@@ -67,6 +68,16 @@
 //     that arrives meanwhile is held and passed on after the resume.
 //   - A filter in shadow mode never denies: its denial is logged and counted
 //     and the request continues.
+//   - A chain with a body filter (RequestBodyFilter, ResponseBodyFilter)
+//     holds the headers of a request (or response) that has a body until
+//     the body is complete, then runs its body filters on the whole body:
+//     one may still deny, answer in place of the response, or replace the
+//     body (Exchange.SetRequestBody, SetResponseBody), which sets the
+//     content-length to match. A body over body_limit is not read: the
+//     request gets 413 (or, failing open, goes on without its body
+//     filters) and a response goes on unchanged; both are counted in
+//     policy_body_too_large_total{side} and logged once. A chain without
+//     body filters reads no body and holds nothing.
 //   - A panic in a filter is recovered, logged once with the filter's name
 //     and counted; the request gets 500 or the status_on_error status
 //     (failure_mode "closed", the default) or continues ("open"). The VM

@@ -10,8 +10,11 @@ type RequestHeadersFilter interface {
 	OnRequestHeaders(x *Exchange) Result
 }
 
-// RequestBodyFilter runs once the whole request body has arrived; the chain
-// buffers it (within Envoy's buffer limits) so the filter sees all of it.
+// RequestBodyFilter runs once the whole request body has arrived: the chain
+// holds the request's headers and buffers the body, up to the plugin's
+// body_limit, so the filter sees all of it, can still deny the request, and
+// can replace the body (Exchange.SetRequestBody). A body over the limit
+// never reaches it (the package doc says what happens instead).
 type RequestBodyFilter interface {
 	OnRequestBody(x *Exchange, body []byte) Result
 }
@@ -22,7 +25,10 @@ type ResponseHeadersFilter interface {
 	OnResponseHeaders(x *Exchange) Result
 }
 
-// ResponseBodyFilter runs once the whole response body has arrived.
+// ResponseBodyFilter runs once the whole response body has arrived, the
+// response's headers held meanwhile, as for a RequestBodyFilter: it can
+// still answer in place of the response (Deny) or replace the body
+// (Exchange.SetResponseBody).
 type ResponseBodyFilter interface {
 	OnResponseBody(x *Exchange, body []byte) Result
 }

@@ -59,6 +59,10 @@ type Plugin struct {
 	// StatusOnError is the status of that answer, 500 when 0;
 	// "status_on_error" in the configuration overrides it.
 	StatusOnError uint32
+	// BodyLimit is the most bytes of a request or response body the chain
+	// reads for its body filters (body.go): DefaultBodyLimit when 0, at
+	// most MaxBodyLimit; "body_limit" in the configuration overrides it.
+	BodyLimit int
 	// MetricsPrefix starts the name of every metric the plugin defines
 	// ("policy" when empty); "metrics_prefix" in the configuration
 	// overrides it.
@@ -115,6 +119,7 @@ type pluginContext struct {
 	links       []*link
 	failOpen    bool
 	onError     uint32 // the status of a request failed closed
+	bodies      bodies
 	metrics     *stats.Registry
 	measureTime bool
 	tickers     []ticker
@@ -223,6 +228,10 @@ func buildFilter(s Spec, env *Env) (f Filter, err error) {
 func (pc *pluginContext) configure(data []byte) error {
 	p := pc.plugin
 	mode, onError := p.FailureMode, p.StatusOnError
+	bodyLimit := int64(p.BodyLimit)
+	if bodyLimit == 0 {
+		bodyLimit = DefaultBodyLimit
+	}
 	prefix := p.MetricsPrefix
 	if prefix == "" {
 		prefix = "policy"
@@ -248,6 +257,10 @@ func (pc *pluginContext) configure(data []byte) error {
 			root.Moved("fail_open", `failure_mode ("open" or "closed")`)
 			mode = DecodeFailureMode(root, mode)
 			onError = status(root, "status_on_error", onError)
+			bodyLimit = root.Int("body_limit", bodyLimit)
+			if bodyLimit < 1 || bodyLimit > MaxBodyLimit {
+				root.Fail("body_limit", "must be from 1 to %d bytes (64 MiB), not %d", MaxBodyLimit, bodyLimit)
+			}
 			prefix = root.String("metrics_prefix", prefix)
 			if !stats.ValidName(prefix) {
 				root.Fail("metrics_prefix", "must be letters, digits and '_', not starting with a digit, not %q", prefix)
@@ -258,7 +271,7 @@ func (pc *pluginContext) configure(data []byte) error {
 			}
 			if p.specs != nil {
 				if root.Has("filters") {
-					root.Fail("filters", "this plugin's chain is built in Go; its configuration takes only failure_mode, status_on_error, metrics_prefix and flush_interval")
+					root.Fail("filters", "this plugin's chain is built in Go; its configuration takes only failure_mode, status_on_error, body_limit, metrics_prefix and flush_interval")
 				}
 			} else {
 				entries := root.Objects("filters")
@@ -284,7 +297,14 @@ func (pc *pluginContext) configure(data []byte) error {
 	if p.specs != nil {
 		specs = p.specs
 	}
-	return pc.build(specs)
+	if bodyLimit < 1 || bodyLimit > MaxBodyLimit {
+		return text.Errorf("BodyLimit: must be from 1 to %d bytes (64 MiB), not %d", MaxBodyLimit, bodyLimit)
+	}
+	if err := pc.build(specs); err != nil {
+		return err
+	}
+	pc.bodies.setUp(pc.links, int(bodyLimit), pc.metrics)
+	return nil
 }
 
 // specsFrom turns the "filters" entries into specs; errors are recorded on

@@ -55,27 +55,46 @@ type stream struct {
 	pausedPhase phase
 	pausedAt    int
 
+	// phase is the phase running, for the calls only one phase may make.
+	phase phase
+
 	// Bodies are buffered until complete; a body that completed while an
-	// earlier phase was paused runs when that phase resumes.
+	// earlier phase was paused runs when that phase resumes (body.go).
+	// holding says a headers phase holds its headers until its body is
+	// complete; unread, that the body of a side (request, response) is over
+	// the limit and its body filters do not run.
 	body            []byte
 	reqBodyWaiting  bool
 	respBodyWaiting bool
+	holding         [2]bool
+	unread          [2]bool
 
 	chainTime time.Duration
 }
 
-func (s *stream) OnHttpRequestHeaders(int, bool) types.Action {
-	return s.run(phaseRequestHeaders, 0)
+func (s *stream) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action {
+	return s.onHeaders(phaseRequestHeaders, endOfStream)
 }
 
 func (s *stream) OnHttpRequestBody(size int, endOfStream bool) types.Action {
 	return s.onBody(phaseRequestBody, size, endOfStream)
 }
 
-func (s *stream) OnHttpResponseHeaders(int, bool) types.Action {
+func (s *stream) OnHttpResponseHeaders(_ int, endOfStream bool) types.Action {
 	// A local reply replaces the headers read before it.
 	s.x.respLoaded, s.x.respOne = false, header{}
-	return s.run(phaseResponseHeaders, 0)
+	return s.onHeaders(phaseResponseHeaders, endOfStream)
+}
+
+// onHeaders runs a headers phase. When the chain reads the body that
+// follows, the headers are held until it is complete (body.go).
+func (s *stream) onHeaders(ph phase, endOfStream bool) types.Action {
+	s.holding[side(ph)] = s.holds(ph, endOfStream)
+	a := s.run(ph, 0)
+	if a == types.ActionContinue && s.holding[side(ph)] {
+		return types.ActionPause
+	}
+	return a
 }
 
 func (s *stream) OnHttpResponseBody(size int, endOfStream bool) types.Action {
@@ -161,12 +180,36 @@ func (s *stream) onBody(ph phase, size int, endOfStream bool) types.Action {
 	if s.x.local != nil && ph.request() {
 		return types.ActionContinue // a local reply was sent; the request is over
 	}
-	if !s.hasPhase(ph) {
+	reads := s.pc.bodies.reads(ph) && !s.unread[side(ph)]
+	if reads && size > s.pc.bodies.limit {
+		return s.overLimit(ph, size)
+	}
+	if s.paused {
+		// A headers phase waits for a callout. The body waits with it,
+		// whether the chain reads it or not: Continue here would make
+		// Envoy pass the held headers on before the chain decided.
+		if reads && endOfStream {
+			s.readBody(ph, size)
+			if ph == phaseRequestBody {
+				s.reqBodyWaiting = true
+			} else {
+				s.respBodyWaiting = true
+			}
+		}
+		return types.ActionPause
+	}
+	if !reads {
 		return types.ActionContinue
 	}
 	if !endOfStream {
 		return types.ActionPause // buffer until the body is complete
 	}
+	s.readBody(ph, size)
+	return s.run(ph, 0)
+}
+
+// readBody reads the whole body of phase ph, size bytes, into s.body.
+func (s *stream) readBody(ph phase, size int) {
 	var err error
 	if ph == phaseRequestBody {
 		s.body, err = proxywasm.GetHttpRequestBody(0, size)
@@ -176,25 +219,6 @@ func (s *stream) onBody(ph phase, size int, endOfStream bool) types.Action {
 	if err != nil && size > 0 {
 		proxywasm.LogError("policy: reading " + ph.String() + ": " + err.Error())
 	}
-	if s.paused {
-		// The headers phase is still waiting for a callout.
-		if ph == phaseRequestBody {
-			s.reqBodyWaiting = true
-		} else {
-			s.respBodyWaiting = true
-		}
-		return types.ActionPause
-	}
-	return s.run(ph, 0)
-}
-
-func (s *stream) hasPhase(ph phase) bool {
-	for _, l := range s.pc.links {
-		if l.has(ph) {
-			return true
-		}
-	}
-	return false
 }
 
 // requestPhase reports whether the filter acts on requests. Such a filter
@@ -236,7 +260,8 @@ func (s *stream) run(ph phase, from int) types.Action {
 	if s.pc.measureTime {
 		start = s.pc.plugin.now()
 	}
-	prev := s.x.current
+	prev, prevPhase := s.x.current, s.phase
+	s.phase = ph
 	stop := false
 	var r Result // one for the whole phase: a Result is large, and copying it costs
 	for pos := from; pos < len(s.pc.links) && !stop; {
@@ -249,7 +274,7 @@ func (s *stream) run(ph phase, from int) types.Action {
 			stop = s.decide(ph, pos-1, &r)
 		}
 	}
-	s.x.current = prev
+	s.x.current, s.phase = prev, prevPhase
 	if s.pc.measureTime {
 		s.chainTime += s.pc.plugin.now().Sub(start)
 	}
@@ -377,25 +402,27 @@ func (s *stream) decide(ph phase, pos int, r *Result) (stop bool) {
 			proxywasm.LogWarn("policy: filter " + l.id + " denied a local reply; ignored")
 			return false
 		}
-		if ph == phaseResponseBody {
+		if ph == phaseResponseBody && !s.holding[1] {
 			proxywasm.LogWarn("policy: filter " + l.id + " denied in the response body phase, after the headers were sent; ignored")
 			return false
 		}
 		s.marks[i].denied = true
-		s.sendLocal(l, r.Response)
+		s.sendLocal("filter "+l.id, r.Response)
 		return true
 	}
 	return false
 }
 
-func (s *stream) sendLocal(l *link, resp Response) {
+// sendLocal answers the stream with resp; who ("filter ID") is what the
+// log lines name.
+func (s *stream) sendLocal(who string, resp Response) {
 	if resp.Status == 0 {
 		resp.Status = 403
 	}
-	proxywasm.LogDebug("policy: filter " + l.id + " denied with " + strconv.FormatUint(uint64(resp.Status), 10) + ": " + resp.Reason)
+	proxywasm.LogDebug("policy: " + who + " denied with " + strconv.FormatUint(uint64(resp.Status), 10) + ": " + resp.Reason)
 	s.x.local = &resp
 	if err := proxywasm.SendHttpResponse(resp.Status, resp.Headers, resp.Body, -1); err != nil {
-		proxywasm.LogError("policy: sending local reply for filter " + l.id + ": " + err.Error())
+		proxywasm.LogError("policy: sending local reply for " + who + ": " + err.Error())
 	}
 }
 
@@ -415,8 +442,13 @@ func (s *stream) resume(r Result) {
 		return
 	}
 	// The phase is complete; run a body that arrived meanwhile, from the
-	// start of its own order.
+	// start of its own order, or go on without one over the limit. Headers
+	// held for a body still on its way stay held: its arrival goes on.
 	switch {
+	case ph == phaseRequestHeaders && s.unread[0], ph == phaseResponseHeaders && s.unread[1]:
+		if s.afterUnread(ph+1) == types.ActionPause {
+			return
+		}
 	case ph == phaseRequestHeaders && s.reqBodyWaiting:
 		s.reqBodyWaiting = false
 		if s.run(phaseRequestBody, 0) == types.ActionPause {
@@ -427,6 +459,8 @@ func (s *stream) resume(r Result) {
 		if s.run(phaseResponseBody, 0) == types.ActionPause {
 			return
 		}
+	case (ph == phaseRequestHeaders || ph == phaseResponseHeaders) && s.holding[side(ph)]:
+		return
 	}
 	var err error
 	if ph.request() {

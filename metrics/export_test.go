@@ -26,6 +26,8 @@ func TestEnvoyStatsConfig(t *testing.T) {
     regex: '[.;](method=\.=([^;]*);\.;)'
   - tag_name: code_class
     regex: '[.;](code_class=\.=([^;]*);\.;)'
+  - tag_name: side
+    regex: '[.;](side=\.=([^;]*);\.;)'
 `
 	if got != want {
 		t.Errorf("EnvoyStatsConfig =\n%s\nwant\n%s", got, want)
@@ -44,6 +46,7 @@ func TestIstioConfig(t *testing.T) {
     - decision
     - method
     - code_class
+    - side
     proxyStatsMatcher:
       inclusionRegexps:
       - 'wasmcustom\.(?:[^;]*;\.;)*policy_.*'

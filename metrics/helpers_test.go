@@ -152,6 +152,11 @@ func expected(ids ...string) []defined {
 			out = append(out, defined{metrics.KindCounter, "filter_decisions_total", []metrics.Tag{tag("filter", id), tag("decision", d)}})
 		}
 	}
+	if len(ids) > 0 {
+		// The steps are request filters with a body phase: the chain reads
+		// request bodies, and counts those over its limit.
+		out = append(out, defined{metrics.KindCounter, "body_too_large_total", []metrics.Tag{tag("side", "request")}})
+	}
 	return out
 }
 

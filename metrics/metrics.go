@@ -53,13 +53,14 @@ const (
 	KeyDecision  = "decision"   // allowed, denied, shadow_denied, paused, error
 	KeyMethod    = "method"     // Methods
 	KeyCodeClass = "code_class" // CodeClasses
+	KeySide      = "side"       // request or response: the dispatcher's body_too_large_total
 )
 
 // Keys lists the tag keys of the dispatcher's counters and of the metrics
 // filter: the keys to pass to StatsTags, EnvoyStatsConfig and
 // IstioMeshConfig. Filters that tag their own metrics document their keys;
 // a plugin's registry lists every key it uses (Registry.TagKeys).
-func Keys() []string { return []string{KeyFilter, KeyDecision, KeyMethod, KeyCodeClass} }
+func Keys() []string { return []string{KeyFilter, KeyDecision, KeyMethod, KeyCodeClass, KeySide} }
 
 // OtherMethod is the method tag of a request whose method is not one of the
 // standard ones.

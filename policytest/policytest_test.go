@@ -331,3 +331,22 @@ func TestHostCallsClockAndSharedData(t *testing.T) {
 		t.Errorf("with the clock gone back: %d (%v)", res.Status, res.Err)
 	}
 }
+
+// Bodies through the kit, on the dispatcher's test plugin: a body a filter
+// replaces is forwarded with its content-length, and a body over body_limit
+// is answered with the dispatcher's 413 and counted.
+func TestBodiesThroughTheKit(t *testing.T) {
+	p := Start(t, image(t, "testchain"), `{"body_limit": 16, "filters": [
+		{"name": "step", "id": "req", "config": {"phase": "request_body", "set_body": "replaced!"}}]}`)
+	res := p.Do(Request{Method: "POST", Body: "hello", Headers: [][2]string{{"content-length", "5"}}})
+	if res.Err != nil || res.Forwarded == nil || res.Forwarded.Body != "replaced!" || res.Forwarded.Header("content-length") != "9" {
+		t.Fatalf("err %v, forwarded %+v: want the replaced body with content-length 9", res.Err, res.Forwarded)
+	}
+	res = p.Do(Request{Method: "POST", Body: strings.Repeat("x", 17), Headers: [][2]string{{"content-length", "17"}}})
+	if res.Status != 413 || !res.LocalReply || res.Forwarded != nil || res.Body != "request body too large\n" {
+		t.Errorf("a 17-byte body over a limit of 16: %d %q (local %v, forwarded %v), want 413", res.Status, res.Body, res.LocalReply, res.Forwarded)
+	}
+	if got := p.Counter("policy_body_too_large_total", "side", "request"); got != 1 {
+		t.Errorf("policy_body_too_large_total{side=request} = %d, want 1", got)
+	}
+}

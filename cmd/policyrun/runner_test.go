@@ -170,3 +170,24 @@ func TestRunnerTrapAnswers503(t *testing.T) {
 		}
 	}
 }
+
+// Bodies through the runner: a body a filter replaces reaches the upstream
+// whole (the runner gives it its own content-length), and a request body
+// over body_limit is answered with 413 by the dispatcher.
+func TestRunnerBodies(t *testing.T) {
+	up := newRecorder(t, func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "from upstream") })
+	config := writeFile(t, `{"body_limit": 16, "filters": [
+		{"name": "step", "id": "req", "config": {"phase": "request_body", "set_body": "replaced!"}}]}`)
+	base, _ := startRunner(t, "testchain", "-config", config, "-upstream", up.srv.URL)
+
+	resp, body := do(t, "POST", base+"/items", "hello")
+	seen, seenBody := up.last(t)
+	if resp.StatusCode != 200 || body != "from upstream" || seenBody != "replaced!" || seen.ContentLength != 9 {
+		t.Errorf("got %d %q; the upstream got %q (content-length %d), want the replaced body, 9 bytes", resp.StatusCode, body, seenBody, seen.ContentLength)
+	}
+	before := up.count()
+	resp, body = do(t, "POST", base+"/items", "12345678901234567")
+	if resp.StatusCode != 413 || body != "request body too large\n" || up.count() != before {
+		t.Errorf("a 17-byte body over a limit of 16: %d %q (upstream reached: %v), want 413 from the dispatcher", resp.StatusCode, body, up.count() != before)
+	}
+}

@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -103,4 +104,37 @@ func TestDispatcherThroughHost(t *testing.T) {
 			"filter=.=a;.;policy_filter_requests_total":                        5,
 		})
 	})
+}
+
+// Bodies through this host, as Envoy runs them: the dispatcher holds the
+// headers until the body is complete, a replaced body reaches the upstream
+// with its content-length, a request body over body_limit is answered with
+// 413, and a response body a filter replaces reaches the client with its
+// own.
+func TestBodiesThroughHost(t *testing.T) {
+	h, _ := newHost(t, "testchain", Config{PluginConfig: []byte(`{"body_limit": 16, "filters": [
+		{"name": "step", "id": "req", "config": {"phase": "request_body", "set_body": "replaced!"}},
+		{"name": "step", "id": "resp", "config": {"phase": "response_body", "set_body": "{\"ok\":true}"}}]}`)})
+	vm := newVM(t, h)
+	post := func(body string) *Request {
+		r := get("/items", [2]string{"content-length", strconv.Itoa(len(body))})
+		r.Headers[0][1], r.Body = "POST", []byte(body)
+		return r
+	}
+
+	up := &upstream{resp: Response{Status: 200, Headers: [][2]string{{"content-length", "13"}}, Body: []byte("upstream body")}}
+	resp := serve(t, vm, post("hello"), up.serve)
+	seen := up.last(t)
+	if string(seen.Body) != "replaced!" || value(seen.Headers, "content-length") != "9" {
+		t.Errorf("the upstream got %q with content-length %q, want the replaced body and 9", seen.Body, value(seen.Headers, "content-length"))
+	}
+	if resp.Status != 200 || string(resp.Body) != `{"ok":true}` || value(resp.Headers, "content-length") != "11" {
+		t.Errorf("the client got %d %q with content-length %q, want 200, the replaced response body and 11", resp.Status, resp.Body, value(resp.Headers, "content-length"))
+	}
+
+	up = &upstream{}
+	resp = serve(t, vm, post("12345678901234567"), up.serve)
+	if resp.Status != 413 || string(resp.Body) != "request body too large\n" || len(up.seen) != 0 {
+		t.Errorf("a 17-byte body over a limit of 16: %d %q (upstream reached %d times), want 413 from the dispatcher", resp.Status, resp.Body, len(up.seen))
+	}
 }

@@ -14,10 +14,14 @@ import (
 //
 //	{"phase": "request_headers|request_body|response_headers|response_body|headers", "action": "continue|deny|pause|panic",
 //	 "status": 403, "resume": "continue|deny|panic", "if_header": "x-name",
-//	 "build": "panic", "tick": "panic|guarded_panic"}
+//	 "build": "panic", "tick": "panic|guarded_panic", "set_body": "text"}
 //
 // "headers" acts in both header phases. With if_header, the action applies only to requests carrying that header;
 // others continue.
+//
+// With set_body, the step replaces the body of its side with the text in its
+// phase (Exchange.SetRequestBody or SetResponseBody), before its action;
+// outside a body phase the dispatcher ignores it.
 //
 // "pause" calls the cluster "callout" and resumes with "resume" when it
 // answers (a failed call denies with 503).
@@ -28,6 +32,7 @@ type Step struct {
 	status         uint32
 	ifHeader       string
 	tick           string // what OnTick does: "panic", "guarded_panic" (in env.Guard), or nothing
+	setBody        *string
 	env            *policy.Env
 }
 
@@ -42,6 +47,10 @@ var Kind = policy.Kind{Name: "step", Build: func(o *conf.Object, env *policy.Env
 		ifHeader: o.String("if_header", ""),
 		tick:     o.String("tick", ""),
 		env:      env,
+	}
+	if o.Has("set_body") {
+		b := o.String("set_body", "")
+		s.setBody = &b
 	}
 	if o.String("build", "") == "panic" {
 		panic("step " + env.ID + " panics in Build as configured")
@@ -108,6 +117,9 @@ func (s *requestStep) OnRequestHeaders(x *policy.Exchange) policy.Result {
 		return policy.Continue()
 	}
 	x.AddRequestHeader("x-trace", s.id)
+	if s.setBody != nil {
+		x.SetRequestBody([]byte(*s.setBody))
+	}
 	return s.act(x, s.action)
 }
 
@@ -116,6 +128,9 @@ func (s *requestStep) OnRequestBody(x *policy.Exchange, body []byte) policy.Resu
 		return policy.Continue()
 	}
 	x.AddRequestHeader("x-body", s.id+":"+string(body))
+	if s.setBody != nil {
+		x.SetRequestBody([]byte(*s.setBody))
+	}
 	return s.act(x, s.action)
 }
 
@@ -132,6 +147,10 @@ func (s *responseStep) OnResponseHeaders(x *policy.Exchange) policy.Result {
 func (s *responseStep) OnResponseBody(x *policy.Exchange, body []byte) policy.Result {
 	if s.phase != "response_body" {
 		return policy.Continue()
+	}
+	x.AddResponseHeader("x-body", s.id+":"+string(body))
+	if s.setBody != nil {
+		x.SetResponseBody([]byte(*s.setBody))
 	}
 	return s.act(x, s.action)
 }
