@@ -104,6 +104,42 @@
 // IPv4-mapped IPv6 address read as IPv4; a request whose address is
 // unknown possibly matches every source_ips condition and certainly none.
 //
+// # JSON bodies
+//
+// Conditions on fields of the request's JSON body ("body" in a match
+// object, BodyField) hold for filters that decide once the body is there
+// (authz; see Matcher.ReadsBody and Request.SetBody).
+//
+// A backend reads a JSON body with its own parser, and parsers disagree on
+// documents a client is free to send. A field of a body therefore has
+// readings, as a path has: the values a
+// backend's parser may give it. Three parsers' ways cover them:
+//
+//   - first: of a key given twice, the first (gjson);
+//   - last: the last (Go's encoding/json into a map, JavaScript's
+//     JSON.parse, Python's json);
+//   - folded: a key matches the name case-insensitively, by Unicode simple
+//     folding ("ROLE", "Role" and "\u212Aey" for "key"), the last match
+//     winning (Go's encoding/json into a struct).
+//
+// Each reading walks the whole path its own way. Keys are compared once
+// their escapes are decoded ("r\u006fle" is "role" to every parser).
+//
+// A body cannot be read safely, and has no reading, if it is not one JSON
+// value by RFC 8259 with nothing but white space after it, or starts with
+// a byte order mark, or holds invalid UTF-8 or an escaped lone surrogate
+// (which parsers reject or replace each their own way), or nests arrays
+// and objects deeper than MaxJSONDepth, or has a number beyond what a
+// float64 holds (one that overflows it, or an integer beyond ±2^53, which
+// parsers into integers and into floats read differently).
+//
+// Restricting rules apply when some reading of a field meets their
+// conditions, or the body cannot be read; permitting rules only when every
+// reading does, and never for a body that cannot be read. A request without
+// a body has every field absent. A body with a content-encoding other than
+// identity cannot be read either: put Envoy's decompressor filter before
+// the plugin.
+//
 // # The request view
 //
 // A Request holds what the conditions read of one request, worked out on

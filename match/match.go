@@ -40,6 +40,9 @@ type Match struct {
 	// any of which matches. Behind another proxy that is the other proxy's
 	// address, not the client's.
 	SourceIPs []string
+	// Body ("body") are conditions on fields of the request's JSON body,
+	// all of which must hold (see BodyField and "JSON bodies").
+	Body []BodyField
 }
 
 // Path is a condition on the request path. Exactly one of Exact, Prefix
@@ -113,6 +116,16 @@ func Decode(o *conf.Object) Match {
 	return m
 }
 
+// DecodeWithBody reads a Match as Decode does, and its "body" conditions
+// too. Only a filter that decides its rules once the request body is there
+// (Matcher.ReadsBody, Request.SetBody) reads match objects with it; for the
+// others "body" is an unknown field, and the plugin refuses to start.
+func DecodeWithBody(o *conf.Object) Match {
+	m := Decode(o)
+	m.Body = decodeBody(o)
+	return m
+}
+
 // nonEmpty reads an optional string that must not be empty when present:
 // an empty value could not be told from an absent one.
 func nonEmpty(o *conf.Object, key string) string {
@@ -130,6 +143,7 @@ type Matcher struct {
 	hosts   *hostCond
 	headers []headerCond
 	ips     []cidr
+	body    []bodyCond
 }
 
 // Compile validates m and compiles it. Its errors name the offending field
@@ -176,6 +190,16 @@ func Compile(m Match) (*Matcher, error) {
 		}
 		c.ips = ips
 	}
+	if m.Body != nil && len(m.Body) == 0 {
+		return nil, conf.Errorf("body", "must list at least one condition; leave it out to match any body")
+	}
+	for i, f := range m.Body {
+		bc, err := compileBody(f)
+		if err != nil {
+			return nil, conf.Within("body"+conf.Index(i), err)
+		}
+		c.body = append(c.body, bc)
+	}
 	return c, nil
 }
 
@@ -221,6 +245,11 @@ func (m *Matcher) eval(r *Request, possibly bool) bool {
 			found = found || c.contains(a)
 		}
 		if !found {
+			return false
+		}
+	}
+	for i := range m.body {
+		if !m.body[i].match(r, possibly) {
 			return false
 		}
 	}

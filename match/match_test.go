@@ -50,7 +50,7 @@ func compile(t testing.TB, doc string) *match.Matcher {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := match.Decode(o)
+	spec := match.DecodeWithBody(o)
 	if err := o.Err(); err != nil {
 		t.Fatalf("%s: %v", doc, err)
 	}

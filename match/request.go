@@ -30,6 +30,7 @@ type Request struct {
 	overridesDone    bool
 	addr             ip
 	addrDone         bool
+	body             requestBody
 }
 
 // Reset makes r the request src, keeping r's buffers. Call it again when
@@ -52,8 +53,9 @@ func (r *Request) Reset(src Source) {
 
 // Changed tells r that the request header name (in lower case) changed:
 // what r derived from it (the path's readings and key from :path, the host
-// from :authority, the methods claimed from an override header or :path)
-// is worked out again when next asked for. Conditions on other headers
+// from :authority, the methods claimed from an override header or :path,
+// whether the body can be read from content-encoding) is worked out again
+// when next asked for. Conditions on other headers
 // read them as they are, and need nothing forgotten.
 func (r *Request) Changed(name string) {
 	switch name {
@@ -61,6 +63,8 @@ func (r *Request) Changed(name string) {
 		r.pathDone, r.keyDone, r.overridesDone = false, false, false
 	case ":authority":
 		r.hostDone = false
+	case "content-encoding":
+		r.body.parsed, r.body.json = false, JSONBody{}
 	default:
 		for _, h := range overrideHeaders {
 			if name == h {
