@@ -20,8 +20,8 @@ import (
 // nothing: it costs what it cost before bodies were read.
 //
 // A body over the plugin's body limit is not read. A request gets 413, or,
-// when the plugin fails open, goes on without its body filters; a response
-// goes on unchanged. Either is counted in body_too_large_total{side} and
+// when the plugin fails open, goes on, its body filters deciding without
+// the body (Exchange.BodyTooLarge); a response goes on unchanged. Either is counted in body_too_large_total{side} and
 // logged once.
 
 // DefaultBodyLimit is the most bytes of a body the chain reads when the
@@ -106,13 +106,21 @@ func (s *stream) overLimit(ph phase, size int) types.Action {
 }
 
 // afterUnread goes on with a stream whose body of phase ph is over the
-// limit, once its headers phase is complete.
+// limit, once its headers phase is complete. A request failing open still
+// runs its body filters, with no body (Exchange.BodyTooLarge): a filter
+// that waited for the body to decide decides on a body it cannot read, as
+// a rule on it that restricts the request applies and one that permits it
+// does not. A response goes on unchanged.
 func (s *stream) afterUnread(ph phase) types.Action {
-	if ph.request() && !s.pc.failOpen {
+	if !ph.request() {
+		return types.ActionContinue
+	}
+	if !s.pc.failOpen {
 		s.sendLocal("the body limit", Response{Status: 413, Body: []byte("request body too large\n"), Reason: "the request body is over body_limit"})
 		return types.ActionPause
 	}
-	return types.ActionContinue
+	s.body = nil
+	return s.run(ph, 0)
 }
 
 // SetRequestBody replaces the request body with body. Only a request body
@@ -132,6 +140,10 @@ func (s *stream) setBody(ph phase, body []byte) {
 		proxywasm.LogError("policy: filter " + l.id + " set the " + ph.String() + " outside its body phase; ignored")
 		return
 	}
+	if s.unread[side(ph)] {
+		proxywasm.LogError("policy: filter " + l.id + " set the " + ph.String() + ", which was over body_limit and not read; ignored")
+		return
+	}
 	var err error
 	if ph.request() {
 		err = proxywasm.ReplaceHttpRequestBody(body)
@@ -143,6 +155,9 @@ func (s *stream) setBody(ph phase, body []byte) {
 		return
 	}
 	s.body = body
+	if ph.request() {
+		s.setRequestBody(body)
+	}
 	length := strconv.Itoa(len(body))
 	if ph.request() {
 		if _, ok := s.x.RequestHeader("content-length"); ok {

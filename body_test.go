@@ -145,19 +145,26 @@ func TestBodyOverTheLimit(t *testing.T) {
 				t.Errorf("warnings %q, want one line for the first body over the limit", warns)
 			}
 		})
-		t.Run("request, failing open: unread", func(t *testing.T) {
-			host, reset := wasmtest.Start(t, r.VM, bodyChain(`"body_limit": 8, "failure_mode": "open"`, step("a", `{"phase":"request_body","action":"deny"}`)))
+		t.Run("request, failing open: body filters without the body", func(t *testing.T) {
+			host, reset := wasmtest.Start(t, r.VM, bodyChain(`"body_limit": 8, "failure_mode": "open"`, step("a", `{"phase":"request_body","set_body":"x"}`)))
 			defer reset()
 			id := host.InitializeHttpContext()
 			host.CallOnRequestHeaders(id, bodyRequest, false)
 			if got := host.CallOnRequestBody(id, []byte("123456789"), false); got != types.ActionContinue {
 				t.Errorf("a body over the limit, failing open: %v, want continue", got)
 			}
+			// The step ran with no body, and could not replace it.
+			if got := header(host.GetCurrentRequestHeaders(id), "x-body"); got != "a:" {
+				t.Errorf("x-body %q, want a: (the step ran, without the body)", got)
+			}
+			if got := string(host.GetCurrentRequestBody(id)); got != "123456789" {
+				t.Errorf("request body %q, want it as sent", got)
+			}
 			if got := host.CallOnRequestBody(id, []byte("0"), true); got != types.ActionContinue {
 				t.Errorf("the rest of it: %v, want continue", got)
 			}
-			if reply := host.GetSentLocalResponse(id); reply != nil {
-				t.Errorf("reply %+v: the denying body filter ran on a body over the limit", reply)
+			if !wasmtest.AnyContains(host.GetErrorLogs(), "filter a set the request body, which was over body_limit and not read; ignored") {
+				t.Errorf("error logs %q", host.GetErrorLogs())
 			}
 		})
 		t.Run("response: unchanged", func(t *testing.T) {

@@ -74,8 +74,9 @@
 //     one may still deny, answer in place of the response, or replace the
 //     body (Exchange.SetRequestBody, SetResponseBody), which sets the
 //     content-length to match. A body over body_limit is not read: the
-//     request gets 413 (or, failing open, goes on without its body
-//     filters) and a response goes on unchanged; both are counted in
+//     request gets 413 (or, failing open, goes on, its body filters
+//     deciding without the body: Exchange.BodyTooLarge) and a response
+//     goes on unchanged; both are counted in
 //     policy_body_too_large_total{side} and logged once. A chain without
 //     body filters reads no body and holds nothing.
 //   - A panic in a filter is recovered, logged once with the filter's name

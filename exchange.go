@@ -182,12 +182,35 @@ func (x *Exchange) RemoveResponseHeader(name string) {
 // Exchange (a filter that rewrites :path) makes it read again what it
 // derived from that header, so the filters after that one see the request
 // as it now is.
+//
+// A request that has no body has an empty one there; a request body is set
+// when the chain has read it, in the request body phase (see
+// match.Request.SetBody), and is unreadable to match conditions until then
+// or when it was over body_limit.
 func (x *Exchange) Request() *match.Request {
 	if !x.viewSet {
 		x.view.Reset(x)
 		x.viewSet = true
+		if s := x.stream; !s.reqBodyFollows {
+			x.view.SetBody(nil)
+		} else if s.phase >= phaseRequestBody && !s.unread[0] {
+			x.view.SetBody(s.reqBody)
+		}
 	}
 	return &x.view
+}
+
+// RequestHasBody reports whether the request has a body, which arrives
+// after its headers: a filter whose decision needs the body waits for its
+// request body phase (a filter that implements BodyReader says so).
+func (x *Exchange) RequestHasBody() bool { return x.stream.reqBodyFollows }
+
+// BodyTooLarge reports, in a body phase, whether the body was over the
+// plugin's body_limit and not read: the body filters then get nil, cannot
+// replace it, and match conditions on it find it unreadable.
+func (x *Exchange) BodyTooLarge() bool {
+	s := x.stream
+	return (s.phase == phaseRequestBody || s.phase == phaseResponseBody) && s.unread[side(s.phase)]
 }
 
 // Method is the request method (:method).

@@ -33,6 +33,16 @@ type ResponseBodyFilter interface {
 	OnResponseBody(x *Exchange, body []byte) Result
 }
 
+// BodyReader is implemented by a filter with a body phase that it needs
+// only for some configurations (authz, when a rule has conditions on the
+// body). The chain calls ReadsBody once, when it is built: a body phase it
+// answers false for is left out, and a chain whose filters need no body
+// reads none, holds nothing and costs what a chain without body filters
+// costs.
+type BodyReader interface {
+	ReadsBody() (request, response bool)
+}
+
 // StreamDoneFilter runs once when the stream ends, whatever happened to it.
 type StreamDoneFilter interface {
 	OnStreamDone(x *Exchange)

@@ -410,6 +410,15 @@ func (pc *pluginContext) build(specs []Spec) error {
 		l.respHeaders, _ = f.(ResponseHeadersFilter)
 		l.respBody, _ = f.(ResponseBodyFilter)
 		l.done, _ = f.(StreamDoneFilter)
+		if r, ok := f.(BodyReader); ok {
+			request, response := r.ReadsBody()
+			if !request {
+				l.reqBody = nil
+			}
+			if !response {
+				l.respBody = nil
+			}
+		}
 		t, ticks := f.(TickFilter)
 		if ticks {
 			pc.tickers = append(pc.tickers, ticker{id: id, filter: t})

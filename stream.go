@@ -64,6 +64,8 @@ type stream struct {
 	// complete; unread, that the body of a side (request, response) is over
 	// the limit and its body filters do not run.
 	body            []byte
+	reqBody         []byte // the request's, kept for the request view
+	reqBodyFollows  bool   // the request has a body (its headers did not end the stream)
 	reqBodyWaiting  bool
 	respBodyWaiting bool
 	holding         [2]bool
@@ -89,6 +91,9 @@ func (s *stream) OnHttpResponseHeaders(_ int, endOfStream bool) types.Action {
 // onHeaders runs a headers phase. When the chain reads the body that
 // follows, the headers are held until it is complete (body.go).
 func (s *stream) onHeaders(ph phase, endOfStream bool) types.Action {
+	if ph == phaseRequestHeaders {
+		s.reqBodyFollows = !endOfStream
+	}
 	s.holding[side(ph)] = s.holds(ph, endOfStream)
 	a := s.run(ph, 0)
 	if a == types.ActionContinue && s.holding[side(ph)] {
@@ -218,6 +223,17 @@ func (s *stream) readBody(ph phase, size int) {
 	}
 	if err != nil && size > 0 {
 		proxywasm.LogError("policy: reading " + ph.String() + ": " + err.Error())
+	}
+	if ph == phaseRequestBody {
+		s.setRequestBody(s.body)
+	}
+}
+
+// setRequestBody keeps body as the request's, for the request view.
+func (s *stream) setRequestBody(body []byte) {
+	s.reqBody = body
+	if s.x.viewSet {
+		s.x.view.SetBody(body)
 	}
 }
 
