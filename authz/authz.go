@@ -32,6 +32,9 @@ type Authorizer struct {
 	def    Action
 	deny   policy.Response // Reason is the default's
 	remote *remote         // nil without a Remote
+	// body is set when a rule has conditions on the request body: a
+	// request with a body is then decided in its body phase.
+	body bool
 
 	// view is the request being decided. Requests run one at a time in a
 	// VM, so one view serves them all.
@@ -89,6 +92,7 @@ func compile(cfg Config) (*Authorizer, error) {
 			return nil, conf.Within(at, err)
 		}
 		c.when, c.claims = when, claims
+		a.body = a.body || when.ReadsBody()
 		a.rules = append(a.rules, c)
 	}
 	switch {
@@ -145,11 +149,33 @@ func checkHeaderName(key, name string) error {
 	return nil
 }
 
-// OnRequestHeaders decides the request.
+// OnRequestHeaders decides the request, or, when a rule has conditions on
+// the body and the request has one, leaves it to OnRequestBody.
 func (a *Authorizer) OnRequestHeaders(x *policy.Exchange) policy.Result {
 	if a.remote != nil {
 		a.remote.strip(x)
 	}
+	if a.body && x.RequestHasBody() {
+		return policy.Continue() // the chain holds the request until its body phase
+	}
+	return a.decideRequest(x)
+}
+
+// OnRequestBody decides a request with a body when a rule has conditions
+// on it; the rules read the body through the request view.
+func (a *Authorizer) OnRequestBody(x *policy.Exchange, _ []byte) policy.Result {
+	if !a.body {
+		return policy.Continue()
+	}
+	return a.decideRequest(x)
+}
+
+// ReadsBody implements policy.BodyReader: the request body is read only
+// when a rule has conditions on it.
+func (a *Authorizer) ReadsBody() (request, response bool) { return a.body, false }
+
+// decideRequest applies the rules to the request.
+func (a *Authorizer) decideRequest(x *policy.Exchange) policy.Result {
 	v := &a.view // reused: building a view per request would allocate it
 	v.reset(x.Request())
 	if c, ok := verified.From(x); ok {
@@ -181,4 +207,8 @@ func (a *Authorizer) decide(v *view) (Action, int) {
 	return a.def, -1
 }
 
-var _ policy.RequestHeadersFilter = (*Authorizer)(nil)
+var (
+	_ policy.RequestHeadersFilter = (*Authorizer)(nil)
+	_ policy.RequestBodyFilter    = (*Authorizer)(nil)
+	_ policy.BodyReader           = (*Authorizer)(nil)
+)

@@ -155,7 +155,7 @@ func decodeRule(o *conf.Object) Rule {
 		m.Value("claims") // known, so that the error is this one, not "unknown field"
 		m.Fail("claims", "moved: write it beside match, as %s", conf.Join(o.Path(), "claims"))
 	}
-	r.Match = match.Decode(m)
+	r.Match = match.DecodeWithBody(m)
 	for _, c := range o.Objects("claims") {
 		r.Claims = append(r.Claims, ClaimMatch{
 			Path:    c.RequiredString("path"),

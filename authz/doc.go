@@ -45,7 +45,12 @@
 // A rule's "match" is the request-matching object every filter shares (see
 // the match package): methods, path (exact, prefix, or a glob whose "*"
 // segments match one segment), hosts, request headers (present, absent,
-// equals, prefix) and source addresses in CIDR ranges. Beside it, "claims"
+// equals, prefix), source addresses in CIDR ranges, and fields of the JSON
+// request body ("body": [{"path": "user.role", "equals": "admin"}], read
+// every way a backend's JSON parser may read them; see the match
+// package). A request with a body is decided once its body is there when
+// a rule has conditions on it; without such a rule the filter reads no
+// body. Beside the match, "claims"
 // are conditions on the JWT in the authorization header. Every condition
 // of a rule must hold. "deny" is the reply to a denied request: 403
 // "access denied\n" unless it sets a status (300-599), headers, a body or
