@@ -193,7 +193,7 @@ func (x *Exchange) Request() *match.Request {
 		x.viewSet = true
 		if s := x.stream; !s.reqBodyFollows {
 			x.view.SetBody(nil)
-		} else if s.phase >= phaseRequestBody && !s.unread[0] {
+		} else if s.reqBodyRead {
 			x.view.SetBody(s.reqBody)
 		}
 	}

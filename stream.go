@@ -65,6 +65,7 @@ type stream struct {
 	// the limit and its body filters do not run.
 	body            []byte
 	reqBody         []byte // the request's, kept for the request view
+	reqBodyRead     bool   // reqBody is the whole request body
 	reqBodyFollows  bool   // the request has a body (its headers did not end the stream)
 	reqBodyWaiting  bool
 	respBodyWaiting bool
@@ -231,7 +232,7 @@ func (s *stream) readBody(ph phase, size int) {
 
 // setRequestBody keeps body as the request's, for the request view.
 func (s *stream) setRequestBody(body []byte) {
-	s.reqBody = body
+	s.reqBody, s.reqBodyRead = body, true
 	if s.x.viewSet {
 		s.x.view.SetBody(body)
 	}
