@@ -98,7 +98,7 @@ type bodyCond struct {
 }
 
 func compileBody(f BodyField) (bodyCond, error) {
-	path, err := parseFieldPath(f.Path)
+	path, err := ParseFieldPath(f.Path)
 	if err != nil {
 		return bodyCond{}, conf.Errorf("path", "%v", err)
 	}
@@ -123,8 +123,9 @@ func compileBody(f BodyField) (bodyCond, error) {
 	return c, nil
 }
 
-// parseFieldPath splits a field path into its elements.
-func parseFieldPath(s string) ([]string, error) {
+// ParseFieldPath splits the path of a body field ("user.roles.0") into its
+// elements, and refuses what is not a plain path of keys and indexes.
+func ParseFieldPath(s string) ([]string, error) {
 	if s == "" {
 		return nil, errorString("is required")
 	}

@@ -31,6 +31,9 @@ type compiled struct {
 	failClosed bool
 	worker     bool
 	global     *global // nil without a global limit
+	// body is set when a rule or a key reads the JSON request body: a
+	// request with a body is then limited in its body phase.
+	body bool
 }
 
 // rule is a compiled Rule; the default limit is a rule that matches all.
@@ -100,6 +103,12 @@ func compile(cfg Config, domain string) (*compiled, error) {
 			return nil, err
 		}
 		c.rules = append(c.rules, def)
+	}
+	for _, r := range c.rules {
+		c.body = c.body || r.when.ReadsBody()
+		for _, p := range r.parts {
+			c.body = c.body || p.kind == partBody
+		}
 	}
 	return c, nil
 }

@@ -99,11 +99,15 @@ type Limit struct {
 	//	path               the path's key (below)
 	//	path_segments:<n>  its first n segments ("/api/v1" for n = 2)
 	//	route              the name of the route Envoy matched
+	//	body:<path>        a field of the JSON request body ("body:tenant")
 	// Several parts combine: one bucket per distinct combination. The
 	// path's key (see match.Request.PathKey) gives every spelling of a path
 	// one bucket: "/a//b", "/a/./b", "/a;x/b", "/A/b", "/a./b" and "/a/b/"
 	// are "/a/b". Paths that cannot be read safely ("/a%00", "/a#b") share
-	// one bucket. The global limit's path and authority entries send the
+	// one bucket. A body field is a string, a number or a boolean, and is
+	// missing (below) if the body does not have one there, cannot be read,
+	// or reads differently to different parsers (a key given twice; see the
+	// match package's "JSON bodies"). The global limit's path and authority entries send the
 	// same values.
 	Key []string
 	// MissingKey says what happens to a request that lacks a key part
@@ -194,7 +198,7 @@ func decodeConfig(o *conf.Object) Config {
 		for i, r := range rules {
 			m := r.Object("match")
 			oldMatch(m)
-			cfg.Rules[i].Match = match.Decode(m)
+			cfg.Rules[i].Match = match.DecodeWithBody(m)
 			if !r.Has("limit") {
 				r.Fail("limit", "is required")
 			}

@@ -28,9 +28,9 @@ var configErrors = []struct{ config, err string }{
 	{`{"requests_per_unit": 1, "burst": 0}`, `burst: must be > 0, not 0`},
 	{`{"requests_per_unit": 1, "burst": -1}`, `burst: must be > 0, not -1`},
 	// The key.
-	{`{"requests_per_unit": 2, "key": []}`, `key: must list at least one part (header:<name>, source_ip, path, path_segments:<n> or route); omit it for one bucket`},
+	{`{"requests_per_unit": 2, "key": []}`, `key: must list at least one part (header:<name>, source_ip, path, path_segments:<n>, route or body:<path>); omit it for one bucket`},
 	{`{"requests_per_unit": 2, "key": "source_ip"}`, `key: must be an array of strings, not a string`},
-	{`{"requests_per_unit": 2, "key": ["cookie:session"]}`, `key[0]: unknown key part "cookie:session"; use header:<name>, source_ip, path, path_segments:<n> or route`},
+	{`{"requests_per_unit": 2, "key": ["cookie:session"]}`, `key[0]: unknown key part "cookie:session"; use header:<name>, source_ip, path, path_segments:<n>, route or body:<path>`},
 	{`{"requests_per_unit": 2, "key": ["path", "source_ip", "ip"]}`, `key[2]: unknown key part "ip"`},
 	{`{"requests_per_unit": 2, "key": ["header:"]}`, `key[0]: needs a header name: "header:x-api-key"`},
 	{`{"requests_per_unit": 2, "key": ["path_segments:0"]}`, `key[0]: path_segments needs a number from 1 to 64, not "0"`},

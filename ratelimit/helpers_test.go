@@ -35,6 +35,7 @@ type request struct {
 	headers [][2]string   // an ":authority" among them replaces example.com
 	source  string        // source.address, if set
 	route   string        // route_name, if set
+	body    string        // the body, sent after the headers, if set
 }
 
 // result is what became of a request: the local reply, or the response
@@ -83,7 +84,10 @@ func begin(t *testing.T, host proxytest.HostEmulator, req request) (uint32, []pr
 	}
 	id := host.InitializeHttpContext()
 	all := append([][2]string{{":method", method}, {":path", path}, {":authority", authority}}, headers...)
-	action := host.CallOnRequestHeaders(id, all, true)
+	action := host.CallOnRequestHeaders(id, all, req.body == "")
+	if req.body != "" {
+		action = host.CallOnRequestBody(id, []byte(req.body), true)
+	}
 	calls := host.GetCalloutAttributesFromContext(id)
 	if len(calls) > 0 && action != types.ActionPause {
 		t.Fatalf("a check was sent, but the request was not paused (action %v)", action)

@@ -7,13 +7,15 @@ import (
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/conf"
 	"github.com/wasmpolicy/policy/internal/text"
+	"github.com/wasmpolicy/policy/match"
 )
 
 // keyPart is one compiled part of a Limit's Key.
 type keyPart struct {
 	kind     partKind
-	header   string // lower-cased, for partHeader
-	segments int    // for partSegments
+	header   string   // lower-cased, for partHeader
+	segments int      // for partSegments
+	field    []string // the path of the body field, for partBody
 }
 
 type partKind uint8
@@ -24,9 +26,10 @@ const (
 	partPath
 	partSegments
 	partRoute
+	partBody
 )
 
-const keyParts = "header:<name>, source_ip, path, path_segments:<n> or route"
+const keyParts = "header:<name>, source_ip, path, path_segments:<n>, route or body:<path>"
 
 // parseKey compiles a Limit's Key; errors are at "[i]".
 func parseKey(spec []string) ([]keyPart, error) {
@@ -38,7 +41,7 @@ func parseKey(spec []string) ([]keyPart, error) {
 		p, err := parsePart(s)
 		if err == nil {
 			for j, q := range parts {
-				if q == p {
+				if q.kind == p.kind && q.header == p.header && q.segments == p.segments && strings.Join(q.field, ".") == strings.Join(p.field, ".") {
 					err = text.Errorf("repeats key[%d]", j)
 				}
 			}
@@ -65,6 +68,12 @@ func parsePart(s string) (keyPart, error) {
 			return keyPart{}, text.Errorf("path_segments needs a number from 1 to 64, not %q", arg)
 		}
 		return keyPart{kind: partSegments, segments: n}, nil
+	case kind == "body" && hasArg:
+		field, err := match.ParseFieldPath(arg)
+		if err != nil {
+			return keyPart{}, text.Errorf("body: the field's path %v", err)
+		}
+		return keyPart{kind: partBody, field: field}, nil
 	case s == "source_ip":
 		return keyPart{kind: partSourceIP}, nil
 	case s == "path":
@@ -105,9 +114,25 @@ func (l *Limiter) value(p keyPart, x *policy.Exchange) (string, bool) {
 	case partSegments:
 		key, _ := x.Request().PathKey()
 		return segments(key, p.segments), true
+	case partBody:
+		return bodyField(x.Request(), p.field)
 	}
 	route := x.RouteName()
 	return route, route != ""
+}
+
+// bodyField is the value of a body field as a key part: a string, number
+// or boolean that every reading of the body agrees on.
+func bodyField(r *match.Request, field []string) (string, bool) {
+	readings, ok := r.JSONBody().Readings(field)
+	if !ok || len(readings) != 1 {
+		return "", false
+	}
+	switch v := readings[0]; v.Kind {
+	case match.JSONString, match.JSONNumber, match.JSONBool:
+		return v.Text, true
+	}
+	return "", false
 }
 
 // segments is path's first n segments: "/a/b" for "/a/b/c" and n = 2.

@@ -39,6 +39,14 @@
 // "path_segments:n") are the path in normal form, so "/login", "//login"
 // and "/login;x" share one bucket.
 //
+// Rules may look at fields of the JSON request body ("body" in the match
+// object) and a key may take one ("body:tenant"): a request with a body is
+// then limited once the body is there. A key takes the field only when
+// every parser reads the same string, number or boolean there; a body that
+// reads two ways (a key given twice) shares the fallback bucket of
+// requests without the key. Without such a rule or key the filter reads no
+// body.
+//
 // A denied request gets 429 with retry-after (whole seconds, rounded up)
 // and a small JSON body, or the reply configured as "deny":
 //
@@ -131,7 +139,31 @@ func New(cfg Config, env *policy.Env) (*Limiter, error) {
 // path that backends read differently) takes a token from that rule's
 // bucket and goes on to the next rule, until one certainly matches: it
 // counts against every limit any reading of it meets.
+//
+// When a rule or a key reads the JSON body, a request with a body is
+// limited in OnRequestBody instead, once the body is there.
 func (l *Limiter) OnRequestHeaders(x *policy.Exchange) policy.Result {
+	if l.c.body && x.RequestHasBody() {
+		return policy.Continue() // the chain holds the request until its body phase
+	}
+	return l.limit(x)
+}
+
+// OnRequestBody limits a request with a body when a rule or a key reads
+// the body.
+func (l *Limiter) OnRequestBody(x *policy.Exchange, _ []byte) policy.Result {
+	if !l.c.body {
+		return policy.Continue()
+	}
+	return l.limit(x)
+}
+
+// ReadsBody implements policy.BodyReader: the request body is read only
+// when a rule or a key reads it.
+func (l *Limiter) ReadsBody() (request, response bool) { return l.c.body, false }
+
+// limit takes the request's tokens and decides.
+func (l *Limiter) limit(x *policy.Exchange) policy.Result {
 	req := x.Request()
 	var q quota
 	var limiting *rule // the rule whose quota q is
