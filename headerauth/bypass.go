@@ -23,14 +23,15 @@ func (c *compiled) compileBypass(list []match.Match) error {
 	for i, b := range list {
 		at := "bypass" + conf.Index(i)
 		// An empty list of methods, hosts or source IPs is refused by Compile.
-		if b.Methods == nil && b.Path == (match.Path{}) && b.Hosts == nil && len(b.Headers) == 0 && b.SourceIPs == nil {
-			return conf.Errorf(at, "must set a condition (methods, path, hosts, headers or source_ips): an empty match would let every request skip the check")
+		if b.Methods == nil && b.Path == (match.Path{}) && b.Hosts == nil && len(b.Headers) == 0 && b.SourceIPs == nil && b.Body == nil {
+			return conf.Errorf(at, "must set a condition (methods, path, hosts, headers, source_ips or body): an empty match would let every request skip the check")
 		}
 		m, err := match.Compile(b)
 		if err != nil {
 			return conf.Within(at, err)
 		}
 		c.bypasses = append(c.bypasses, m)
+		c.body = c.body || m.ReadsBody()
 	}
 	return nil
 }

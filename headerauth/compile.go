@@ -14,6 +14,7 @@ import (
 type compiled struct {
 	rule       *check
 	bypasses   []*match.Matcher
+	body       bool // a bypass entry has conditions on the JSON request body
 	deny       policy.Response
 	strip      []string // headers removed from requests let through
 	identities []string // headers only the filter may set

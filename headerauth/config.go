@@ -106,7 +106,7 @@ func decode(o *conf.Object) Config {
 		o.Fail("bypass", `is now a list of match objects: [{"path": {"exact": "/healthz"}}, {"path": {"prefix": "/public/"}}, {"methods": ["OPTIONS"]}]`)
 	}
 	for _, b := range o.Objects("bypass") {
-		cfg.Bypass = append(cfg.Bypass, match.Decode(b))
+		cfg.Bypass = append(cfg.Bypass, match.DecodeWithBody(b))
 	}
 	d := o.Object("deny")
 	d.Moved("www_authenticate", `a "www-authenticate" entry of deny.headers`)

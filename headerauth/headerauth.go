@@ -6,7 +6,9 @@
 // the check; an entry is a match object of the match package, and a request
 // matches it only if it does however a backend reads its path, so
 // "/public/..;/admin" does not skip the check through the prefix
-// "/public/".
+// "/public/". An entry may look at fields of the JSON body ("body"): a
+// request with a body is then checked once the body is there, and skips
+// the check only if every JSON parser reads the field as the entry says.
 //
 // Secret values and keys are compared in constant time and never logged: a
 // denial's log line names the rule and the header that failed, never a
@@ -66,7 +68,30 @@ func New(cfg Config, env *policy.Env) (*Auth, error) {
 // headers marked strip and removes identity headers the client sent; a
 // request that passes then gets the identities of the keys it matched.
 // (Stripping a denied request matters in shadow mode, where it goes on.)
+//
+// When a bypass entry has conditions on the JSON body, a request with a
+// body is checked in OnRequestBody instead, once the body is there.
 func (a *Auth) OnRequestHeaders(x *policy.Exchange) policy.Result {
+	if a.c.body && x.RequestHasBody() {
+		return policy.Continue() // the chain holds the request until its body phase
+	}
+	return a.check(x)
+}
+
+// OnRequestBody checks a request with a body when a bypass entry reads it.
+func (a *Auth) OnRequestBody(x *policy.Exchange, _ []byte) policy.Result {
+	if !a.c.body {
+		return policy.Continue()
+	}
+	return a.check(x)
+}
+
+// ReadsBody implements policy.BodyReader: the request body is read only
+// when a bypass entry has conditions on it.
+func (a *Auth) ReadsBody() (request, response bool) { return a.c.body, false }
+
+// check decides the request.
+func (a *Auth) check(x *policy.Exchange) policy.Result {
 	if a.c.bypass(x.Request()) {
 		a.bypassed.Inc()
 		a.forward(x, nil)
@@ -119,4 +144,8 @@ func granted(grants []grant, header string) (string, bool) {
 	return "", false
 }
 
-var _ policy.RequestHeadersFilter = (*Auth)(nil)
+var (
+	_ policy.RequestHeadersFilter = (*Auth)(nil)
+	_ policy.RequestBodyFilter    = (*Auth)(nil)
+	_ policy.BodyReader           = (*Auth)(nil)
+)
