@@ -28,7 +28,7 @@ func TestMatchCases(t *testing.T) {
 					config := `{"rules": [{"action": "` + p.action + `", "match": ` + g.Match + `}], "default": "` + p.def + `"}`
 					run(t, r, config, func(host proxytest.HostEmulator) {
 						for _, c := range g.Cases {
-							o := sendHeaders(t, host, c.Req.HeaderList(), c.Req.SourceAddress())
+							o := sendCase(t, host, c.Req)
 							want := uint32(0)
 							if p.denied(c) {
 								want = 403
@@ -52,4 +52,16 @@ func run(t *testing.T, r wasmtest.Runner, config string, test func(host proxytes
 	host, reset := wasmtest.Start(t, r.VM, pluginConfig(config, ""))
 	defer reset()
 	test(host)
+}
+
+// sendCase runs a request of the table to the end, its body after its
+// headers if it has one; the filter must decide without a callout.
+func sendCase(t *testing.T, host proxytest.HostEmulator, q matchcases.Request) outcome {
+	t.Helper()
+	if err := host.SetProperty([]string{"source", "address"}, []byte(q.SourceAddress())); err != nil {
+		t.Fatal(err)
+	}
+	id := host.InitializeHttpContext()
+	wasmtest.Send(host, id, q.HeaderList(), q.Body)
+	return finish(t, host, id)
 }

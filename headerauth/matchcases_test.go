@@ -32,7 +32,7 @@ func TestMatchCases(t *testing.T) {
 					t.Fatal(err)
 				}
 				id := host.InitializeHttpContext()
-				action := host.CallOnRequestHeaders(id, c.Req.HeaderList(), true)
+				action := wasmtest.Send(host, id, c.Req.HeaderList(), c.Req.Body)
 				local := host.GetSentLocalResponse(id)
 				host.CompleteHttpContext(id)
 				switch {

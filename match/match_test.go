@@ -67,6 +67,7 @@ func TestCases(t *testing.T) {
 		m := compile(t, c.Match)
 		var r match.Request
 		r.Reset(&request{headers: c.Req.HeaderList(), source: c.Req.SourceAddress()})
+		r.SetBody([]byte(c.Req.Body))
 		if got := m.Possibly(&r); got != c.Possibly {
 			t.Errorf("%s %s: Possibly = %v, want %v", c.Match, c.Name, got, c.Possibly)
 		}

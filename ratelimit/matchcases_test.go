@@ -38,7 +38,7 @@ func TestMatchCases(t *testing.T) {
 // got: 200 if it went upstream.
 func sendCase(host proxytest.HostEmulator, wasm *wasmtest.VM, req matchcases.Request) uint32 {
 	id := host.InitializeHttpContext()
-	host.CallOnRequestHeaders(id, req.HeaderList(), true)
+	wasmtest.Send(host, id, req.HeaderList(), req.Body)
 	status := uint32(200)
 	if local := host.GetSentLocalResponse(id); local != nil {
 		status = local.StatusCode

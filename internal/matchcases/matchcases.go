@@ -1,8 +1,8 @@
 // Package matchcases is the table of requests that every filter's tests
 // send through a rule with the same "match" object: a deny rule, an allow
 // rule, a bypass and a rate-limit rule must agree on it. It holds the
-// spellings attackers use to get around path, host, method and header
-// rules.
+// spellings attackers use to get around path, host, method, header and
+// JSON body rules.
 package matchcases
 
 import "strings"
@@ -25,6 +25,9 @@ type Request struct {
 	Authority string // "example.com" when empty
 	Headers   [][2]string
 	Source    string // source.address; "192.0.2.9:5000" when empty
+	// Body, when set, is sent after the headers; without it the headers
+	// end the request.
+	Body string
 }
 
 // Headers are the request's headers, pseudo-headers first.
@@ -58,7 +61,12 @@ const (
 	role   = `{"headers": [{"name": "x-role", "equals": "admin"}]}`
 	nets   = `{"source_ips": ["10.0.0.0/8", "2001:db8::/32"]}`
 	both   = `{"methods": ["POST"], "path": {"prefix": "/api/"}}`
+	field  = `{"body": [{"path": "user.role", "equals": "admin"}]}`
 )
+
+func body(name, b string, possibly, certainly bool) Case {
+	return Case{Name: name, Match: field, Req: Request{Method: "POST", Path: "/", Body: b}, Possibly: possibly, Certainly: certainly}
+}
 
 func path(m, p string, possibly, certainly bool) Case {
 	return Case{Name: p, Match: m, Req: Request{Path: p}, Possibly: possibly, Certainly: certainly}
@@ -234,6 +242,22 @@ var Cases = []Case{
 	{Name: "path only", Match: both, Req: Request{Method: "GET", Path: "/api/x"}, Possibly: false, Certainly: false},
 	{Name: "lower method, odd path", Match: both, Req: Request{Method: "post", Path: "/api;v=2/x"}, Possibly: true, Certainly: false},
 	{Name: "method claimed away", Match: both, Req: Request{Method: "POST", Path: "/api/x", Headers: [][2]string{{"x-http-method-override", "DELETE"}}}, Possibly: true, Certainly: false},
+	// A field of the JSON body, and the documents parsers read apart.
+	body("the field", `{"user": {"role": "admin"}}`, true, true),
+	body("another value", `{"user": {"role": "user"}}`, false, false),
+	body("no body", "", false, false),
+	body("a key given twice", `{"user": {"role": "user", "role": "admin"}}`, true, false),
+	body("an object given twice", `{"user": {"role": "admin"}, "user": {"role": "user"}}`, true, false),
+	body("a key in another case", `{"user": {"Role": "admin"}}`, true, false),
+	body("an escaped key", `{"user": {"r\u006fle": "adm\u0069n"}}`, true, true),
+	body("not JSON", `user.role=admin`, true, false),
+	body("a byte order mark", "\xEF\xBB\xBF{\"user\": {\"role\": \"user\"}}", true, false),
+	body("trailing data", `{"user": {"role": "user"}} {"user": {"role": "admin"}}`, true, false),
+	body("invalid UTF-8", "{\"user\": {\"role\": \"user\xff\"}}", true, false),
+	body("an escaped lone surrogate", `{"user": {"role": "user\ud800"}}`, true, false),
+	body("nested too deep", `{"user": {"role": "user"}, "x": `+strings.Repeat("[", 65)+strings.Repeat("]", 65)+`}`, true, false),
+	body("an integer beyond 2^53", `{"user": {"role": "user"}, "n": 9007199254740993}`, true, false),
+	{Name: "compressed", Match: field, Req: Request{Method: "POST", Path: "/", Body: `{"user": {"role": "user"}}`, Headers: [][2]string{{"content-encoding", "gzip"}}}, Possibly: true, Certainly: false},
 }
 
 // Group is the cases of one match object, in the table's order.

@@ -123,3 +123,14 @@ func ReadCounter(t testing.TB, host proxytest.HostEmulator, fullName string) uin
 	t.Helper()
 	return metricstest.Counter(t, host, fullName)
 }
+
+// Send delivers a request on stream id as the proxy does: its headers,
+// ending the stream if body is empty, then its body in one piece. It
+// returns the action of the last call.
+func Send(host proxytest.HostEmulator, id uint32, headers [][2]string, body string) types.Action {
+	action := host.CallOnRequestHeaders(id, headers, body == "")
+	if body != "" {
+		action = host.CallOnRequestBody(id, []byte(body), true)
+	}
+	return action
+}
