@@ -84,7 +84,7 @@ func scalar(o *conf.Object, key string, v gjson.Result) JSONValue {
 			o.Fail(key, "%s: %v", v.Raw, err)
 			return JSONValue{}
 		}
-		return JSONValue{Kind: JSONNumber, Text: n.root.text}
+		return valueOf(n.doc, skipSpace(n.doc, 0))
 	}
 	o.Fail(key, "must be a string, a number or a boolean, not %s", v.Raw)
 	return JSONValue{}
@@ -190,7 +190,7 @@ type requestBody struct {
 
 // emptyBody is the JSON reading of a request without a body: every field
 // is absent.
-var emptyBody = JSONBody{root: &jsonNode{kind: JSONAbsent}}
+var emptyBody = JSONBody{state: bodyEmpty}
 
 // SetBody gives r the request's whole body, once the chain has it (a
 // request body phase). Until it is set, conditions on the body treat it as
