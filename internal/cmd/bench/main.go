@@ -198,6 +198,10 @@ func run(ctx context.Context, o options) (*results, error) {
 	if r.hostile, err = measureHostile(ctx, find(plugins, chainName), r.baselines); err != nil {
 		return nil, err
 	}
+	log.Print("authz: a rule on the JSON body")
+	if r.bodies, err = measureBodies(ctx, find(plugins, "authz"), memoryCheckpoints(o.memRequests)); err != nil {
+		return nil, err
+	}
 	log.Print("jwt: a forged token without a kid")
 	if r.kidless, err = measureKidless(ctx, find(plugins, jwtName)); err != nil {
 		return nil, err

@@ -66,6 +66,8 @@ type plugin struct {
 	// when the request must reach the upstream, -1 when any answer will do
 	// (an earlier revision's image, which may read a path otherwise).
 	deniedWith int
+	// body is the benchmark request's body; none when nil.
+	body []byte
 	// wasiClock marks a plugin that limits by the WASI clock (time.Now)
 	// rather than request.time: its host's clock moves a requestGap per
 	// reading (see steppingClock).

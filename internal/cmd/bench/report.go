@@ -36,6 +36,7 @@ func (r *results) markdown(chart string) string {
 	r.writeTimes(w, chart)
 	r.writeHostile(w)
 	r.writeKidless(w)
+	r.writeBodies(w)
 	r.writePeers(w)
 	r.writeCalls(w)
 	r.writeAllocs(w)

@@ -129,7 +129,7 @@ func newRunner(ctx context.Context, p plugin, cfg host.Config) (*runner, error) 
 		h.Close(ctx)
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
-	r := &runner{p: p, host: h, vm: vm, req: host.Request{Headers: p.request(),
+	r := &runner{p: p, host: h, vm: vm, req: host.Request{Headers: p.request(), Body: p.body,
 		Source: "10.1.2.3:41234", Destination: "10.4.5.6:8080", Route: "api", Time: t0}}
 	r.up = func(context.Context, *host.Request) (*host.Response, error) {
 		r.upAt = time.Now()

@@ -54,6 +54,8 @@ type results struct {
 	hostile []hostileTiming
 	// kidless is the jwt filter's worst case: a forged kid-less token.
 	kidless kidless
+	// bodies is what a rule on the JSON body costs.
+	bodies bodies
 	// nomod is the images built without gjson's @pretty and @ugly
 	// modifiers.
 	nomod withoutModifiers
