@@ -316,10 +316,7 @@ func (p *jsonParser) value(depth int) error {
 		if depth == MaxJSONDepth {
 			return p.errorf("arrays and objects nested deeper than " + strconv.Itoa(MaxJSONDepth) + " levels")
 		}
-		if c == '{' {
-			return p.object(depth + 1)
-		}
-		return p.array(depth + 1)
+		return p.container(depth+1, c == '{')
 	case c == '"':
 		return p.str()
 	case c == '-' || c >= '0' && c <= '9':
@@ -334,27 +331,35 @@ func (p *jsonParser) value(depth int) error {
 	return p.errorf("not a JSON value")
 }
 
-func (p *jsonParser) object(depth int) error {
-	p.pos++ // {
+// container checks an object (object true) or an array, from its opening
+// bracket.
+func (p *jsonParser) container(depth int, object bool) error {
+	end, what := byte(']'), "an array element"
+	if object {
+		end, what = '}', "an object member"
+	}
+	p.pos++
 	p.space()
-	if p.pos < len(p.in) && p.in[p.pos] == '}' {
+	if p.pos < len(p.in) && p.in[p.pos] == end {
 		p.pos++
 		return nil
 	}
 	for {
 		p.space()
-		if p.pos >= len(p.in) || p.in[p.pos] != '"' {
-			return p.errorf("an object member must start with a string key")
+		if object {
+			if p.pos >= len(p.in) || p.in[p.pos] != '"' {
+				return p.errorf("an object member must start with a string key")
+			}
+			if err := p.str(); err != nil {
+				return err
+			}
+			p.space()
+			if p.pos >= len(p.in) || p.in[p.pos] != ':' {
+				return p.errorf("a key must be followed by ':'")
+			}
+			p.pos++
+			p.space()
 		}
-		if err := p.str(); err != nil {
-			return err
-		}
-		p.space()
-		if p.pos >= len(p.in) || p.in[p.pos] != ':' {
-			return p.errorf("a key must be followed by ':'")
-		}
-		p.pos++
-		p.space()
 		if err := p.value(depth); err != nil {
 			return err
 		}
@@ -363,36 +368,11 @@ func (p *jsonParser) object(depth int) error {
 			p.pos++
 			continue
 		}
-		if p.pos < len(p.in) && p.in[p.pos] == '}' {
+		if p.pos < len(p.in) && p.in[p.pos] == end {
 			p.pos++
 			return nil
 		}
-		return p.errorf("an object member must be followed by ',' or '}'")
-	}
-}
-
-func (p *jsonParser) array(depth int) error {
-	p.pos++ // [
-	p.space()
-	if p.pos < len(p.in) && p.in[p.pos] == ']' {
-		p.pos++
-		return nil
-	}
-	for {
-		p.space()
-		if err := p.value(depth); err != nil {
-			return err
-		}
-		p.space()
-		if p.pos < len(p.in) && p.in[p.pos] == ',' {
-			p.pos++
-			continue
-		}
-		if p.pos < len(p.in) && p.in[p.pos] == ']' {
-			p.pos++
-			return nil
-		}
-		return p.errorf("an array element must be followed by ',' or ']'")
+		return p.errorf(what + " must be followed by ',' or '" + string(end) + "'")
 	}
 }
 
