@@ -44,3 +44,39 @@ func TestBodyKeyPathErrors(t *testing.T) {
 		t.Errorf("started %v, critical %q", started, critical)
 	}
 }
+
+// A global descriptor entry on a body field sends the value every parser
+// reads, "(unreadable)" when they read it differently, and leaves the
+// descriptor out when the field is missing; a header_value_match entry
+// takes body conditions. The check is sent once the body is there.
+func TestGlobalBodyEntries(t *testing.T) {
+	const descriptors = `[
+		{"entries": [{"body": {"key": "tenant", "path": "order.tenant"}}]},
+		{"entries": [{"header_value_match": {"match": {"body": [{"path": "order.rush", "equals": true}]}, "value": "rush"}}]}]`
+	check := func(descs string) string { return `{"domain":"api","descriptors":[` + descs + `],"hitsAddend":1}` }
+	for _, c := range []struct{ name, body, want string }{
+		{"a tenant", `{"order": {"tenant": "acme", "rush": false}}`, check(`{"entries":[{"key":"tenant","value":"acme"}]}`)},
+		{"a rush order", `{"order": {"tenant": 7, "rush": true}}`, check(`{"entries":[{"key":"tenant","value":"7"}]},{"entries":[{"key":"header_match","value":"rush"}]}`)},
+		{"a tenant read two ways", `{"order": {"tenant": "acme", "tenant": "evil"}}`, check(`{"entries":[{"key":"tenant","value":"(unreadable)"}]}`)},
+		{"no tenant", `{"order": {"rush": true}}`, check(`{"entries":[{"key":"header_match","value":"rush"}]}`)},
+		{"not JSON", `tenant=acme`, check(`{"entries":[{"key":"tenant","value":"(unreadable)"}]},{"entries":[{"key":"header_match","value":"rush"}]}`)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			wasmtest.Both(t, "ratelimit", native, func(t *testing.T, r wasmtest.Runner) {
+				host, reset := wasmtest.Start(t, r.VM, pluginConfig(globalConfig(descriptors, "", ""), ""))
+				defer reset()
+				id, calls := begin(t, host, request{method: "POST", path: "/orders", body: c.body})
+				if len(calls) != 1 {
+					t.Fatalf("%d checks, want 1", len(calls))
+				}
+				if string(calls[0].Body) != c.want {
+					t.Errorf("check body\n got %s\nwant %s", calls[0].Body, c.want)
+				}
+				host.CallOnHttpCallResponse(calls[0].CalloutID, [][2]string{{":status", "200"}}, nil, []byte(`{"overallCode":"OK"}`))
+				if res := end(t, host, r.Wasm, id); res.status != 200 {
+					t.Errorf("status %d, want 200", res.status)
+				}
+			})
+		})
+	}
+}

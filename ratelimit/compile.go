@@ -104,6 +104,7 @@ func compile(cfg Config, domain string) (*compiled, error) {
 		}
 		c.rules = append(c.rules, def)
 	}
+	c.body = c.global != nil && c.global.readsBody()
 	for _, r := range c.rules {
 		c.body = c.body || r.when.ReadsBody()
 		for _, p := range r.parts {

@@ -114,7 +114,15 @@ type Descriptor struct {
 //	{"header_value_match": {"match": {...}, "value": "admin"}}
 //	                                      key "header_match", the value when
 //	                                      the request possibly matches (see the
-//	                                      match package); else left out
+//	                                      match package; "body" conditions
+//	                                      too); else left out
+//	{"body": {"key": "tenant", "path": "order.tenant"}}
+//	                                      key "body" by default: the field of
+//	                                      the JSON request body, when every
+//	                                      parser reads the same string, number
+//	                                      or boolean; "(unreadable)" when they
+//	                                      differ or the body cannot be read;
+//	                                      left out without the field
 //
 // Every action but request_header takes an optional "key" for the entry's
 // key. The path and the authority are the values the local limit keys its
@@ -143,6 +151,13 @@ type Entry struct {
 	Default string
 	// Match is header_value_match's condition ("match").
 	Match match.Match
+	// Field is body's field of the JSON request body ("path":
+	// "tenant"). The value is the field's string, number or boolean when
+	// every parser reads the same one, "(unreadable)" when parsers read it
+	// differently, it is of another kind or the body cannot be read; a
+	// request without the field leaves the descriptor out. A request with
+	// a body is checked once the body is there.
+	Field string
 }
 
 // EntryAction is the kind of an Entry.
@@ -158,9 +173,10 @@ const (
 	MethodEntry      EntryAction = "method"
 	RouteEntry       EntryAction = "route"
 	HeaderValueMatch EntryAction = "header_value_match"
+	BodyEntry        EntryAction = "body"
 )
 
-var entryActions = []EntryAction{GenericKey, RequestHeader, RemoteAddress, PathEntry, AuthorityEntry, MethodEntry, RouteEntry, HeaderValueMatch}
+var entryActions = []EntryAction{GenericKey, RequestHeader, RemoteAddress, PathEntry, AuthorityEntry, MethodEntry, RouteEntry, HeaderValueMatch, BodyEntry}
 
 // DefaultGlobalTimeout is Global.Timeout when it is 0: the default of
 // Envoy's rate limit filter.
@@ -207,7 +223,7 @@ func decodeEntry(e *conf.Object) Entry {
 	}
 	switch len(given) {
 	case 0:
-		e.Fail("", "must have one of the fields generic_key, request_header, remote_address, path, authority, method, route, header_value_match")
+		e.Fail("", "must have one of the fields generic_key, request_header, remote_address, path, authority, method, route, header_value_match, body")
 		return Entry{}
 	case 1:
 	default:
@@ -230,7 +246,9 @@ func decodeEntry(e *conf.Object) Entry {
 		ent.Default = o.String("default", "")
 	case HeaderValueMatch:
 		ent.Value = o.String("value", "")
-		ent.Match = match.Decode(o.Object("match"))
+		ent.Match = match.DecodeWithBody(o.Object("match"))
+	case BodyEntry:
+		ent.Field = o.String("path", "")
 	}
 	return ent
 }
@@ -264,7 +282,8 @@ type entry struct {
 	header    string
 	hasDef    bool
 	when      *match.Matcher
-	keyQuoted []byte // `{"key":"...","value":`
+	field     []string // body's
+	keyQuoted []byte   // `{"key":"...","value":`
 }
 
 // The reasons of ratelimit_global_errors_total.
@@ -380,6 +399,12 @@ func compileEntry(e Entry, path string) (entry, error) {
 			return ce, conf.Within(at("match"), err)
 		}
 		ce.val, ce.when = e.Value, when
+	case BodyEntry:
+		field, err := match.ParseFieldPath(e.Field)
+		if err != nil {
+			return ce, conf.Errorf(at("path"), "%v", err)
+		}
+		ce.field = field
 	case RemoteAddress, PathEntry, AuthorityEntry, MethodEntry, RouteEntry:
 	default:
 		return ce, conf.Errorf(path, "unknown action %q", string(e.Action))
@@ -480,8 +505,29 @@ func (e *entry) value(x *policy.Exchange) (string, bool) {
 		return route, route != ""
 	case HeaderValueMatch:
 		return e.val, e.when.Possibly(x.Request())
+	case BodyEntry:
+		if v, ok := bodyField(x.Request(), e.field); ok {
+			return v, true
+		}
+		readings, _ := x.Request().JSONBody().Readings(e.field)
+		if len(readings) == 1 && readings[0].Kind == match.JSONAbsent {
+			return "", false // no such field: the descriptor is left out
+		}
+		return unreadable, true
 	}
 	return "", false
+}
+
+// readsBody reports whether an entry of g reads the JSON request body.
+func (g *global) readsBody() bool {
+	for _, d := range g.descs {
+		for _, e := range d {
+			if e.action == BodyEntry || e.when.ReadsBody() {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func upper(s string) string {
