@@ -21,8 +21,8 @@ import (
 //
 // A body over the plugin's body limit is not read. A request gets 413, or,
 // when the plugin fails open, goes on, its body filters deciding without
-// the body (Exchange.BodyTooLarge); a response goes on unchanged. Either is counted in body_too_large_total{side} and
-// logged once.
+// the body (Exchange.BodyTooLarge); a response goes on unchanged. Either
+// is counted in body_too_large_total{side} and logged once.
 
 // DefaultBodyLimit is the most bytes of a body the chain reads when the
 // plugin sets no limit: Envoy's default buffer limit per connection
@@ -90,9 +90,12 @@ func (s *stream) overLimit(ph phase, size int) types.Action {
 	if !b.logged[i] {
 		b.logged[i] = true
 		what := [...]string{"request", "response"}[i]
-		outcome := "it passed unread"
-		if ph.request() && !s.pc.failOpen {
+		outcome := "it went on unread"
+		switch {
+		case ph.request() && !s.pc.failOpen:
 			outcome = "it was answered with 413"
+		case ph.request():
+			outcome = "it went on unread, its body filters deciding without it (failure_mode open)"
 		}
 		proxywasm.LogWarn("policy: a " + what + " body of more than " + strconv.Itoa(b.limit) + " bytes (body_limit) reached " +
 			strconv.Itoa(size) + " bytes; " + outcome + ". Later ones are counted in body_too_large_total, not logged")
