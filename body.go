@@ -55,7 +55,7 @@ func side(ph phase) int {
 func (b *bodies) setUp(links []*link, limit int, metrics *stats.Registry) {
 	b.limit = limit
 	for _, l := range links {
-		b.request = b.request || l.reqBody != nil
+		b.request = b.request || l.reqBody != nil || l.onBody
 		b.response = b.response || l.respBody != nil
 	}
 	for i, name := range []string{"request", "response"} {

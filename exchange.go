@@ -200,11 +200,6 @@ func (x *Exchange) Request() *match.Request {
 	return &x.view
 }
 
-// RequestHasBody reports whether the request has a body, which arrives
-// after its headers: a filter whose decision needs the body waits for its
-// request body phase (a filter that implements BodyReader says so).
-func (x *Exchange) RequestHasBody() bool { return x.stream.reqBodyFollows }
-
 // BodyTooLarge reports, in a body phase, whether the body was over the
 // plugin's body_limit and not read: the body filters then get nil, cannot
 // replace it, and match conditions on it find it unreadable.

@@ -33,14 +33,18 @@ type ResponseBodyFilter interface {
 	OnResponseBody(x *Exchange, body []byte) Result
 }
 
-// BodyReader is implemented by a filter with a body phase that it needs
-// only for some configurations (authz, when a rule has conditions on the
-// body). The chain calls ReadsBody once, when it is built: a body phase it
-// answers false for is left out, and a chain whose filters need no body
-// reads none, holds nothing and costs what a chain without body filters
-// costs.
+// BodyReader is implemented by a RequestHeadersFilter whose decision may
+// need the request's JSON body, for some configurations (authz, when a rule
+// has conditions on the body). The chain asks ReadsRequestBody once, when
+// it is built. When it is true, the chain holds a request that has a body
+// until the body is complete and calls the filter's OnRequestHeaders then,
+// in the request body phase, with the body in the request view
+// (Exchange.Request); a request without a body is decided in the headers
+// phase as usual. (Such a filter has no OnRequestBody of its own: the
+// chain would not call it.) When it is false, the chain reads no body for
+// the filter, and costs what a chain without body filters costs.
 type BodyReader interface {
-	ReadsBody() (request, response bool)
+	ReadsRequestBody() bool
 }
 
 // StreamDoneFilter runs once when the stream ends, whatever happened to it.

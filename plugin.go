@@ -139,6 +139,10 @@ type link struct {
 	respHeaders ResponseHeadersFilter
 	respBody    ResponseBodyFilter
 	done        StreamDoneFilter
+	// onBody is set for a BodyReader that reads the request body: its
+	// OnRequestHeaders runs in the request body phase of a request that
+	// has a body.
+	onBody bool
 
 	seen, allowed, denied, shadowDenied, paused, errs *stats.Counter
 }
@@ -410,14 +414,8 @@ func (pc *pluginContext) build(specs []Spec) error {
 		l.respHeaders, _ = f.(ResponseHeadersFilter)
 		l.respBody, _ = f.(ResponseBodyFilter)
 		l.done, _ = f.(StreamDoneFilter)
-		if r, ok := f.(BodyReader); ok {
-			request, response := r.ReadsBody()
-			if !request {
-				l.reqBody = nil
-			}
-			if !response {
-				l.respBody = nil
-			}
+		if r, ok := f.(BodyReader); ok && l.reqHeaders != nil {
+			l.onBody = r.ReadsRequestBody()
 		}
 		t, ticks := f.(TickFilter)
 		if ticks {

@@ -249,7 +249,7 @@ func (l *link) has(ph phase) bool {
 	case phaseRequestHeaders:
 		return l.reqHeaders != nil
 	case phaseRequestBody:
-		return l.reqBody != nil
+		return l.reqBody != nil || l.onBody
 	case phaseResponseHeaders:
 		return l.respHeaders != nil
 	}
@@ -317,8 +317,8 @@ func (s *stream) runFilters(ph phase, pos int, r *Result) (next int, stop, faile
 	for ; pos < len(s.pc.links); pos++ {
 		i := s.linkAt(ph, pos)
 		l := s.pc.links[i]
-		if !l.has(ph) {
-			continue
+		if !l.has(ph) || ph == phaseRequestHeaders && l.onBody && s.reqBodyFollows {
+			continue // a BodyReader decides a request with a body in its body phase
 		}
 		if ph.request() || !l.requestPhase() {
 			s.marks[i].seen = true
@@ -328,7 +328,11 @@ func (s *stream) runFilters(ph phase, pos int, r *Result) (next int, stop, faile
 		case phaseRequestHeaders:
 			*r = l.reqHeaders.OnRequestHeaders(&s.x)
 		case phaseRequestBody:
-			*r = l.reqBody.OnRequestBody(&s.x, s.body)
+			if l.onBody {
+				*r = l.reqHeaders.OnRequestHeaders(&s.x)
+			} else {
+				*r = l.reqBody.OnRequestBody(&s.x, s.body)
+			}
 		case phaseResponseHeaders:
 			*r = l.respHeaders.OnResponseHeaders(&s.x)
 		case phaseResponseBody:

@@ -149,33 +149,12 @@ func checkHeaderName(key, name string) error {
 	return nil
 }
 
-// OnRequestHeaders decides the request, or, when a rule has conditions on
-// the body and the request has one, leaves it to OnRequestBody.
+// OnRequestHeaders decides the request. When a rule has conditions on the
+// body, the chain calls it once a request's body is there (ReadsRequestBody).
 func (a *Authorizer) OnRequestHeaders(x *policy.Exchange) policy.Result {
 	if a.remote != nil {
 		a.remote.strip(x)
 	}
-	if a.body && x.RequestHasBody() {
-		return policy.Continue() // the chain holds the request until its body phase
-	}
-	return a.decideRequest(x)
-}
-
-// OnRequestBody decides a request with a body when a rule has conditions
-// on it; the rules read the body through the request view.
-func (a *Authorizer) OnRequestBody(x *policy.Exchange, _ []byte) policy.Result {
-	if !a.body {
-		return policy.Continue()
-	}
-	return a.decideRequest(x)
-}
-
-// ReadsBody implements policy.BodyReader: the request body is read only
-// when a rule has conditions on it.
-func (a *Authorizer) ReadsBody() (request, response bool) { return a.body, false }
-
-// decideRequest applies the rules to the request.
-func (a *Authorizer) decideRequest(x *policy.Exchange) policy.Result {
 	v := &a.view // reused: building a view per request would allocate it
 	v.reset(x.Request())
 	if c, ok := verified.From(x); ok {
@@ -207,8 +186,11 @@ func (a *Authorizer) decide(v *view) (Action, int) {
 	return a.def, -1
 }
 
+// ReadsRequestBody implements policy.BodyReader: the request body is read
+// only when a rule has conditions on it.
+func (a *Authorizer) ReadsRequestBody() bool { return a.body }
+
 var (
 	_ policy.RequestHeadersFilter = (*Authorizer)(nil)
-	_ policy.RequestBodyFilter    = (*Authorizer)(nil)
 	_ policy.BodyReader           = (*Authorizer)(nil)
 )

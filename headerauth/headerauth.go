@@ -69,29 +69,9 @@ func New(cfg Config, env *policy.Env) (*Auth, error) {
 // request that passes then gets the identities of the keys it matched.
 // (Stripping a denied request matters in shadow mode, where it goes on.)
 //
-// When a bypass entry has conditions on the JSON body, a request with a
-// body is checked in OnRequestBody instead, once the body is there.
+// When a bypass entry has conditions on the JSON body, the chain calls it
+// once a request's body is there (ReadsRequestBody).
 func (a *Auth) OnRequestHeaders(x *policy.Exchange) policy.Result {
-	if a.c.body && x.RequestHasBody() {
-		return policy.Continue() // the chain holds the request until its body phase
-	}
-	return a.check(x)
-}
-
-// OnRequestBody checks a request with a body when a bypass entry reads it.
-func (a *Auth) OnRequestBody(x *policy.Exchange, _ []byte) policy.Result {
-	if !a.c.body {
-		return policy.Continue()
-	}
-	return a.check(x)
-}
-
-// ReadsBody implements policy.BodyReader: the request body is read only
-// when a bypass entry has conditions on it.
-func (a *Auth) ReadsBody() (request, response bool) { return a.c.body, false }
-
-// check decides the request.
-func (a *Auth) check(x *policy.Exchange) policy.Result {
 	if a.c.bypass(x.Request()) {
 		a.bypassed.Inc()
 		a.forward(x, nil)
@@ -144,8 +124,11 @@ func granted(grants []grant, header string) (string, bool) {
 	return "", false
 }
 
+// ReadsRequestBody implements policy.BodyReader: the request body is read
+// only when a bypass entry has conditions on it.
+func (a *Auth) ReadsRequestBody() bool { return a.c.body }
+
 var (
 	_ policy.RequestHeadersFilter = (*Auth)(nil)
-	_ policy.RequestBodyFilter    = (*Auth)(nil)
 	_ policy.BodyReader           = (*Auth)(nil)
 )

@@ -140,30 +140,9 @@ func New(cfg Config, env *policy.Env) (*Limiter, error) {
 // bucket and goes on to the next rule, until one certainly matches: it
 // counts against every limit any reading of it meets.
 //
-// When a rule or a key reads the JSON body, a request with a body is
-// limited in OnRequestBody instead, once the body is there.
+// When a rule or a key reads the JSON body, the chain calls it once a
+// request's body is there (ReadsRequestBody).
 func (l *Limiter) OnRequestHeaders(x *policy.Exchange) policy.Result {
-	if l.c.body && x.RequestHasBody() {
-		return policy.Continue() // the chain holds the request until its body phase
-	}
-	return l.limit(x)
-}
-
-// OnRequestBody limits a request with a body when a rule or a key reads
-// the body.
-func (l *Limiter) OnRequestBody(x *policy.Exchange, _ []byte) policy.Result {
-	if !l.c.body {
-		return policy.Continue()
-	}
-	return l.limit(x)
-}
-
-// ReadsBody implements policy.BodyReader: the request body is read only
-// when a rule or a key reads it.
-func (l *Limiter) ReadsBody() (request, response bool) { return l.c.body, false }
-
-// limit takes the request's tokens and decides.
-func (l *Limiter) limit(x *policy.Exchange) policy.Result {
 	req := x.Request()
 	var q quota
 	var limiting *rule // the rule whose quota q is
@@ -233,6 +212,10 @@ func (l *Limiter) OnResponseHeaders(x *policy.Exchange) policy.Result {
 	}
 	return policy.Continue()
 }
+
+// ReadsRequestBody implements policy.BodyReader: the request body is read
+// only when a rule, a key or a global descriptor reads it.
+func (l *Limiter) ReadsRequestBody() bool { return l.c.body }
 
 // tighter reports whether q is a tighter limit than p: a denial, or fewer
 // tokens left.
