@@ -506,11 +506,10 @@ func (e *entry) value(x *policy.Exchange) (string, bool) {
 	case HeaderValueMatch:
 		return e.val, e.when.Possibly(x.Request())
 	case BodyEntry:
-		if v, ok := bodyField(x.Request(), e.field); ok {
+		switch v, ok, absent := bodyField(x.Request(), e.field); {
+		case ok:
 			return v, true
-		}
-		readings, _ := x.Request().JSONBody().Readings(e.field)
-		if len(readings) == 1 && readings[0].Kind == match.JSONAbsent {
+		case absent:
 			return "", false // no such field: the descriptor is left out
 		}
 		return unreadable, true

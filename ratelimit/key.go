@@ -115,24 +115,28 @@ func (l *Limiter) value(p keyPart, x *policy.Exchange) (string, bool) {
 		key, _ := x.Request().PathKey()
 		return segments(key, p.segments), true
 	case partBody:
-		return bodyField(x.Request(), p.field)
+		v, ok, _ := bodyField(x.Request(), p.field)
+		return v, ok
 	}
 	route := x.RouteName()
 	return route, route != ""
 }
 
-// bodyField is the value of a body field as a key part: a string, number
-// or boolean that every reading of the body agrees on.
-func bodyField(r *match.Request, field []string) (string, bool) {
-	readings, ok := r.JSONBody().Readings(field)
-	if !ok || len(readings) != 1 {
-		return "", false
+// bodyField is the value of a body field as a key part or a descriptor
+// value: a string, number or boolean that every reading of the body agrees
+// on (ok). absent is set when every reading agrees the field is missing.
+func bodyField(r *match.Request, field []string) (value string, ok, absent bool) {
+	readings, readable := r.JSONBody().Readings(field)
+	if !readable || len(readings) != 1 {
+		return "", false, false
 	}
 	switch v := readings[0]; v.Kind {
 	case match.JSONString, match.JSONNumber, match.JSONBool:
-		return v.Text, true
+		return v.Text, true, false
+	case match.JSONAbsent:
+		return "", false, true
 	}
-	return "", false
+	return "", false, false
 }
 
 // segments is path's first n segments: "/a/b" for "/a/b/c" and n = 2.
