@@ -1,6 +1,7 @@
 package match
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 
@@ -127,24 +128,20 @@ func compileBody(f BodyField) (bodyCond, error) {
 // elements, and refuses what is not a plain path of keys and indexes.
 func ParseFieldPath(s string) ([]string, error) {
 	if s == "" {
-		return nil, errorString("is required")
+		return nil, errors.New("is required")
 	}
 	if i := strings.IndexAny(s, `*?#@|!=<>%\{}[]()"',:`+"`"); i >= 0 {
-		return nil, errorString("must be object keys and array indexes separated by '.' (\"user.roles.0\"), not " +
+		return nil, errors.New("must be object keys and array indexes separated by '.' (\"user.roles.0\"), not " +
 			strconv.Quote(s) + ": gjson's modifiers, queries and wildcards are not field paths, and " + strconv.Quote(s[i:i+1]) + " may not appear")
 	}
 	path := strings.Split(s, ".")
 	for _, e := range path {
 		if e == "" {
-			return nil, errorString("has an empty element in " + strconv.Quote(s))
+			return nil, errors.New("has an empty element in " + strconv.Quote(s))
 		}
 	}
 	return path, nil
 }
-
-type errorString string
-
-func (e errorString) Error() string { return string(e) }
 
 // holds reports whether the reading v meets the condition.
 func (c *bodyCond) holds(v JSONValue) bool {
