@@ -39,14 +39,9 @@ GO_WASM_FLAGS := -buildmode=c-shared -trimpath -ldflags='-s -w'
 # what the plugin read (internal/bridge/gc_tinygo.go).
 # TINYGO_TAGS are the build tags of a TinyGo build; a variant adds its own
 # to them (TinyGo takes only the last -tags it is given).
-ifeq ($(TINYGO_GC),nottinygc)
-TINYGO_FLAGS := -gc=custom
-TINYGO_TAGS  := custommalloc nottinygc_envoy
-else
-TINYGO_FLAGS := -gc=$(TINYGO_GC)
-TINYGO_TAGS  := custommalloc
-endif
-TINYGO_FLAGS := -buildmode=c-shared -no-debug -target=wasi -scheduler=none $(TINYGO_FLAGS)
+TINYGO_GC_FLAG := $(if $(filter nottinygc,$(TINYGO_GC)),custom,$(TINYGO_GC))
+TINYGO_TAGS    := custommalloc$(if $(filter nottinygc,$(TINYGO_GC)), nottinygc_envoy)
+TINYGO_FLAGS   := -buildmode=c-shared -no-debug -target=wasi -scheduler=none -gc=$(TINYGO_GC_FLAG)
 include tinygo.mk
 
 EXAMPLES     := $(notdir $(patsubst %/,%,$(dir $(wildcard examples/*/main.go))))
