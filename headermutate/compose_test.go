@@ -63,7 +63,7 @@ func TestNewReportsPaths(t *testing.T) {
 		{"bad name", headermutate.Config{Response: headermutate.Ops{Headers: []headermutate.Header{{Name: "x\r", Value: "v"}}}},
 			`response.headers[0].name: header name "x\r" must not contain CR, LF or NUL`},
 		{"bad value", headermutate.Config{Request: headermutate.Ops{Set: [][2]string{{"x-a", "%PATH%"}}}},
-			`request.set.x-a: at offset 0: unknown placeholder "%PATH%"; known: %REQ(header)%, %DOWNSTREAM_REMOTE_ADDRESS%, %DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%, %ROUTE_NAME%, %REQUEST_ID%; write %% for a literal '%'`},
+			`request.set.x-a: at offset 0: unknown placeholder "%PATH%"; known: %REQ(header)%, %CLAIM(path)%, %DOWNSTREAM_REMOTE_ADDRESS%, %DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%, %ROUTE_NAME%, %REQUEST_ID%; write %% for a literal '%'`},
 		{"bad action", headermutate.Config{Request: headermutate.Ops{Headers: []headermutate.Header{{Name: "x-a", Value: "v", AppendAction: 9}}}},
 			`request.headers[0].append_action: must be one of APPEND_IF_EXISTS_OR_ADD, ADD_IF_ABSENT, OVERWRITE_IF_EXISTS_OR_ADD, OVERWRITE_IF_EXISTS, not AppendAction(9)`},
 		{"bad invalid value action", headermutate.Config{Request: goConfig.Request, InvalidValue: "reject"},

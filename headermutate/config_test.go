@@ -68,7 +68,7 @@ var invalidConfigs = []struct {
 
 	// Templates.
 	{"an unknown placeholder", `{"request": {"set": {"x-a": "from %HOST%"}}}`,
-		`.request.set.x-a: at offset 5: unknown placeholder "%HOST%"; known: %REQ(header)%, %DOWNSTREAM_REMOTE_ADDRESS%, %DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%, %ROUTE_NAME%, %REQUEST_ID%; write %% for a literal '%'`},
+		`.request.set.x-a: at offset 5: unknown placeholder "%HOST%"; known: %REQ(header)%, %CLAIM(path)%, %DOWNSTREAM_REMOTE_ADDRESS%, %DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%, %ROUTE_NAME%, %REQUEST_ID%; write %% for a literal '%'`},
 	{"a lone percent sign", `{"request": {"add": {"x-a": "50% off"}}}`,
 		`.request.add.x-a: at offset 2: '%' starts a placeholder that never ends; write %% for a literal '%'`},
 	{"an unclosed %REQ(", `{"request": {"set": {"x-a": "%REQ(x-user"}}}`,

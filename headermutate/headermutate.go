@@ -49,6 +49,9 @@
 //	%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%  the client's address without its port
 //	%ROUTE_NAME%                              the name of the route Envoy matched
 //	%REQUEST_ID%                              the request's x-request-id
+//	%CLAIM(path)%                             a claim of the token a jwt filter earlier in the chain
+//	                                          verified, by its gjson path: a string, number or boolean
+//	                                          as its text, an array of strings joined with ","
 //	%%                                        a literal '%'
 //
 // Any other use of '%' is a configuration error. A placeholder whose value is
@@ -99,6 +102,7 @@ import (
 
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/conf"
+	"github.com/wasmpolicy/policy/internal/template"
 	"github.com/wasmpolicy/policy/stats"
 )
 
@@ -185,7 +189,7 @@ type op struct {
 	name      string
 	remove    bool
 	action    AppendAction
-	value     template
+	value     template.Template
 	keepEmpty bool
 }
 
@@ -216,7 +220,7 @@ var (
 // with DenyInvalid, answers the request once the others have run.
 func (m *Mutator) apply(x *policy.Exchange, h *headerMap, ops []op) policy.Result {
 	var bad *op
-	var why fault
+	var why template.Fault
 	n := 0 // invalid values
 	for i := range ops {
 		o := &ops[i]
@@ -224,8 +228,8 @@ func (m *Mutator) apply(x *policy.Exchange, h *headerMap, ops []op) policy.Resul
 			h.remove(x, o.name)
 			continue
 		}
-		v, f := o.value.render(x)
-		if !f.ok() {
+		v, f := o.value.Header(x)
+		if !f.OK() {
 			m.invalid.Inc()
 			n++
 			if bad == nil {
@@ -309,3 +313,7 @@ var (
 	_ policy.RequestHeadersFilter  = (*Mutator)(nil)
 	_ policy.ResponseHeadersFilter = (*Mutator)(nil)
 )
+
+// MaxValueLength is the longest value, in bytes, the filter sends as a
+// header value: the limit every filter keeps to, policy.MaxHeaderValue.
+const MaxValueLength = policy.MaxHeaderValue

@@ -7,6 +7,7 @@ import (
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/conf"
 	"github.com/wasmpolicy/policy/internal/httptoken"
+	"github.com/wasmpolicy/policy/internal/template"
 	"github.com/wasmpolicy/policy/internal/text"
 )
 
@@ -71,11 +72,11 @@ func compileHeader(h Header, pseudo []string, namePath, valuePath string) (op, e
 	case !httptoken.ValidValue(h.Value):
 		return op{}, conf.Errorf(valuePath, "must not contain control characters other than tab: %q", h.Value)
 	}
-	t, err := parseTemplate(h.Value)
+	t, err := template.Parse(h.Value)
 	if err != nil {
 		return op{}, conf.Errorf(valuePath, "%v", err)
 	}
-	lit, literal := t.literal()
+	lit, literal := t.Literal()
 	if len(lit) > MaxValueLength {
 		return op{}, conf.Errorf(valuePath, "has %d bytes of text, more than the %d bytes a header value may have", len(lit), MaxValueLength)
 	}

@@ -6,6 +6,8 @@
 package claims
 
 import (
+	"strings"
+
 	"github.com/tidwall/gjson"
 
 	"github.com/wasmpolicy/policy"
@@ -33,8 +35,38 @@ type Verified struct {
 func Publish(x *policy.Exchange, v Verified) { x.SetValue(key{}, v) }
 
 // From returns the verification result published for the request, and
-// whether a verifying filter published one.
-func From(x *policy.Exchange) (Verified, bool) {
+// whether a verifying filter published one. x is the request's Exchange, or
+// anything else that holds its values (templates are rendered from an
+// interface so that they can be tested without a proxy).
+func From(x interface{ Value(key any) any }) (Verified, bool) {
 	v, ok := x.Value(key{}).(Verified)
 	return v, ok
+}
+
+// Text is a claim as text, as a header value or a template shows it: a
+// string, number or boolean as its text, an array of strings joined with
+// ",". Other claims have none (ok is false), and so does an array with an
+// element a list parser would read differently (one with a ",", or
+// surrounding spaces or tabs).
+func Text(c gjson.Result) (string, bool) {
+	switch c.Type {
+	case gjson.String:
+		return c.Str, true
+	case gjson.Number, gjson.True, gjson.False:
+		return c.Raw, true
+	}
+	if !c.IsArray() {
+		return "", false
+	}
+	var parts []string
+	ok := true
+	c.ForEach(func(_, e gjson.Result) bool {
+		ok = e.Type == gjson.String && strings.IndexByte(e.Str, ',') < 0 && strings.Trim(e.Str, " \t") == e.Str
+		parts = append(parts, e.Str)
+		return ok
+	})
+	if !ok {
+		return "", false
+	}
+	return strings.Join(parts, ","), true
 }

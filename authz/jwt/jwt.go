@@ -547,34 +547,11 @@ func (s source) strip(x *policy.Exchange) {
 	}
 }
 
-// headerValue is a claim as a header value: a string, number or boolean as
-// its text, an array of strings joined with ",". Other claims, text with
-// control characters, and arrays with an element a list parser would read
-// differently (one with a ",", or surrounding spaces or tabs) have none.
+// headerValue is a claim as a header value: its text (claims.Text), if it
+// has one without control characters.
 func headerValue(c gjson.Result) (string, bool) {
-	var s string
-	switch c.Type {
-	case gjson.String:
-		s = c.Str
-	case gjson.Number, gjson.True, gjson.False:
-		s = c.Raw
-	default:
-		if !c.IsArray() {
-			return "", false
-		}
-		var parts []string
-		ok := true
-		c.ForEach(func(_, e gjson.Result) bool {
-			ok = e.Type == gjson.String && strings.IndexByte(e.Str, ',') < 0 && strings.Trim(e.Str, " \t") == e.Str
-			parts = append(parts, e.Str)
-			return ok
-		})
-		if !ok {
-			return "", false
-		}
-		s = strings.Join(parts, ",")
-	}
-	return s, httptoken.ValidValue(s)
+	s, ok := claims.Text(c)
+	return s, ok && httptoken.ValidValue(s)
 }
 
 var (

@@ -5,7 +5,10 @@ package testfilters
 import (
 	"time"
 
+	"github.com/tidwall/gjson"
+
 	"github.com/wasmpolicy/policy"
+	"github.com/wasmpolicy/policy/authz/claims"
 	"github.com/wasmpolicy/policy/conf"
 )
 
@@ -14,7 +17,8 @@ import (
 //
 //	{"phase": "request_headers|request_body|response_headers|response_body|headers", "action": "continue|deny|pause|panic",
 //	 "status": 403, "resume": "continue|deny|panic", "if_header": "x-name",
-//	 "build": "panic", "tick": "panic|guarded_panic", "set_body": "text"}
+//	 "build": "panic", "tick": "panic|guarded_panic", "set_body": "text",
+//	 "claims": {"sub": "alice"}}
 //
 // "headers" acts in both header phases. With if_header, the action applies only to requests carrying that header;
 // others continue.
@@ -22,6 +26,10 @@ import (
 // With set_body, the step replaces the body of its side with the text in its
 // phase (Exchange.SetRequestBody or SetResponseBody), before its action;
 // outside a body phase the dispatcher ignores it.
+//
+// With claims, a request_headers step publishes them as the claims of a
+// verified token (package authz/claims), as a jwt filter would, so that
+// filters that read claims can be tested without minting tokens.
 //
 // "pause" calls the cluster "callout" and resumes with "resume" when it
 // answers (a failed call denies with 503).
@@ -33,6 +41,7 @@ type Step struct {
 	ifHeader       string
 	tick           string // what OnTick does: "panic", "guarded_panic" (in env.Guard), or nothing
 	setBody        *string
+	claims         gjson.Result
 	env            *policy.Env
 }
 
@@ -46,6 +55,7 @@ var Kind = policy.Kind{Name: "step", Build: func(o *conf.Object, env *policy.Env
 		status:   uint32(o.Int("status", 403)),
 		ifHeader: o.String("if_header", ""),
 		tick:     o.String("tick", ""),
+		claims:   o.Value("claims"),
 		env:      env,
 	}
 	if o.Has("set_body") {
@@ -119,6 +129,9 @@ func (s *requestStep) OnRequestHeaders(x *policy.Exchange) policy.Result {
 	x.AddRequestHeader("x-trace", s.id)
 	if s.setBody != nil {
 		x.SetRequestBody([]byte(*s.setBody))
+	}
+	if s.claims.IsObject() {
+		claims.Publish(x, claims.Verified{Provider: s.id, Payload: s.claims})
 	}
 	return s.act(x, s.action)
 }
