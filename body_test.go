@@ -110,6 +110,16 @@ func TestNoBodyFilterHoldsNothing(t *testing.T) {
 		if got := host.CallOnResponseBody(id, []byte("hello"), false); got != types.ActionContinue {
 			t.Errorf("a response body chunk: %v, want continue (not buffered)", got)
 		}
+		// The step has an OnRequestBody, but says (BodyPhases) that it
+		// reads no body in the request_headers phase: the request is not
+		// held either.
+		id = host.InitializeHttpContext()
+		if got := host.CallOnRequestHeaders(id, bodyRequest, false); got != types.ActionContinue {
+			t.Fatalf("request headers with a body to come: %v, want continue (BodyPhases says no request body)", got)
+		}
+		if got := host.CallOnRequestBody(id, []byte("he"), false); got != types.ActionContinue {
+			t.Errorf("a request body chunk: %v, want continue (not buffered)", got)
+		}
 	})
 }
 

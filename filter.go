@@ -47,6 +47,15 @@ type BodyReader interface {
 	ReadsRequestBody() bool
 }
 
+// BodyPhases is implemented by a body filter whose configuration may leave
+// a side with nothing to do (a body rewrite of responses only). The chain
+// asks once, when it is built, and treats the filter as having no
+// OnRequestBody (OnResponseBody) when request (response) is false: it reads
+// and holds no body of that side for it.
+type BodyPhases interface {
+	BodyPhases() (request, response bool)
+}
+
 // StreamDoneFilter runs once when the stream ends, whatever happened to it.
 type StreamDoneFilter interface {
 	OnStreamDone(x *Exchange)

@@ -414,6 +414,15 @@ func (pc *pluginContext) build(specs []Spec) error {
 		l.respHeaders, _ = f.(ResponseHeadersFilter)
 		l.respBody, _ = f.(ResponseBodyFilter)
 		l.done, _ = f.(StreamDoneFilter)
+		if b, ok := f.(BodyPhases); ok {
+			request, response := b.BodyPhases()
+			if !request {
+				l.reqBody = nil
+			}
+			if !response {
+				l.respBody = nil
+			}
+		}
 		if r, ok := f.(BodyReader); ok && l.reqHeaders != nil {
 			l.onBody = r.ReadsRequestBody()
 		}

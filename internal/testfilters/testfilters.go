@@ -82,6 +82,12 @@ var Kind = policy.Kind{Name: "step", Build: func(o *conf.Object, env *policy.Env
 	return nil, conf.Errorf("phase", "unknown phase %q", s.phase)
 }}
 
+// BodyPhases says that a step reads a body only in its own body phase, so
+// that a chain of header steps reads no body (policy.BodyPhases).
+func (s *Step) BodyPhases() (request, response bool) {
+	return s.phase == "request_body", s.phase == "response_body"
+}
+
 // OnTick panics if the step is configured to, directly or in a callback
 // run through Env.Guard, as the answer to a callout made from a tick is.
 func (s *Step) OnTick(time.Time) {
