@@ -705,6 +705,35 @@ func (o *Object) StringMap(key string) [][2]string {
 	return out
 }
 
+// Member is one member of an object, its value as it is.
+type Member struct {
+	Key   string
+	Value gjson.Result
+}
+
+// Members returns the members of the object at key, in document order, with
+// their values as they are, for a decoder that takes values of several
+// types; nil if absent.
+func (o *Object) Members(key string) []Member {
+	v := o.get(key)
+	if !v.Exists() {
+		return nil
+	}
+	m := o.child(key, v)
+	if m.err != nil {
+		o.fail(key, "must be an object, not %s", typeName(v))
+		return nil
+	}
+	m.index()
+	out := []Member{}
+	for i := range m.fields {
+		f := &m.fields[i]
+		f.seen = true
+		out = append(out, Member{f.key, f.val})
+	}
+	return out
+}
+
 // Object returns a decoder for the object at key; it is empty (and Exists
 // is false on its Raw) if the key is absent. o's Err covers it.
 func (o *Object) Object(key string) *Object {

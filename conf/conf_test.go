@@ -35,6 +35,9 @@ func TestGetters(t *testing.T) {
 		o.String("dot.key", "") != "lit" || o.String("missing", "def") != "def" {
 		t.Fatal("a getter returned the wrong value")
 	}
+	if m := o.Members("o"); len(m) != 1 || m[0].Key != "x" || m[0].Value.Raw != "1" {
+		t.Fatalf("Members = %v", m)
+	}
 	sub := o.Object("o")
 	if sub.Int("x", 0) != 1 || sub.Err() != nil {
 		t.Fatal("nested object")
@@ -66,6 +69,8 @@ func TestErrorsNameThePath(t *testing.T) {
 			o.Check(o.Objects("a")[0].Err())
 		}, ""},
 		{`{"o": {"x": true}}`, func(o *Object) { s := o.Object("o"); s.Int("x", 0); o.Check(s.Err()) }, "o.x: must be a number, not a boolean"},
+		{`{"m": [1]}`, func(o *Object) { o.Members("m") }, "m: must be an object, not an array"},
+		{`{"m": {"a": 1, "a": 2}}`, func(o *Object) { o.Members("m") }, `m.a: is given twice`},
 		{`{"nme": "x", "n": "bad"}`, func(o *Object) { o.String("name", ""); o.Int("n", 0) }, "nme: unknown field (known fields: n, name)"},
 	}
 	for _, c := range cases {

@@ -103,6 +103,7 @@ import (
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/conf"
 	"github.com/wasmpolicy/policy/internal/template"
+	"github.com/wasmpolicy/policy/internal/throttle"
 	"github.com/wasmpolicy/policy/stats"
 )
 
@@ -126,7 +127,7 @@ type Mutator struct {
 	shadow  bool
 	now     func() time.Time
 	invalid *stats.Counter // headermutate_invalid_values_total
-	log     invalidLog
+	log     throttle.Log
 }
 
 // defaultDenyBody is the body of the DenyInvalid reply unless Deny sets one.
@@ -272,16 +273,12 @@ func (m *Mutator) apply(x *policy.Exchange, h *headerMap, ops []op) policy.Resul
 
 // report logs the n invalid values of a phase, the first described by
 // what (the header and the fault, never the value), with what was done
-// about it. It logs at most once per logPeriod; the line counts the
-// values it does not describe since the last line, if any.
+// about it, at most once a minute (package throttle).
 func (m *Mutator) report(what, side string, deny bool, n int) {
-	l, now := &m.log, m.now()
-	if l.logged && now.Sub(l.last) < logPeriod { // a clock gone backwards counts as within
-		l.unreported += n
+	log, more := m.log.Report(m.now(), n)
+	if !log {
 		return
 	}
-	more := l.unreported + n - 1
-	l.logged, l.last, l.unreported = true, now, 0
 	outcome := "the operation was skipped (invalid_value drop)"
 	switch {
 	case deny && m.shadow:
@@ -296,17 +293,6 @@ func (m *Mutator) report(what, side string, deny bool, n int) {
 	}
 	proxywasm.LogWarn("headermutate " + m.id + ": " + what + "; " + outcome)
 }
-
-// invalidLog is when report last logged, and how many invalid values it
-// has counted but not described since.
-type invalidLog struct {
-	logged     bool
-	last       time.Time
-	unreported int
-}
-
-// logPeriod is how often report logs at most.
-const logPeriod = time.Minute
 
 // Interface guards.
 var (
