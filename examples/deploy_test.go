@@ -16,6 +16,7 @@ import (
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/authz"
 	"github.com/wasmpolicy/policy/authz/jwt"
+	"github.com/wasmpolicy/policy/bodymutate"
 	"github.com/wasmpolicy/policy/headerauth"
 	"github.com/wasmpolicy/policy/headermutate"
 	"github.com/wasmpolicy/policy/internal/deploy"
@@ -32,6 +33,7 @@ var plugins = map[string][]policy.Kind{
 	"jwt":             {jwt.Kind, authz.Kind},
 	"headerauth":      {headerauth.Kind},
 	"headermutate":    {headermutate.Kind},
+	"jsonbody":        {authz.Kind, bodymutate.Kind},
 	"metrics":         {metrics.Kind},
 	"ratelimit":       {ratelimit.Kind},
 	"globalratelimit": {ratelimit.Kind},
