@@ -79,6 +79,13 @@
 //     goes on unchanged; both are counted in
 //     policy_body_too_large_total{side} and logged once. A chain without
 //     body filters reads no body and holds nothing.
+//   - A filter whose decision needs the request body (a BodyReader: authz
+//     or jwt with a rule on the body) decides a request that has one in
+//     the body phase, and the filters after it wait for it: they run their
+//     request headers phase after it, in chain order. No filter runs
+//     before one that precedes it in the chain, and none for a request an
+//     earlier filter denied on its body. A body filter never delays the
+//     filters after it in the headers phase.
 //   - A panic in a filter is recovered, logged once with the filter's name
 //     and counted; the request gets 500 or the status_on_error status
 //     (failure_mode "closed", the default) or continues ("open"). The VM

@@ -40,7 +40,10 @@ type ResponseBodyFilter interface {
 // until the body is complete and calls the filter's OnRequestHeaders then,
 // in the request body phase, with the body in the request view
 // (Exchange.Request); a request without a body is decided in the headers
-// phase as usual. (Such a filter has no OnRequestBody of its own: the
+// phase as usual. The filters after it in the chain wait with it: their
+// OnRequestHeaders runs after its decision, in the body phase, in chain
+// order, so that none runs before a filter that precedes it, or for a
+// request it denies on the body. (Such a filter has no OnRequestBody of its own: the
 // chain would not call it.) When it is false, the chain reads no body for
 // the filter, and costs what a chain without body filters costs.
 type BodyReader interface {

@@ -72,6 +72,17 @@ type stream struct {
 	holding         [2]bool
 	unread          [2]bool
 
+	// deferred says the request headers phase stopped at position
+	// deferFrom, a BodyReader that decides once the body is there: the
+	// filters from there on run their request headers phase in the request
+	// body phase, in chain order, so none runs before a filter that
+	// precedes it. headersDone says the filter paused at pausedAt, in the
+	// body phase, has had its OnRequestHeaders and resumes with its
+	// OnRequestBody.
+	deferred    bool
+	deferFrom   int
+	headersDone bool
+
 	chainTime time.Duration
 }
 
@@ -317,8 +328,15 @@ func (s *stream) runFilters(ph phase, pos int, r *Result) (next int, stop, faile
 	for ; pos < len(s.pc.links); pos++ {
 		i := s.linkAt(ph, pos)
 		l := s.pc.links[i]
-		if !l.has(ph) || ph == phaseRequestHeaders && l.onBody && s.reqBodyFollows {
-			continue // a BodyReader decides a request with a body in its body phase
+		if ph == phaseRequestHeaders && l.onBody && s.reqBodyFollows {
+			// A BodyReader decides a request with a body in its body
+			// phase, and the filters after it with it.
+			s.deferred, s.deferFrom = true, pos
+			return len(s.pc.links), false, false
+		}
+		deferred := ph == phaseRequestBody && s.deferred && pos >= s.deferFrom && l.reqHeaders != nil
+		if !l.has(ph) && !deferred {
+			continue
 		}
 		if ph.request() || !l.requestPhase() {
 			s.marks[i].seen = true
@@ -328,11 +346,23 @@ func (s *stream) runFilters(ph phase, pos int, r *Result) (next int, stop, faile
 		case phaseRequestHeaders:
 			*r = l.reqHeaders.OnRequestHeaders(&s.x)
 		case phaseRequestBody:
-			if l.onBody {
-				*r = l.reqHeaders.OnRequestHeaders(&s.x)
-			} else {
+			if !deferred {
 				*r = l.reqBody.OnRequestBody(&s.x, s.body)
+				break
 			}
+			if s.headersDone {
+				s.headersDone = false
+			} else {
+				*r = l.reqHeaders.OnRequestHeaders(&s.x)
+				if l.reqBody == nil || l.onBody {
+					break
+				}
+				if s.decide(ph, pos, r) {
+					s.headersDone = r.Action == ActionPause
+					return pos + 1, true, false
+				}
+			}
+			*r = l.reqBody.OnRequestBody(&s.x, s.body)
 		case phaseResponseHeaders:
 			*r = l.respHeaders.OnResponseHeaders(&s.x)
 		case phaseResponseBody:
@@ -457,9 +487,16 @@ func (s *stream) resume(r Result) {
 	s.paused = false
 	ph, pos := s.pausedPhase, s.pausedAt
 	if s.decide(ph, pos, &r) {
+		if r.Action != ActionPause {
+			s.headersDone = false
+		}
 		return // denied, or paused again
 	}
-	if s.run(ph, pos+1) == types.ActionPause {
+	next := pos + 1
+	if s.headersDone {
+		next = pos // the filter's OnRequestBody is still to run
+	}
+	if s.run(ph, next) == types.ActionPause {
 		return
 	}
 	// The phase is complete; run a body that arrived meanwhile, from the

@@ -18,7 +18,7 @@ import (
 //	{"phase": "request_headers|request_body|response_headers|response_body|headers", "action": "continue|deny|pause|panic",
 //	 "status": 403, "resume": "continue|deny|panic", "if_header": "x-name",
 //	 "build": "panic", "tick": "panic|guarded_panic", "set_body": "text",
-//	 "claims": {"sub": "alice"}}
+//	 "claims": {"sub": "alice"}, "reads_body": true}
 //
 // "headers" acts in both header phases. With if_header, the action applies only to requests carrying that header;
 // others continue.
@@ -26,6 +26,10 @@ import (
 // With set_body, the step replaces the body of its side with the text in its
 // phase (Exchange.SetRequestBody or SetResponseBody), before its action;
 // outside a body phase the dispatcher ignores it.
+//
+// With reads_body, a request_headers step is a policy.BodyReader: it
+// decides a request with a body once the body is there, as a filter with
+// rules on the body does.
 //
 // With claims, a request_headers step publishes them as the claims of a
 // verified token (package authz/claims), as a jwt filter would, so that
@@ -42,21 +46,23 @@ type Step struct {
 	tick           string // what OnTick does: "panic", "guarded_panic" (in env.Guard), or nothing
 	setBody        *string
 	claims         gjson.Result
+	readsBody      bool
 	env            *policy.Env
 }
 
 // Kind builds Steps from JSON.
 var Kind = policy.Kind{Name: "step", Build: func(o *conf.Object, env *policy.Env) (policy.Filter, error) {
 	s := &Step{
-		id:       env.ID,
-		phase:    o.String("phase", "request_headers"),
-		action:   o.String("action", "continue"),
-		resume:   o.String("resume", "continue"),
-		status:   uint32(o.Int("status", 403)),
-		ifHeader: o.String("if_header", ""),
-		tick:     o.String("tick", ""),
-		claims:   o.Value("claims"),
-		env:      env,
+		id:        env.ID,
+		phase:     o.String("phase", "request_headers"),
+		action:    o.String("action", "continue"),
+		resume:    o.String("resume", "continue"),
+		status:    uint32(o.Int("status", 403)),
+		ifHeader:  o.String("if_header", ""),
+		tick:      o.String("tick", ""),
+		claims:    o.Value("claims"),
+		readsBody: o.Bool("reads_body", false),
+		env:       env,
 	}
 	if o.Has("set_body") {
 		b := o.String("set_body", "")
@@ -127,6 +133,9 @@ func (s *Step) act(x *policy.Exchange, action string) policy.Result {
 }
 
 type requestStep struct{ *Step }
+
+// ReadsRequestBody makes a step with reads_body decide in the body phase.
+func (s *requestStep) ReadsRequestBody() bool { return s.readsBody && s.phase == "request_headers" }
 
 func (s *requestStep) OnRequestHeaders(x *policy.Exchange) policy.Result {
 	if s.phase != "request_headers" {
