@@ -32,6 +32,7 @@ type Mutator struct {
 	deny              [2]*policy.Response // request, response; nil with PassInvalid
 
 	id      string
+	shadow  bool // in shadow mode, where the chain lets a deny through
 	now     func() time.Time
 	invalid [2]*stats.Counter // bodymutate_invalid_bodies_total{side}
 	log     throttle.Log
@@ -73,7 +74,7 @@ const (
 var errNothingToDo = conf.Errorf("", `has no operations: give "request" or "response" operations (copy, set, remove)`)
 
 // New validates cfg and returns its Mutator. Errors name the offending field
-// as a path in cfg's JSON form ("request.set.user\\.id: ..."). env names
+// as a path in cfg's JSON form ("request.set.user.id: ..."). env names
 // the filter in the log and holds its metric; it may be nil, to validate a
 // Config, and the Mutator then counts into no registry.
 func New(cfg Config, env *policy.Env) (*Mutator, error) {
@@ -106,7 +107,7 @@ func New(cfg Config, env *policy.Env) (*Mutator, error) {
 		return nil, conf.Errorf("invalid_body", `must be "pass" or "deny", not %q`, string(cfg.InvalidBody))
 	}
 	if env != nil {
-		m.id, m.now = env.ID, env.Now
+		m.id, m.shadow, m.now = env.ID, env.Mode == policy.Shadow, env.Now
 		for i, side := range sideNames {
 			m.invalid[i] = env.Counter("bodymutate_invalid_bodies_total", stats.Tag{Key: "side", Value: side})
 		}
@@ -115,7 +116,7 @@ func New(cfg Config, env *policy.Env) (*Mutator, error) {
 }
 
 // compile validates one side's operations and puts them in the order they
-// run. Error paths start with side ("request.set.user\\.id").
+// run. Error paths start with side ("request.set.user.id").
 func compile(side string, ops Ops) ([]op, error) {
 	var out []op
 	path := func(at, s string) ([]string, error) {
@@ -139,6 +140,11 @@ func compile(side string, ops Ops) ([]op, error) {
 	}
 	for _, f := range ops.Set {
 		at := conf.Join(conf.Join(side, "set"), f.Path)
+		if f.Path == "" {
+			// at is then "set" itself, which is there: "is required" would
+			// mislead.
+			return nil, conf.Errorf(at, "field path must not be empty")
+		}
 		p, err := path(at, f.Path)
 		if err != nil {
 			return nil, err
@@ -307,6 +313,9 @@ func (m *Mutator) refuse(x *policy.Exchange, side int, why string) policy.Result
 	outcome := "passed unchanged (invalid_body pass)"
 	if m.deny[side] != nil {
 		outcome = "answered with " + strconv.Itoa(int(m.deny[side].Status)) + " (invalid_body deny)"
+		if m.shadow {
+			outcome = "would be " + outcome + ", but shadow mode lets it through"
+		}
 	}
 	if log, more := m.log.Report(m.now(), 1); log {
 		line := "bodymutate " + m.id + ": a " + sideNames[side] + " body that says it is JSON cannot be read (" + why + "); " + outcome

@@ -14,4 +14,6 @@ import (
 
 func main() {}
 
-func init() { policy.Serve(policy.Configured(headermutate.Kind, bodymutate.Kind, testfilters.Kind, probe.Kind)) }
+func init() {
+	policy.Serve(policy.Configured(headermutate.Kind, bodymutate.Kind, testfilters.Kind, probe.Kind))
+}
