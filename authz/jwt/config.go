@@ -124,7 +124,9 @@ type Rule struct {
 	// shares (see the match package); the zero Match selects every
 	// request. A rule that lets requests through without a token applies
 	// only to requests that certainly match; one that requires a token,
-	// to requests that possibly do.
+	// to requests that possibly do. With conditions on the JSON body
+	// ("body"), a request with a body is verified once its body is there
+	// (policy.BodyReader).
 	Match match.Match
 	// Requires ("requires") names the providers one of which must have
 	// issued the request's token; empty means any provider.
@@ -145,7 +147,7 @@ func decode(o *conf.Object) Config {
 	}
 	for _, r := range o.Objects("rules") {
 		c.Rules = append(c.Rules, Rule{
-			Match:        match.Decode(r.Object("match")),
+			Match:        match.DecodeWithBody(r.Object("match")),
 			Requires:     r.Strings("requires"),
 			AllowMissing: r.Bool("allow_missing", false),
 		})

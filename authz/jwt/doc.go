@@ -95,7 +95,13 @@
 // from one of the providers it "requires" (any provider when it lists
 // none), or, with "allow_missing", nothing, though a token that is present
 // must verify. A request no rule applies to needs a token from some
-// provider.
+// provider. A rule's "match" is the shared match object, conditions on the
+// JSON body included ("body": [{"path": "visibility", "equals":
+// "public"}]): a request with a body is then verified once the body is
+// there, and the filters after this one wait for it (policy.BodyReader).
+// A rule that lets a request through without a token applies only when
+// every reading of the request meets it; one that requires a token, when
+// some reading does.
 //
 // A refused request gets 401 with "www-authenticate: Bearer
 // error=\"invalid_token\"" (RFC 6750), or "www-authenticate: Bearer" when

@@ -44,6 +44,7 @@ type Verifier struct {
 	headers   []string    // every claim_to_headers header, removed from every request
 	results   map[string]*stats.Counter
 	remotes   []*remote // the providers' remote key sets, fetched on the tick
+	body      bool      // a rule has conditions on the request body
 }
 
 type provider struct {
@@ -203,9 +204,14 @@ func compile(cfg Config) (*Verifier, error) {
 			c.providers = v.providers
 		}
 		v.rules = append(v.rules, c)
+		v.body = v.body || when.ReadsBody()
 	}
 	return v, nil
 }
+
+// ReadsRequestBody implements policy.BodyReader: a request with a body is
+// verified once the body is there when a rule has conditions on it.
+func (v *Verifier) ReadsRequestBody() bool { return v.body }
 
 func compileProvider(p Provider) (*provider, error) {
 	if p.Name == "" || !stats.Valid(p.Name) {
@@ -556,5 +562,6 @@ func headerValue(c gjson.Result) (string, bool) {
 
 var (
 	_ policy.RequestHeadersFilter = (*Verifier)(nil)
+	_ policy.BodyReader           = (*Verifier)(nil)
 	_ policy.TickFilter           = (*Verifier)(nil)
 )
