@@ -107,8 +107,11 @@
 // # JSON bodies
 //
 // Conditions on fields of the request's JSON body ("body" in a match
-// object, BodyField) hold for filters that decide once the body is there
-// (authz; see Matcher.ReadsBody and Request.SetBody).
+// object, BodyField) hold for filters that decide once the body is there:
+// authz and jwt rules, ratelimit rules and keys, headerauth bypasses (see
+// Matcher.ReadsBody and Request.SetBody). The same readings guide the
+// body rewrites of package bodymutate (RemoveField, SetField): an edit
+// holds under every reading.
 //
 // A backend reads a JSON body with its own parser, and parsers disagree on
 // documents a client is free to send. A field of a body therefore has
