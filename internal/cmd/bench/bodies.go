@@ -6,12 +6,14 @@ import (
 	"strings"
 )
 
-// What a rule on the JSON body costs: the authz example's image serving a
-// POST with a 4 KiB JSON body, once with a deny rule on a header (the chain
-// reads no body) and once with a deny rule on a field of the body (the
-// chain holds the request, reads the body and parses it for its readings),
-// taking turns; the body rule's allocations per request in wasm; and the
-// linear memory of a VM serving the body rule at the chain's checkpoints.
+// What a rule on the JSON body and a rewrite of it cost: the authz
+// example's image serving a POST with a 4 KiB JSON body, once with a deny
+// rule on a header (the chain reads no body) and once with a deny rule on a
+// field of the body (the chain holds the request, reads the body and parses
+// it for its readings), and the jsonbody example's image rewriting that body
+// with bodymutate (two fields set, one removed), taking turns; the
+// allocations per request of each body entry in wasm; and the linear memory
+// of a VM serving each at the chain's checkpoints.
 
 // bodySize is the benchmark body's size.
 const bodySize = 4 << 10
@@ -31,20 +33,29 @@ func bodyRequest() []byte {
 	return []byte(b.String())
 }
 
-// bodyRuleConfigs are the two authz configurations: a deny rule on a
-// header, and one on a body field, neither matching the benchmark request.
-var bodyRuleConfigs = [2]string{
+// bodyConfigs are the three configurations: authz with a deny rule on a
+// header, authz with one on a body field, neither matching the benchmark
+// request, and bodymutate stamping and trimming the body.
+var bodyConfigs = [3]string{
 	`{"filters": [{"name": "authz", "config": {"rules": [{"action": "deny", "match": {"headers": [{"name": "x-role", "equals": "admin"}]}}], "default": "allow"}}]}`,
 	`{"filters": [{"name": "authz", "config": {"rules": [{"action": "deny", "match": {"body": [{"path": "user.role", "equals": "admin"}]}}], "default": "allow"}}]}`,
+	`{"filters": [{"name": "bodymutate", "config": {"request": {"set": {"audit.request_id": "%REQUEST_ID%", "audit.via": "gateway"}, "remove": ["currency"]}}}]}`,
 }
 
-// bodyPlugins are the authz image img serving the body request with each
-// configuration: the header rule's, then the body rule's.
-func bodyPlugins(img plugin) [2]plugin {
-	var out [2]plugin
-	for i, label := range []string{"authz (header rule, 4 KiB body)", "authz (body rule, 4 KiB body)"} {
-		p := img
-		p.label, p.config, p.body = label, []byte(bodyRuleConfigs[i]), bodyRequest()
+// bodyLabels name the three entries.
+var bodyLabels = [3]string{"authz (header rule, 4 KiB body)", "authz (body rule, 4 KiB body)", "bodymutate (rewrite, 4 KiB body)"}
+
+// bodyPlugins are the entries serving the body request: the authz image
+// with the header rule's and the body rule's configuration, and the
+// rewrite image with the rewrite's.
+func bodyPlugins(authz, rewrite plugin) [3]plugin {
+	var out [3]plugin
+	for i, label := range bodyLabels {
+		p := authz
+		if i == 2 {
+			p = rewrite
+		}
+		p.label, p.config, p.body = label, []byte(bodyConfigs[i]), bodyRequest()
 		p.headers = append(append([][2]string(nil), requestHeaders...), [2]string{"content-type", "application/json"})
 		for j, h := range p.headers {
 			if h[0] == ":method" {
@@ -56,26 +67,35 @@ func bodyPlugins(img plugin) [2]plugin {
 	return out
 }
 
-// bodies is the measure's result.
-type bodies struct {
-	header, body float64 // ms per request, medians over the rounds
-	allocs       allocStats
-	memory       []memoryPoint
+// bodyCost is what one body entry costs beyond its time.
+type bodyCost struct {
+	allocs allocStats
+	memory []memoryPoint
 }
 
-// measureBodies takes the measure on the authz image img.
-func measureBodies(ctx context.Context, img plugin, checkpoints []int) (bodies, error) {
-	ps := bodyPlugins(img)
+// bodies is the measure's result.
+type bodies struct {
+	header, body, rewrite float64 // ms per request, medians over the rounds
+	rule, rewriting       bodyCost
+}
+
+// measureBodies takes the measure on the authz image and the rewrite
+// image (the jsonbody example's).
+func measureBodies(ctx context.Context, authz, rewrite plugin, checkpoints []int) (bodies, error) {
+	ps := bodyPlugins(authz, rewrite)
 	samples, err := slowTurns(ctx, ps[:])
 	if err != nil {
 		return bodies{}, err
 	}
-	out := bodies{header: median(samples[0]), body: median(samples[1])}
-	if out.allocs, err = allocsPerRequest(ctx, ps[1], allocRequests); err != nil {
-		return bodies{}, err
-	}
-	if out.memory, err = measureMemory(ctx, ps[1], checkpoints); err != nil {
-		return bodies{}, err
+	out := bodies{header: median(samples[0]), body: median(samples[1]), rewrite: median(samples[2])}
+	for i, c := range []*bodyCost{&out.rule, &out.rewriting} {
+		p := ps[1+i]
+		if c.allocs, err = allocsPerRequest(ctx, p, allocRequests); err != nil {
+			return bodies{}, err
+		}
+		if c.memory, err = measureMemory(ctx, p, checkpoints); err != nil {
+			return bodies{}, err
+		}
 	}
 	return out, nil
 }
@@ -87,15 +107,29 @@ func (r *results) writeBodies(w writer) {
 	}
 	b := r.bodies
 	w("## JSON bodies\n\n")
-	w("The authz example's image serving a POST with a %s JSON body, with a deny rule on a request header (the chain reads no body) ", kib(bodySize))
-	w("and with a deny rule on a field of the body (the chain holds the request until the body is complete, reads it, and parses it once for the readings of every JSON parser), ")
-	w("neither matching the request, taking turns in %d rounds of %d requests.\n\n", hostileRounds, hostileBatch)
-	w("| Rule | Time (ms) | × the header rule |\n|---|---:|---:|\n")
-	w("| on a header | %.3f | 1.00 |\n| on a body field | %.3f | %.2f |\n\n", b.header, b.body, b.body/b.header)
-	w("With the body rule, a request allocates %s times in wasm (%s bytes), the body's parse included. ", num(b.allocs.mallocs), num(b.allocs.bytes))
-	if n := len(b.memory); n >= 2 {
-		first, last := b.memory[n-2], b.memory[n-1]
-		w("One VM serving the body rule has %s of linear memory after %s requests and %s after %s.", mib(first.bytes), count(first.requests), mib(last.bytes), count(last.requests))
+	w("A POST with a %s JSON body through the authz example's image with a deny rule on a request header (the chain reads no body), ", kib(bodySize))
+	w("with a deny rule on a field of the body (the chain holds the request until the body is complete, reads it, and parses it once for the readings of every JSON parser), ")
+	w("neither matching the request, and through the jsonbody example's image with bodymutate setting two fields and removing one under every reading (the body is checked, edited and replaced, its content-length set), ")
+	w("taking turns in %d rounds of %d requests.\n\n", hostileRounds, hostileBatch)
+	w("| Entry | Time (ms) | × the header rule | Allocations per request (bytes) | Linear memory |\n|---|---:|---:|---:|---|\n")
+	w("| authz, rule on a header | %.3f | 1.00 | | |\n", b.header)
+	for _, e := range []struct {
+		name string
+		ms   float64
+		cost bodyCost
+	}{{"authz, rule on a body field", b.body, b.rule}, {"bodymutate, rewrite", b.rewrite, b.rewriting}} {
+		w("| %s | %.3f | %.2f | %s (%s) | %s |\n", e.name, e.ms, e.ms/b.header, num(e.cost.allocs.mallocs), num(e.cost.allocs.bytes), memoryRange(e.cost.memory))
 	}
-	w("\n\n")
+	w("\nLinear memory is one VM's after the last two checkpoints of the chain's memory measure: flat when the two agree.\n\n")
+}
+
+// memoryRange is the linear memory at the last two checkpoints: "9.00 MiB
+// after 100,000, 9.00 MiB after 1,000,000".
+func memoryRange(ms []memoryPoint) string {
+	n := len(ms)
+	if n < 2 {
+		return ""
+	}
+	first, last := ms[n-2], ms[n-1]
+	return mib(first.bytes) + " after " + count(first.requests) + ", " + mib(last.bytes) + " after " + count(last.requests)
 }

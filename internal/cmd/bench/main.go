@@ -198,8 +198,8 @@ func run(ctx context.Context, o options) (*results, error) {
 	if r.hostile, err = measureHostile(ctx, find(plugins, chainName), r.baselines); err != nil {
 		return nil, err
 	}
-	log.Print("authz: a rule on the JSON body")
-	if r.bodies, err = measureBodies(ctx, find(plugins, "authz"), memoryCheckpoints(o.memRequests)); err != nil {
+	log.Print("authz and bodymutate: a rule on the JSON body and a rewrite of it")
+	if r.bodies, err = measureBodies(ctx, find(plugins, "authz"), find(plugins, "jsonbody"), memoryCheckpoints(o.memRequests)); err != nil {
 		return nil, err
 	}
 	log.Print("jwt: a forged token without a kid")
