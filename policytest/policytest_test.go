@@ -350,3 +350,28 @@ func TestBodiesThroughTheKit(t *testing.T) {
 		t.Errorf("policy_body_too_large_total{side=request} = %d, want 1", got)
 	}
 }
+
+// A JSON body rewrite through the kit, on the jsonbody example: the
+// request body the plugin stamps is forwarded with its content-length, and
+// the response body it strips reaches the client with its own.
+func TestJSONBodyRewriteThroughTheKit(t *testing.T) {
+	config, err := os.ReadFile("../examples/jsonbody/config.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := Start(t, image(t, "jsonbody"), string(config))
+	body := `{"item": "book", "debug": true}`
+	res := p.Do(Request{Method: "POST", Path: "/orders", Body: body, Headers: [][2]string{
+		{"content-type", "application/json"}, {"content-length", strconv.Itoa(len(body))}, {"x-request-id", "req-1"}},
+		Upstream: &Response{Status: 200, Headers: [][2]string{{"content-type", "application/json"}, {"content-length", "31"}},
+			Body: `{"id": 7, "password_hash": "x"}`}})
+	if res.Err != nil || res.Forwarded == nil {
+		t.Fatalf("err %v, forwarded %v", res.Err, res.Forwarded)
+	}
+	if want := `{"item": "book", "audit":{"request_id":"req-1","via":"gateway"}}`; res.Forwarded.Body != want || res.Forwarded.Header("content-length") != strconv.Itoa(len(want)) {
+		t.Errorf("forwarded %q with content-length %q, want %q with its length", res.Forwarded.Body, res.Forwarded.Header("content-length"), want)
+	}
+	if res.Status != 200 || res.Body != `{"id": 7}` || res.Header("content-length") != "9" {
+		t.Errorf("client got %d %q with content-length %q, want 200 {\"id\": 7} with 9", res.Status, res.Body, res.Header("content-length"))
+	}
+}
