@@ -250,8 +250,10 @@ func (s *stream) setRequestBody(body []byte) {
 }
 
 // requestPhase reports whether the filter acts on requests. Such a filter
-// is counted only for the requests it saw: not for a request an earlier
-// filter denied, whose local reply it may still see in the response phase.
+// is counted only for the requests it saw, or let through without a look
+// (a body filter, for a request without a body): not for a request an
+// earlier filter denied, whose local reply it may still see in the
+// response phase.
 // Filters without a request phase are counted when they run at all.
 func (l *link) requestPhase() bool { return l.reqHeaders != nil || l.reqBody != nil }
 
@@ -338,7 +340,9 @@ func (s *stream) runFilters(ph phase, pos int, r *Result) (next int, stop, faile
 		if !l.has(ph) && !deferred {
 			continue
 		}
-		if ph.request() || !l.requestPhase() {
+		if ph.request() || !l.requestPhase() || s.x.local == nil {
+			// A request filter counts a response it sees unless it is
+			// the local reply to a request it never saw.
 			s.marks[i].seen = true
 		}
 		s.x.current = i

@@ -109,3 +109,24 @@ func TestSidesWithoutOperationsAreNotHeld(t *testing.T) {
 		}
 	})
 }
+
+// A response the filter refuses is counted as its decision even when the
+// request had no body for it to read.
+func TestResponseDenialCountedWithoutARequestBody(t *testing.T) {
+	config := `{"request": {"remove": ["a"]}, "response": {"remove": ["a"]}, "invalid_body": "deny"}`
+	wasmtest.Both(t, image, native, func(t *testing.T, r wasmtest.Runner) {
+		host, reset := wasmtest.Start(t, r.VM, wasmtest.Chain(mutate(config)))
+		defer reset()
+		id := host.InitializeHttpContext()
+		host.CallOnRequestHeaders(id, post("application/json")[:3], true)
+		host.CallOnResponseHeaders(id, [][2]string{{":status", "200"}, {"content-type", "application/json"}}, false)
+		host.CallOnResponseBody(id, []byte(`{"a"`), true)
+		if reply := host.GetSentLocalResponse(id); reply == nil || reply.StatusCode != 502 {
+			t.Fatalf("reply %+v, want 502", reply)
+		}
+		host.CompleteHttpContext(id)
+		if got := wasmtest.Counter(t, host, "filter=.=body;.;decision=.=denied;.;policy_filter_decisions_total"); got != 1 {
+			t.Errorf("denials counted: %d, want 1", got)
+		}
+	})
+}
