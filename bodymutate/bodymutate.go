@@ -158,6 +158,9 @@ func compile(side string, ops Ops) ([]op, error) {
 				return nil, conf.Errorf(at, "is not a JSON value the filter can set: %v", err)
 			}
 			o.raw = []byte(f.JSON)
+			if _, err := match.SetField([]byte("{}"), p, o.raw); err != nil {
+				return nil, conf.Errorf(at, "cannot be set: %v", err)
+			}
 		} else {
 			t, err := template.Parse(f.Value)
 			if err != nil {

@@ -157,6 +157,8 @@ func TestNewReportsPaths(t *testing.T) {
 			`response.set.n: is not a JSON value the filter can set: an integer beyond ±2^53, which parsers read differently at offset 16`},
 		{"JSON nested too deeply", bodymutate.Config{Request: set(bodymutate.Field{Path: "a", JSON: strings.Repeat("[", 65) + strings.Repeat("]", 65)})},
 			`request.set.a: is not a JSON value the filter can set: arrays and objects nested deeper than 64 levels at offset 64`},
+		{"a value nested too deeply for its path", bodymutate.Config{Request: set(bodymutate.Field{Path: "a.b.c.d.e.f.g.h.i.j", JSON: strings.Repeat("[", 58) + strings.Repeat("]", 58)})},
+			`request.set.a.b.c.d.e.f.g.h.i.j: cannot be set: the value would be nested deeper than 64 levels`},
 		{"two JSON values", bodymutate.Config{Request: set(bodymutate.Field{Path: "a", JSON: "1 2"})},
 			`request.set.a: is not a JSON value the filter can set: data after the JSON value at offset 2`},
 		{"bad invalid body action", bodymutate.Config{Request: valid, InvalidBody: "drop"},
