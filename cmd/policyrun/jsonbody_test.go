@@ -23,22 +23,7 @@ func TestRunnerRewritesJSONBodies(t *testing.T) {
 
 	send := func(body string) (*http.Response, string) {
 		t.Helper()
-		req, err := http.NewRequest("POST", base+"/orders", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Request-Id", "req-1")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp, string(b)
+		return do(t, "POST", base+"/orders", body, "Content-Type", "application/json", "X-Request-Id", "req-1")
 	}
 
 	resp, body := send(`{"item": "book", "debug": true}`)
