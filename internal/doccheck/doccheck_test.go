@@ -34,6 +34,7 @@ var modulePackages = map[string]string{
 	"ratelimit":    modulePath + "/ratelimit",
 	"headerauth":   modulePath + "/headerauth",
 	"headermutate": modulePath + "/headermutate",
+	"bodymutate":   modulePath + "/bodymutate",
 	"authz":        modulePath + "/authz",
 	"metrics":      modulePath + "/metrics",
 	"match":        modulePath + "/match",
@@ -224,7 +225,7 @@ func (d *docs) comment(t *testing.T, fset *token.FileSet, file string, cg *ast.C
 
 var (
 	// moduleRef is a use of one of the module's packages: ratelimit.Config.
-	moduleRef = regexp.MustCompile(`\b(policy|ratelimit|headerauth|headermutate|authz|metrics|match|conf|stats)\.[A-Za-z_]`)
+	moduleRef = regexp.MustCompile(`\b(policy|ratelimit|headerauth|headermutate|bodymutate|authz|metrics|match|conf|stats)\.[A-Za-z_]`)
 	// yamlOrError starts a YAML mapping (apiVersion: v1) or an error line
 	// (policy: invalid ..., rules[2].limit.burst: must be > 0). Go field
 	// keys in a composite literal are capitalized, so they are not taken

@@ -14,6 +14,7 @@ import (
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/authz"
 	"github.com/wasmpolicy/policy/authz/jwt"
+	"github.com/wasmpolicy/policy/bodymutate"
 	"github.com/wasmpolicy/policy/headerauth"
 	"github.com/wasmpolicy/policy/headermutate"
 	"github.com/wasmpolicy/policy/internal/testdata/tutorial/tutorial"
@@ -30,8 +31,9 @@ type native struct {
 
 // nativePlugin is the plugin an image runs, as a Go value: every example is
 // the dispatcher with filter kinds linked in, and which of them run is its
-// configuration's choice, so all five kinds serve every example; the jwt
-// example also links the verifier, as its image does. The tutorial's plugin
+// configuration's choice, so the five kinds serve every example; the jwt
+// example also links the verifier, and the jsonbody example the body
+// rewrite, as their images do. The tutorial's plugin
 // gets the clock its wasm rows get (steppingClock).
 func nativePlugin(p plugin) types.VMContext {
 	switch p.name {
@@ -43,6 +45,8 @@ func nativePlugin(p plugin) types.VMContext {
 		return &tutorial.VM{Now: steppingClock()}
 	case tutorialLibName:
 		return policy.Configured(ratelimit.Kind, headermutate.Kind)
+	case "jsonbody":
+		return policy.Configured(ratelimit.Kind, headerauth.Kind, headermutate.Kind, authz.Kind, metrics.Kind, bodymutate.Kind)
 	}
 	return policy.Configured(ratelimit.Kind, headerauth.Kind, headermutate.Kind, authz.Kind, metrics.Kind)
 }
