@@ -37,6 +37,7 @@ const MaxBodyLimit = 64 << 20
 // them, its limit, and the counters and log state of bodies over the limit.
 type bodies struct {
 	request, response bool // the chain has a request (response) body filter
+	stream            bool // the chain has a response stream filter
 	limit             int
 	tooLarge          [2]*stats.Counter // request, response
 	logged            [2]bool
@@ -57,6 +58,7 @@ func (b *bodies) setUp(links []*link, limit int, metrics *stats.Registry) {
 	for _, l := range links {
 		b.request = b.request || l.reqBody != nil || l.onBody
 		b.response = b.response || l.respBody != nil
+		b.stream = b.stream || l.respStream != nil
 	}
 	for i, name := range []string{"request", "response"} {
 		if i == 0 && b.request || i == 1 && b.response {
@@ -136,6 +138,81 @@ func (x *Exchange) SetRequestBody(body []byte) { x.stream.setBody(phaseRequestBo
 // does the request's; only a response body filter may call it, from
 // OnResponseBody.
 func (x *Exchange) SetResponseBody(body []byte) { x.stream.setBody(phaseResponseBody, body) }
+
+// SetResponseChunk replaces the chunk of the response body a stream filter
+// was given, from OnResponseChunk: later stream filters and the client get
+// chunk instead. When the chain holds the whole response (the chunk is the
+// whole body), it is SetResponseBody.
+func (x *Exchange) SetResponseChunk(chunk []byte) {
+	s := x.stream
+	if !s.chunking {
+		s.setBody(phaseResponseBody, chunk)
+		return
+	}
+	if err := proxywasm.ReplaceHttpResponseBody(chunk); err != nil {
+		proxywasm.LogError("policy: filter " + s.pc.links[x.current].id + " replacing a response chunk: " + err.Error())
+		return
+	}
+	s.body = chunk
+}
+
+// Streaming. A chain with a ResponseStreamFilter and no ResponseBodyFilter
+// passes each chunk of a response body on as it comes, after its stream
+// filters have seen it (onChunk). A chunk that arrives while the response
+// headers phase waits for a callout is held by the proxy, and the stream
+// filters see all that was held when the phase resumes (heldChunks).
+
+// onChunk runs the stream filters on the chunk of size bytes the proxy
+// holds now, and lets it go on.
+func (s *stream) onChunk(size int, end bool) types.Action {
+	if s.paused {
+		s.waitingChunk, s.waitingEnd = size, end
+		return types.ActionPause
+	}
+	var chunk []byte
+	if size > 0 {
+		var err error
+		if chunk, err = proxywasm.GetHttpResponseBody(0, size); err != nil {
+			proxywasm.LogError("policy: reading a response chunk: " + err.Error())
+		}
+	}
+	s.runChunk(chunk, end)
+	return types.ActionContinue
+}
+
+// heldChunks runs the stream filters on the chunks the proxy held while the
+// response headers phase was paused, once it resumes.
+func (s *stream) heldChunks() {
+	if s.waitingChunk == 0 && !s.waitingEnd {
+		return
+	}
+	size, end := s.waitingChunk, s.waitingEnd
+	s.waitingChunk, s.waitingEnd = 0, false
+	var chunk []byte
+	if size > 0 {
+		chunk, _ = proxywasm.GetHttpResponseBody(0, size)
+	}
+	s.runChunk(chunk, end)
+}
+
+// runChunk calls the stream filters, in the response phases' order, on
+// chunk.
+func (s *stream) runChunk(chunk []byte, end bool) {
+	prevPhase := s.phase
+	s.phase, s.chunking, s.body = phaseResponseBody, true, chunk
+	for pos := range s.pc.links {
+		i := s.linkAt(phaseResponseBody, pos)
+		l := s.pc.links[i]
+		if l.respStream == nil {
+			continue
+		}
+		if s.x.local == nil || !l.requestPhase() {
+			s.marks[i].seen = true
+		}
+		s.call(i, func() { l.respStream.OnResponseChunk(&s.x, s.body, end) })
+	}
+	s.phase, s.chunking, s.body = prevPhase, false, nil
+}
 
 func (s *stream) setBody(ph phase, body []byte) {
 	l := s.pc.links[s.x.current]

@@ -31,7 +31,7 @@ func TestFilterContract(t *testing.T) {
 		{"a hand-written kind's unread field", `{"filters": [{"name": "lax", "config": {"limits": {"rps": 1, "burst": 2}}}]}`,
 			`filters[0] (lax): config.limits.burst: unknown field (known fields: rps)`},
 		{"no phase", `{"filters": [{"name": "misspelt"}]}`,
-			`filters[0] (misspelt): contract.misspelt implements no phase of a filter (OnRequestHeaders, OnRequestBody, OnResponseHeaders, OnResponseBody, OnStreamDone or OnTick); check the methods' names and signatures`},
+			`filters[0] (misspelt): contract.misspelt implements no phase of a filter (OnRequestHeaders, OnRequestBody, OnResponseHeaders, OnResponseBody, OnResponseChunk, OnStreamDone or OnTick); check the methods' names and signatures`},
 		{"no filter", `{"filters": [{"name": "nothing"}]}`,
 			`filters[0] (nothing): the filter's constructor returned no filter`},
 	}

@@ -79,6 +79,11 @@
 //     goes on unchanged; both are counted in
 //     policy_body_too_large_total{side} and logged once. A chain without
 //     body filters reads no body and holds nothing.
+//   - A stream filter (ResponseStreamFilter) sees a response body chunk by
+//     chunk as it passes, and may rewrite each chunk: the chain holds
+//     nothing, so a stream of events reaches the client as it comes and
+//     memory does not grow with it. In a chain that holds the response
+//     for a body filter, it gets the whole body at once.
 //   - A filter whose decision needs the request body (a BodyReader: authz
 //     or jwt with a rule on the body) decides a request that has one in
 //     the body phase, and the filters after it wait for it: they run their

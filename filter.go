@@ -33,6 +33,21 @@ type ResponseBodyFilter interface {
 	OnResponseBody(x *Exchange, body []byte) Result
 }
 
+// ResponseStreamFilter sees the response body as it passes, chunk by
+// chunk, without the chain holding it: the client gets each chunk as it
+// comes, and the plugin's memory does not grow with the response (a
+// stream of Server-Sent Events, a large download). The filter keeps what it
+// needs across calls itself (an event split between two chunks), and may
+// replace the chunk it is given (Exchange.SetResponseChunk); one that
+// changes a chunk's length should remove the response's content-length in
+// its OnResponseHeaders. end is set on the last call, whose chunk may be
+// empty. It cannot deny: the response's headers are on their way. When the
+// chain holds the response for a ResponseBodyFilter, the filter gets the
+// whole body in one call, end set.
+type ResponseStreamFilter interface {
+	OnResponseChunk(x *Exchange, chunk []byte, end bool)
+}
+
 // BodyReader is implemented by a RequestHeadersFilter whose decision may
 // need the request's JSON body, for some configurations (authz, when a rule
 // has conditions on the body). The chain asks ReadsRequestBody once, when
@@ -53,8 +68,8 @@ type BodyReader interface {
 // BodyPhases is implemented by a body filter whose configuration may leave
 // a side with nothing to do (a body rewrite of responses only). The chain
 // asks once, when it is built, and treats the filter as having no
-// OnRequestBody (OnResponseBody) when request (response) is false: it reads
-// and holds no body of that side for it.
+// OnRequestBody (OnResponseBody and OnResponseChunk) when request
+// (response) is false: it reads and holds no body of that side for it.
 type BodyPhases interface {
 	BodyPhases() (request, response bool)
 }

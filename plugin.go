@@ -138,6 +138,7 @@ type link struct {
 	reqBody     RequestBodyFilter
 	respHeaders ResponseHeadersFilter
 	respBody    ResponseBodyFilter
+	respStream  ResponseStreamFilter
 	done        StreamDoneFilter
 	// onBody is set for a BodyReader that reads the request body: its
 	// OnRequestHeaders runs in the request body phase of a request that
@@ -413,6 +414,7 @@ func (pc *pluginContext) build(specs []Spec) error {
 		l.reqBody, _ = f.(RequestBodyFilter)
 		l.respHeaders, _ = f.(ResponseHeadersFilter)
 		l.respBody, _ = f.(ResponseBodyFilter)
+		l.respStream, _ = f.(ResponseStreamFilter)
 		l.done, _ = f.(StreamDoneFilter)
 		if b, ok := f.(BodyPhases); ok {
 			request, response := b.BodyPhases()
@@ -420,7 +422,7 @@ func (pc *pluginContext) build(specs []Spec) error {
 				l.reqBody = nil
 			}
 			if !response {
-				l.respBody = nil
+				l.respBody, l.respStream = nil, nil
 			}
 		}
 		if r, ok := f.(BodyReader); ok && l.reqHeaders != nil {
@@ -430,8 +432,8 @@ func (pc *pluginContext) build(specs []Spec) error {
 		if ticks {
 			pc.tickers = append(pc.tickers, ticker{id: id, filter: t})
 		}
-		if !l.requestPhase() && l.respHeaders == nil && l.respBody == nil && l.done == nil && !ticks {
-			return text.Errorf("%s: %s implements no phase of a filter (OnRequestHeaders, OnRequestBody, OnResponseHeaders, OnResponseBody, OnStreamDone or OnTick); check the methods' names and signatures", where, reflect.TypeOf(f).String())
+		if !l.requestPhase() && l.respHeaders == nil && l.respBody == nil && l.respStream == nil && l.done == nil && !ticks {
+			return text.Errorf("%s: %s implements no phase of a filter (OnRequestHeaders, OnRequestBody, OnResponseHeaders, OnResponseBody, OnResponseChunk, OnStreamDone or OnTick); check the methods' names and signatures", where, reflect.TypeOf(f).String())
 		}
 		tag := stats.Tag{Key: "filter", Value: id}
 		l.seen = pc.metrics.Counter("filter_requests_total", tag)

@@ -72,6 +72,13 @@ type stream struct {
 	holding         [2]bool
 	unread          [2]bool
 
+	// A streamed response (body.go): chunking is set while stream filters
+	// see a chunk; waitingChunk and waitingEnd are what the proxy holds of
+	// the body while the response headers phase waits for a callout.
+	chunking     bool
+	waitingChunk int
+	waitingEnd   bool
+
 	// deferred says the request headers phase stopped at position
 	// deferFrom, a BodyReader that decides once the body is there: the
 	// filters from there on run their request headers phase in the request
@@ -197,6 +204,9 @@ func (s *stream) onBody(ph phase, size int, endOfStream bool) types.Action {
 	if s.x.local != nil && ph.request() {
 		return types.ActionContinue // a local reply was sent; the request is over
 	}
+	if ph == phaseResponseBody && !s.pc.bodies.response && s.pc.bodies.stream {
+		return s.onChunk(size, endOfStream)
+	}
 	reads := s.pc.bodies.reads(ph) && !s.unread[side(ph)]
 	if reads && size > s.pc.bodies.limit {
 		return s.overLimit(ph, size)
@@ -266,7 +276,7 @@ func (l *link) has(ph phase) bool {
 	case phaseResponseHeaders:
 		return l.respHeaders != nil
 	}
-	return l.respBody != nil
+	return l.respBody != nil || l.respStream != nil
 }
 
 // linkAt is the index in the chain of the filter at position pos of phase
@@ -370,6 +380,11 @@ func (s *stream) runFilters(ph phase, pos int, r *Result) (next int, stop, faile
 		case phaseResponseHeaders:
 			*r = l.respHeaders.OnResponseHeaders(&s.x)
 		case phaseResponseBody:
+			if l.respBody == nil {
+				l.respStream.OnResponseChunk(&s.x, s.body, true) // the whole body, held
+				*r = Continue()
+				break
+			}
 			*r = l.respBody.OnResponseBody(&s.x, s.body)
 		}
 		if s.decide(ph, pos, r) {
@@ -523,6 +538,8 @@ func (s *stream) resume(r Result) {
 		}
 	case (ph == phaseRequestHeaders || ph == phaseResponseHeaders) && s.holding[side(ph)]:
 		return
+	case ph == phaseResponseHeaders:
+		s.heldChunks()
 	}
 	var err error
 	if ph.request() {

@@ -15,7 +15,7 @@ import (
 // Step records its id in the x-trace request header (request phases) or
 // response header (response phases), then does what its config says:
 //
-//	{"phase": "request_headers|request_body|response_headers|response_body|headers", "action": "continue|deny|pause|panic",
+//	{"phase": "request_headers|request_body|response_headers|response_body|response_stream|headers", "action": "continue|deny|pause|panic",
 //	 "status": 403, "resume": "continue|deny|panic", "if_header": "x-name",
 //	 "build": "panic", "tick": "panic|guarded_panic", "set_body": "text",
 //	 "claims": {"sub": "alice"}, "reads_body": true}
@@ -26,6 +26,10 @@ import (
 // With set_body, the step replaces the body of its side with the text in its
 // phase (Exchange.SetRequestBody or SetResponseBody), before its action;
 // outside a body phase the dispatcher ignores it.
+//
+// A response_stream step is a policy.ResponseStreamFilter: it appends
+// "|id" to every chunk it sees and "|id:end" to the last (Exchange.
+// SetResponseChunk).
 //
 // With reads_body, a request_headers step is a policy.BodyReader: it
 // decides a request with a body once the body is there, as a filter with
@@ -84,6 +88,8 @@ var Kind = policy.Kind{Name: "step", Build: func(o *conf.Object, env *policy.Env
 		return &responseStep{s}, nil
 	case "headers":
 		return &headersStep{s}, nil
+	case "response_stream":
+		return &streamStep{s}, nil
 	}
 	return nil, conf.Errorf("phase", "unknown phase %q", s.phase)
 }}
@@ -91,7 +97,7 @@ var Kind = policy.Kind{Name: "step", Build: func(o *conf.Object, env *policy.Env
 // BodyPhases says that a step reads a body only in its own body phase, so
 // that a chain of header steps reads no body (policy.BodyPhases).
 func (s *Step) BodyPhases() (request, response bool) {
-	return s.phase == "request_body", s.phase == "response_body"
+	return s.phase == "request_body", s.phase == "response_body" || s.phase == "response_stream"
 }
 
 // OnTick panics if the step is configured to, directly or in a callback
@@ -181,6 +187,16 @@ func (s *responseStep) OnResponseBody(x *policy.Exchange, body []byte) policy.Re
 		x.SetResponseBody([]byte(*s.setBody))
 	}
 	return s.act(x, s.action)
+}
+
+type streamStep struct{ *Step }
+
+func (s *streamStep) OnResponseChunk(x *policy.Exchange, chunk []byte, end bool) {
+	mark := "|" + s.id
+	if end {
+		mark += ":end"
+	}
+	x.SetResponseChunk(append(append([]byte(nil), chunk...), mark...))
 }
 
 // Static is a chain built in Go: a step that denies requests carrying
