@@ -200,6 +200,19 @@ func (x *Exchange) Request() *match.Request {
 	return &x.view
 }
 
+// RequestBody returns the request's whole body, and whether the chain has
+// it: from the request body phase on for a request with a body (not when
+// it was over body_limit), always for one without (nil). A BodyReader
+// deciding in the body phase reads it here; a filter that changes it
+// calls SetRequestBody.
+func (x *Exchange) RequestBody() ([]byte, bool) {
+	s := x.stream
+	if !s.reqBodyFollows {
+		return nil, true
+	}
+	return s.reqBody, s.reqBodyRead
+}
+
 // BodyTooLarge reports, in a body phase, whether the body was over the
 // plugin's body_limit and not read: the body filters then get nil, cannot
 // replace it, and match conditions on it find it unreadable.

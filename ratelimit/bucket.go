@@ -34,7 +34,7 @@ type rate struct {
 
 // state is what changes; it is what a record stores.
 type state struct {
-	tokens int64 // 0 ≤ tokens ≤ burst
+	tokens int64 // -burst ≤ tokens ≤ burst; below 0 only when a cost overdrew it
 	last   int64 // Unix nanoseconds of the last fill, or of the first draw from full
 }
 
@@ -76,6 +76,14 @@ func (b *bucket) allowN(now int64, n int64) bool {
 	}
 	b.tokens -= n
 	return true
+}
+
+// draw takes n tokens at now whether the bucket has them or not, down to
+// -burst: the charge of a request whose cost is known only once it is
+// served. A bucket below zero admits nothing until fills bring it back.
+func (b *bucket) draw(now int64, n int64) {
+	b.advance(now)
+	b.tokens = max(b.tokens-min(n, maxCount), -b.burst)
 }
 
 // idle reports whether the bucket is full at now: it may be forgotten.

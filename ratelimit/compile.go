@@ -30,7 +30,8 @@ type compiled struct {
 	headers    bool
 	failClosed bool
 	worker     bool
-	global     *global // nil without a global limit
+	global     *global  // nil without a global limit
+	cost       *costing // nil without a cost
 	// body is set when a rule or a key reads the JSON request body: a
 	// request with a body is then limited in its body phase.
 	body bool
@@ -104,7 +105,15 @@ func compile(cfg Config, domain string) (*compiled, error) {
 		}
 		c.rules = append(c.rules, def)
 	}
-	c.body = c.global != nil && c.global.readsBody()
+	if cfg.Cost != nil {
+		if cfg.Global != nil {
+			return nil, conf.Errorf("cost", "cannot be combined with global yet: a cost is charged to the local buckets only")
+		}
+		if c.cost, err = compileCost(*cfg.Cost); err != nil {
+			return nil, err
+		}
+	}
+	c.body = c.global != nil && c.global.readsBody() || c.cost != nil && c.cost.readsBody()
 	for _, r := range c.rules {
 		c.body = c.body || r.when.ReadsBody()
 		for _, p := range r.parts {

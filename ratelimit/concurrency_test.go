@@ -81,7 +81,7 @@ func request(l *Limiter, key []byte, now int64) bool {
 	if key != nil {
 		name = ""
 	}
-	return l.check(r, name, key, now).allowed
+	return l.check(r, name, key, now, drawOne).allowed
 }
 
 func TestWorkersNeverAdmitMoreThanTheLimitTogether(t *testing.T) {

@@ -65,6 +65,10 @@ type Config struct {
 	// through with Envoy's global rate limit service ("global"); see
 	// Global. Without Rules, Limit is then optional.
 	Global *Global
+	// Cost, if set, makes the limits budgets of what each request's
+	// response reports it cost, such as the tokens an LLM API used
+	// ("cost"); see Cost. It cannot be combined with Global yet.
+	Cost *Cost
 }
 
 // Limit is a token bucket and how requests are assigned to buckets. Give
@@ -192,6 +196,7 @@ func decodeConfig(o *conf.Object) Config {
 		RateLimitHeaders: o.Bool("rate_limit_headers", false),
 		Domain:           o.String("domain", ""),
 		Global:           decodeGlobal(o.Object("global")),
+		Cost:             decodeCost(o.Object("cost")),
 	}
 	if rules := o.Objects("rules"); rules != nil {
 		cfg.Rules = make([]Rule, len(rules))

@@ -61,6 +61,20 @@
 //	"global": {"cluster": "ratelimit", "domain": "api",
 //	  "descriptors": [{"entries": [{"request_header": {"name": "x-client", "key": "client"}}]}]}
 //
+// A limit can be a budget of what requests cost rather than of requests
+// ("cost", see Cost): the tokens an LLM API reports in each response's
+// usage, read from a JSON response or from the events of a streamed one as
+// they pass, never holding the response:
+//
+//	{"tokens_per_fill": 100000, "fill_interval": "1h", "key": ["header:x-api-key"],
+//	 "cost": {"field": "usage.total_tokens", "default": 1000, "include_usage": true}}
+//
+// A request is admitted while its bucket has a token left; its response's
+// cost is then drawn from the bucket, which a request may overdraw by its
+// own cost. tokens charged are counted in
+// ratelimit_cost_tokens_total{model,result=reported|default|error}, and
+// responses that reported no cost in ratelimit_cost_missing_total.
+//
 // The chain counts the filter's decisions (filter_decisions_total with
 // decision allowed, denied or shadow_denied); the filter adds
 // ratelimit_shared_data_errors_total, ratelimit_cas_conflicts_total and
@@ -99,6 +113,7 @@ type Limiter struct {
 
 	errs, conflicts, overflow *stats.Counter
 	errLog                    errorLog
+	cost                      costMetrics // with a Cost
 
 	// The current request's key and record: requests run one at a time in
 	// a VM.
@@ -126,6 +141,9 @@ func New(cfg Config, env *policy.Env) (*Limiter, error) {
 	if c.global != nil {
 		c.global.instrument(env)
 	}
+	if c.cost != nil {
+		l.cost = c.cost.instrument(env)
+	}
 	if c.worker {
 		l.data = newMemStore()
 	} else {
@@ -146,11 +164,16 @@ func (l *Limiter) OnRequestHeaders(x *policy.Exchange) policy.Result {
 	req := x.Request()
 	var q quota
 	var limiting *rule // the rule whose quota q is
+	var b *bill        // with a Cost
+	if l.c.cost != nil {
+		b = &bill{}
+		x.SetScratch(b)
+	}
 	for _, r := range l.c.rules {
 		if !r.when.Possibly(req) {
 			continue
 		}
-		if rq, limited := l.take(r, x); limited && (limiting == nil || rq.tighter(q)) {
+		if rq, limited := l.take(r, x, b); limited && (limiting == nil || rq.tighter(q)) {
 			q, limiting = rq, r
 		}
 		if r.when.Certainly(req) {
@@ -159,12 +182,26 @@ func (l *Limiter) OnRequestHeaders(x *policy.Exchange) policy.Result {
 	}
 	if limiting != nil {
 		if l.c.headers && q.known {
-			kept := q // only this copy escapes, so requests without headers do not allocate
-			x.SetScratch(&kept)
+			if b != nil {
+				b.quota, b.hasQuota = q, true
+			} else {
+				kept := q // only this copy escapes, so requests without headers do not allocate
+				x.SetScratch(&kept)
+			}
 		}
 		if !q.allowed {
+			if b != nil {
+				if l.enforce {
+					b.charged = true // refused: it costs nothing
+				} else {
+					l.prepare(x, b) // in shadow mode it goes on, and is charged
+				}
+			}
 			return policy.Deny(l.c.denial(limiting, q))
 		}
+	}
+	if b != nil {
+		l.prepare(x, b)
 	}
 	if l.c.global != nil {
 		return l.c.global.check(x)
@@ -175,7 +212,10 @@ func (l *Limiter) OnRequestHeaders(x *policy.Exchange) policy.Result {
 // take takes a token for the request from r's bucket; limited is false if
 // r lets the request through without a bucket (its key is missing and
 // missing_key is "allow").
-func (l *Limiter) take(r *rule, x *policy.Exchange) (q quota, limited bool) {
+//
+// With a Cost (b is the request's bill), the bucket only has to hold a
+// token, and the request is billed to it.
+func (l *Limiter) take(r *rule, x *policy.Exchange, b *bill) (q quota, limited bool) {
 	name := r.tbl.single
 	l.key = l.key[:0]
 	if r.parts != nil {
@@ -188,13 +228,28 @@ func (l *Limiter) take(r *rule, x *policy.Exchange) (q quota, limited bool) {
 			name = r.tbl.fallback
 		}
 	}
-	return l.check(r, name, l.key, x.StartTime().UnixNano()), true
+	if b == nil {
+		return l.check(r, name, l.key, x.StartTime().UnixNano(), drawOne), true
+	}
+	b.admit(r, name, l.key)
+	return l.check(r, name, l.key, x.StartTime().UnixNano(), hasTokens), true
 }
 
 // OnResponseHeaders adds the x-ratelimit-* headers to a response the
 // filter let through (or denied in shadow mode). Its own local reply
 // carries them already.
 func (l *Limiter) OnResponseHeaders(x *policy.Exchange) policy.Result {
+	if b, ok := x.Scratch().(*bill); ok {
+		if b.hasQuota && (b.quota.allowed || !l.enforce || x.LocalResponse() == nil) {
+			for _, h := range b.quota.headers() {
+				x.SetResponseHeader(h[0], h[1])
+			}
+		}
+		if !b.charged {
+			l.costHeaders(x, b)
+		}
+		return policy.Continue()
+	}
 	if g, ok := x.Scratch().(*globalQuota); ok {
 		if !g.denied || !l.enforce || x.LocalResponse() == nil {
 			for _, h := range g.headers {
@@ -236,10 +291,14 @@ type quota struct {
 	retryAfter time.Duration // for a denial
 }
 
+// BodyPhases implements policy.BodyPhases: the filter reads the response
+// as it passes only for a Cost.
+func (l *Limiter) BodyPhases() (request, response bool) { return false, l.c.cost != nil }
+
 // check decides one request for the bucket name (or, if name is empty, for
-// key's bucket) of r at now.
-func (l *Limiter) check(r *rule, name string, key []byte, now int64) quota {
-	o := takeWith(l.data, r.tbl, name, key, now, &l.rec)
+// key's bucket) of r at now, applying apply to it.
+func (l *Limiter) check(r *rule, name string, key []byte, now int64, apply op) quota {
+	o := update(l.data, r.tbl, name, key, now, &l.rec, apply)
 	l.conflicts.Add(uint64(o.retries))
 	if o.spilled {
 		l.overflow.Inc()
@@ -256,4 +315,7 @@ func (l *Limiter) check(r *rule, name string, key []byte, now int64) quota {
 var (
 	_ policy.RequestHeadersFilter  = (*Limiter)(nil)
 	_ policy.ResponseHeadersFilter = (*Limiter)(nil)
+	_ policy.ResponseStreamFilter  = (*Limiter)(nil)
+	_ policy.StreamDoneFilter      = (*Limiter)(nil)
+	_ policy.BodyPhases            = (*Limiter)(nil)
 )

@@ -33,7 +33,7 @@ func (c *compiled) denial(r *rule, q quota) policy.Response {
 func (q *quota) headers() [][2]string {
 	return [][2]string{
 		{"x-ratelimit-limit", strconv.FormatInt(q.limit, 10)},
-		{"x-ratelimit-remaining", strconv.FormatInt(q.remaining, 10)},
+		{"x-ratelimit-remaining", strconv.FormatInt(max(0, q.remaining), 10)}, // below 0 after a cost overdrew it
 		{"x-ratelimit-reset", strconv.FormatInt(seconds(q.reset), 10)},
 	}
 }

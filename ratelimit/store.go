@@ -120,7 +120,31 @@ func take(data policy.SharedData, t *table, name string, key []byte, now int64) 
 // takeWith is take encoding the record it writes into rec, a buffer the
 // caller keeps between decisions (SharedData.Set copies the value), so a
 // decision does not allocate one.
-func takeWith(data policy.SharedData, t *table, name string, key []byte, now int64, rec *[]byte) (o outcome) {
+func takeWith(data policy.SharedData, t *table, name string, key []byte, now int64, rec *[]byte) outcome {
+	return update(data, t, name, key, now, rec, drawOne)
+}
+
+// An op changes a bucket at now and reports whether the request is
+// allowed: drawOne takes a token, hasTokens (a limit by cost, before the
+// response tells the cost) only looks, and a charge takes what a response
+// cost.
+type op func(b *bucket, now int64) bool
+
+func drawOne(b *bucket, now int64) bool { return b.allowN(now, 1) }
+
+func hasTokens(b *bucket, now int64) bool { b.advance(now); return b.tokens >= 1 }
+
+// charge is the op that draws n tokens, overdrawing the bucket down to
+// -burst at most: a request admitted with tokens left may cost more than
+// there are.
+func charge(n int64) op {
+	return func(b *bucket, now int64) bool { b.draw(now, n); return true }
+}
+
+// update applies apply to the bucket named name (unkeyed), or to key's bucket
+// in t's slots (keyed, name empty), writing the record with
+// compare-and-swap, and retrying when another worker wrote first.
+func update(data policy.SharedData, t *table, name string, key []byte, now int64, rec *[]byte, apply op) (o outcome) {
 	if rec == nil {
 		rec = new([]byte)
 	}
@@ -150,7 +174,7 @@ func takeWith(data policy.SharedData, t *table, name string, key []byte, now int
 		o.spilled = tg.spilled
 		o.b = bucket{rate: t.rate, state: tg.st}
 		before := o.b.state
-		o.allowed = o.b.allowN(now, 1)
+		o.allowed = apply(&o.b, now)
 		if !tg.fresh && o.b.state == before {
 			return o // nothing to write: the decision stands on the record read
 		}
@@ -231,6 +255,6 @@ func locate(data policy.SharedData, t *table, home, spill uint64, own []byte, no
 // clamp bounds a record's tokens by the current rate, whose burst may have
 // changed since the record was written.
 func clamp(s state, r rate) state {
-	s.tokens = max(0, min(s.tokens, r.burst))
+	s.tokens = max(-r.burst, min(s.tokens, r.burst))
 	return s
 }
