@@ -232,3 +232,54 @@ func TestWorkersInParallelAdmitExactlyTheLimit(t *testing.T) {
 		})
 	}
 }
+
+// Charges of costs by workers racing each other all land: after them, the
+// bucket holds exactly its burst minus their sum.
+func TestWorkersChargeCostsExactly(t *testing.T) {
+	for _, lim := range concurrencyLimits {
+		t.Run(lim.name, func(t *testing.T) {
+			const n = 4
+			cfg := lim.cfg
+			cfg.Limit.Burst = 1_000_000
+			cfg.Cost = &Cost{}
+			store := &racyStore{memStore: newMemStore()}
+			ws := workers(t, n, cfg, store)
+			rng := rand.New(rand.NewSource(2))
+			var sum int64
+			chargeOn := func(w int) {
+				r := ws[w].c.rules[0]
+				name := r.tbl.single
+				if lim.key != nil {
+					name = ""
+				}
+				cost := int64(rng.Intn(500))
+				o := update(ws[w].data, r.tbl, name, lim.key, t0, nil, charge(cost))
+				if o.err != nil {
+					t.Fatalf("worker %d: %v", w, o.err)
+				}
+				sum += cost
+			}
+			store.interfere = func() {
+				if rng.Intn(4) == 0 { // every charge writes: ten lost races in a row would give up
+					chargeOn(rng.Intn(n))
+				}
+			}
+			for i := 0; i < 300; i++ {
+				chargeOn(rng.Intn(n))
+			}
+			store.interfere = nil
+			r := ws[0].c.rules[0]
+			name := r.tbl.single
+			if lim.key != nil {
+				name = ""
+			}
+			o := update(ws[0].data, r.tbl, name, lim.key, t0, nil, hasTokens)
+			if want := cfg.Limit.Burst - sum; o.b.tokens != want {
+				t.Fatalf("the bucket holds %d tokens after charges of %d, want %d", o.b.tokens, sum, want)
+			}
+			if store.lost == 0 {
+				t.Fatal("no write lost a race: the test did not interleave")
+			}
+		})
+	}
+}

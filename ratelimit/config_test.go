@@ -27,6 +27,18 @@ var configErrors = []struct{ config, err string }{
 	{`{"tokens_per_fill": 1, "fill_interval": "1s", "requests_per_unit": 1}`, `tokens_per_fill: cannot be combined with requests_per_unit`},
 	{`{"requests_per_unit": 1, "burst": 0}`, `burst: must be > 0, not 0`},
 	{`{"requests_per_unit": 1, "burst": -1}`, `burst: must be > 0, not -1`},
+	// The cost.
+	{`{"requests_per_unit": 2, "cost": []}`, `cost: must be an object, not an array`},
+	{`{"requests_per_unit": 2, "cost": {"field": "usage.#.total"}}`, `cost.field: must be object keys and array indexes separated by '.'`},
+	{`{"requests_per_unit": 2, "cost": {"model_field": ""}}`, `cost.model_field: must not be empty; leave it out for the default`},
+	{`{"requests_per_unit": 2, "cost": {"default": -1}}`, `cost.default: must be from 0 to 1000000000000, not -1`},
+	{`{"requests_per_unit": 2, "cost": {"on_error": 10000000000000}}`, `cost.on_error: must be from 0 to 1000000000000, not 10000000000000`},
+	{`{"requests_per_unit": 2, "cost": {"max_body": 0}}`, `cost.max_body: must be > 0, not 0`},
+	{`{"requests_per_unit": 2, "cost": {"max_body": 100000000}}`, `cost.max_body: must be from 1 to 67108864 bytes, not 100000000`},
+	{`{"requests_per_unit": 2, "cost": {"models": ["gpt-4.1", "gpt-4_1"]}}`, `cost.models[1]: "gpt-4_1" is counted as "gpt-4_1", as "gpt-4.1" is: name each model once, and not "other"`},
+	{`{"requests_per_unit": 2, "cost": {"models": ["other"]}}`, `cost.models[0]: "other" is counted as "other", as "other" is`},
+	{`{"requests_per_unit": 2, "cost": {"includeusage": true}}`, `cost.includeusage: unknown field`},
+	{`{"requests_per_unit": 2, "cost": {}, "global": {"cluster": "rl", "domain": "d", "descriptors": [{"entries": [{"remote_address": {}}]}]}}`, `cost: cannot be combined with global yet`},
 	// The key.
 	{`{"requests_per_unit": 2, "key": []}`, `key: must list at least one part (header:<name>, source_ip, path, path_segments:<n>, route or body:<path>); omit it for one bucket`},
 	{`{"requests_per_unit": 2, "key": "source_ip"}`, `key: must be an array of strings, not a string`},

@@ -68,14 +68,21 @@ func decodeCost(o *conf.Object) *Cost {
 	if !o.Raw().Exists() {
 		return nil
 	}
+	path := func(key string) string {
+		v := o.String(key, "")
+		if v == "" && o.Has(key) {
+			o.Fail(key, "must not be empty; leave it out for the default")
+		}
+		return v
+	}
 	return &Cost{
-		Field:        o.String("field", ""),
+		Field:        path("field"),
 		Default:      o.Int("default", 0),
 		OnError:      o.Int("on_error", 0),
 		IncludeUsage: o.Bool("include_usage", false),
-		ModelField:   o.String("model_field", ""),
+		ModelField:   path("model_field"),
 		Models:       o.Strings("models"),
-		MaxBody:      int(o.Int("max_body", 0)),
+		MaxBody:      int(positive(o, "max_body")),
 	}
 }
 
