@@ -106,11 +106,11 @@ func compile(cfg Config, domain string) (*compiled, error) {
 		c.rules = append(c.rules, def)
 	}
 	if cfg.Cost != nil {
-		if cfg.Global != nil {
-			return nil, conf.Errorf("cost", "cannot be combined with global yet: a cost is charged to the local buckets only")
-		}
 		if c.cost, err = compileCost(*cfg.Cost); err != nil {
 			return nil, err
+		}
+		if c.global != nil {
+			c.global.costed = true
 		}
 	}
 	c.body = c.global != nil && c.global.readsBody() || c.cost != nil && c.cost.readsBody()

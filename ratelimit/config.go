@@ -67,7 +67,7 @@ type Config struct {
 	Global *Global
 	// Cost, if set, makes the limits budgets of what each request's
 	// response reports it cost, such as the tokens an LLM API used
-	// ("cost"); see Cost. It cannot be combined with Global yet.
+	// ("cost"), local and global alike; see Cost.
 	Cost *Cost
 }
 

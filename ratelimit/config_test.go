@@ -38,7 +38,6 @@ var configErrors = []struct{ config, err string }{
 	{`{"requests_per_unit": 2, "cost": {"models": ["gpt-4.1", "gpt-4_1"]}}`, `cost.models[1]: "gpt-4_1" is counted as "gpt-4_1", as "gpt-4.1" is: name each model once, and not "other"`},
 	{`{"requests_per_unit": 2, "cost": {"models": ["other"]}}`, `cost.models[0]: "other" is counted as "other", as "other" is`},
 	{`{"requests_per_unit": 2, "cost": {"includeusage": true}}`, `cost.includeusage: unknown field`},
-	{`{"requests_per_unit": 2, "cost": {}, "global": {"cluster": "rl", "domain": "d", "descriptors": [{"entries": [{"remote_address": {}}]}]}}`, `cost: cannot be combined with global yet`},
 	// The key.
 	{`{"requests_per_unit": 2, "key": []}`, `key: must list at least one part (header:<name>, source_ip, path, path_segments:<n>, route or body:<path>); omit it for one bucket`},
 	{`{"requests_per_unit": 2, "key": "source_ip"}`, `key: must be an array of strings, not a string`},

@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
 
@@ -25,6 +26,17 @@ import (
 // every bucket the request was admitted by. A request may therefore
 // overdraw its budget by its own cost (down to minus one bucket's burst at
 // most): the bucket admits nothing until fills bring it above zero again.
+//
+// With a Global limit, the check before the request asks the service with
+// a hits_addend of 0 for each descriptor, which charges nothing: the
+// request is admitted unless the budget is already spent. The cost is
+// charged to the same descriptors once the response reports it, on the
+// plugin's next tick (flush_interval, 1s by default), summed over the
+// requests of that tick, from the plugin's context rather than the
+// request's, whose callouts the proxy cancels when the request ends.
+// Charges are counted in ratelimit_global_charges_total{result=ok|error};
+// more than 10,000 distinct ones within a tick are dropped and counted in
+// ratelimit_global_charges_dropped_total.
 type Cost struct {
 	// Field ("field") is the path of the field of the response body that
 	// holds the cost, a whole number from 0 to 10^12: "usage.total_tokens"
@@ -191,6 +203,8 @@ func (k *costing) instrument(env *policy.Env) costMetrics {
 type bill struct {
 	quota    quota // for the x-ratelimit-* headers, when known
 	hasQuota bool
+	global   *globalQuota // the global limit's answer, if it gave one
+	check    []byte       // the global limit's check request, its cost's charge
 	charges  []billed
 	model    string // the model tag
 	charged  bool   // the cost was drawn (or nothing is to be)
@@ -406,12 +420,15 @@ func (l *Limiter) settle(x *policy.Exchange, b *bill, n int64, result string) {
 		return
 	}
 	b.charged = true
-	if len(b.charges) == 0 {
+	if len(b.charges) == 0 && b.check == nil {
 		return
 	}
 	l.cost.tokens[[2]string{b.model, result}].Add(uint64(n))
 	if n == 0 {
 		return
+	}
+	if b.check != nil {
+		l.c.global.queue(b.check, n)
 	}
 	now := x.StartTime().UnixNano()
 	for _, c := range b.charges {
@@ -423,4 +440,11 @@ func (l *Limiter) settle(x *policy.Exchange, b *bill, n int64, result string) {
 		}
 	}
 	proxywasm.LogDebug("ratelimit " + l.id + ": charged " + strconv.FormatInt(n, 10) + " (" + result + ")")
+}
+
+// OnTick sends the charges of costs to the global limit's service.
+func (l *Limiter) OnTick(time.Time) {
+	if g := l.c.global; g != nil && g.costed {
+		g.flush()
+	}
 }

@@ -265,3 +265,58 @@ func TestCostShadowMode(t *testing.T) {
 		}
 	})
 }
+
+// With a global limit, the check asks the service with a hits_addend of 0
+// (it charges nothing), and the cost the response reports is charged to
+// the same descriptors on the plugin's next tick, from the plugin's
+// context, summed over the requests since the last tick. A refused request
+// charges nothing.
+func TestCostGlobal(t *testing.T) {
+	config := globalConfig(perClient, "", `"cost": {"default": 7}`)
+	wasmtest.Both(t, image, native, func(t *testing.T, r wasmtest.Runner) {
+		host, reset := wasmtest.Start(t, r.VM, pluginConfig(config, ""))
+		defer reset()
+		send := func(answer string, status int, cost string) {
+			t.Helper()
+			must(t, host.SetProperty([]string{"request", "time"}, policy.EncodeTime(t0)))
+			id := host.InitializeHttpContext()
+			wasmtest.Send(host, id, [][2]string{{":method", "POST"}, {":path", "/v1/chat"}, {":authority", "llm.example"}, {"x-client", "alice"}}, "")
+			calls := host.GetCalloutAttributesFromContext(id)
+			if len(calls) != 1 {
+				t.Fatalf("checks %d, want 1", len(calls))
+			}
+			if want := `"hitsAddend":0}]}`; !strings.HasSuffix(string(calls[0].Body), want) {
+				t.Errorf("check %s, want each descriptor with a hits_addend of 0", calls[0].Body)
+			}
+			host.CallOnHttpCallResponse(calls[0].CalloutID, [][2]string{{":status", strconv.Itoa(status)}}, nil, []byte(answer))
+			if local := host.GetSentLocalResponse(id); local != nil {
+				host.CallOnResponseHeaders(id, [][2]string{{":status", strconv.Itoa(int(local.StatusCode))}}, true)
+			} else {
+				host.CallOnResponseHeaders(id, [][2]string{{":status", "200"}, {"content-type", "application/json"}}, false)
+				host.CallOnResponseBody(id, []byte(usage(cost)), true)
+			}
+			host.CompleteHttpContext(id)
+		}
+		send(underLimit, 200, "30")
+		send(underLimit, 200, "12")
+		send(overLimit, 429, "99") // refused: its response is the local reply
+		before := len(host.GetCalloutAttributesFromContext(proxytest.PluginContextID))
+		host.Tick()
+		charges := host.GetCalloutAttributesFromContext(proxytest.PluginContextID)[before:]
+		if len(charges) != 1 {
+			t.Fatalf("charges sent on the tick: %d, want 1 (both requests have the same descriptors)", len(charges))
+		}
+		want := `{"domain":"api","descriptors":[{"entries":[{"key":"generic_key","value":"per-client"},{"key":"client","value":"alice"}],"hitsAddend":42}]}`
+		if got := string(charges[0].Body); got != want {
+			t.Errorf("charge\n got  %s\n want %s", got, want)
+		}
+		host.CallOnHttpCallResponse(charges[0].CalloutID, [][2]string{{":status", "200"}}, nil, []byte(underLimit))
+		if got := wasmtest.Counter(t, host, globalCounter("charges_total", "result", "ok")); got != 1 {
+			t.Errorf("charges answered: %d, want 1", got)
+		}
+		host.Tick()
+		if n := len(host.GetCalloutAttributesFromContext(proxytest.PluginContextID)) - before; n != 1 {
+			t.Errorf("callouts after another tick: %d, want still 1: nothing is left to charge", n)
+		}
+	})
+}

@@ -1,6 +1,8 @@
 package ratelimit
 
 import (
+	"bytes"
+	"errors"
 	"strconv"
 	"time"
 
@@ -264,6 +266,16 @@ type global struct {
 	onError   policy.Response // the fail-closed reply
 	deny      policy.Response // the over-limit reply; Body nil for the default one
 	rlHeaders bool
+	costed    bool // the limits are budgets of costs: checks charge nothing
+	enforce   bool // not in shadow mode
+
+	// The charges of costs waiting for the next tick, by check request,
+	// summed: a charge is sent from the plugin's context, which outlives
+	// the request's (the proxy cancels a request's callouts when it ends).
+	pending        map[string]int64
+	charged        map[string]*stats.Counter // by result: ok, error
+	droppedCharges *stats.Counter
+	guard          func(func()) bool
 
 	id       string
 	now      func() time.Time
@@ -420,7 +432,7 @@ func compileEntry(e Entry, path string) (entry, error) {
 }
 
 func (g *global) instrument(env *policy.Env) {
-	g.id, g.now = env.ID, env.Now
+	g.id, g.now, g.enforce = env.ID, env.Now, env.Mode == policy.Enforce
 	check := func(result string) *stats.Counter {
 		return env.Counter("ratelimit_global_checks_total", stats.Tag{Key: "result", Value: result})
 	}
@@ -431,10 +443,73 @@ func (g *global) instrument(env *policy.Env) {
 	}
 	g.latency = env.Histogram("ratelimit_global_callout_milliseconds")
 	g.logs.log = proxywasm.LogWarn
+	if g.costed {
+		g.pending = map[string]int64{}
+		g.charged = map[string]*stats.Counter{}
+		for _, r := range []string{"ok", "error"} {
+			g.charged[r] = env.Counter("ratelimit_global_charges_total", stats.Tag{Key: "result", Value: r})
+		}
+		g.droppedCharges = env.Counter("ratelimit_global_charges_dropped_total")
+		g.guard = env.Guard
+	}
+}
+
+// maxPending bounds the distinct charges a worker holds between two ticks;
+// more are dropped, and counted.
+const maxPending = 10000
+
+// queue adds a cost of n to the charge of the check request check, to be
+// sent on the next tick.
+func (g *global) queue(check []byte, n int64) {
+	if _, ok := g.pending[string(check)]; !ok && len(g.pending) >= maxPending {
+		g.droppedCharges.Inc()
+		return
+	}
+	g.pending[string(check)] = min(g.pending[string(check)]+n, maxCount)
+}
+
+// flush sends the charges queued since the last tick, one request to the
+// service each, from the plugin's context.
+func (g *global) flush() {
+	for check, n := range g.pending {
+		delete(g.pending, check)
+		body := withAddend([]byte(check), n)
+		headers := append(g.headers[:len(g.headers):len(g.headers)], [2]string{"content-length", strconv.Itoa(len(body))})
+		_, err := proxywasm.DispatchHttpCall(g.cluster, headers, body, nil, uint32(g.timeout/time.Millisecond), func(numHeaders, _, _ int) {
+			g.guard(func() { g.chargeAnswered(numHeaders) })
+		})
+		if err != nil {
+			g.charged["error"].Inc()
+			g.logs.report(g.id, g.now().UnixNano(), errors.New("a charge could not be sent: "+err.Error()), false)
+		}
+	}
+}
+
+// chargeAnswered counts the service's answer to a charge: 200 (under the
+// limit) and 429 (over it, the charge counted all the same) are taken.
+func (g *global) chargeAnswered(numHeaders int) {
+	status := ""
+	if numHeaders > 0 {
+		if hs, err := proxywasm.GetHttpCallResponseHeaders(); err == nil {
+			for _, h := range hs {
+				if h[0] == ":status" {
+					status = h[1]
+				}
+			}
+		}
+	}
+	if status == "200" || status == "429" {
+		g.charged["ok"].Inc()
+		return
+	}
+	g.charged["error"].Inc()
+	g.logs.report(g.id, g.now().UnixNano(), errors.New("the service answered a charge with status "+strconv.Quote(status)), false)
 }
 
 // request builds the check request for the request r; ok is false if no
-// descriptor applies to it.
+// descriptor applies to it. With a cost, each descriptor asks with a
+// hits_addend of 0: the check charges nothing, and the cost is charged
+// once the response reports it (charge).
 func (g *global) request(x *policy.Exchange) (body []byte, ok bool) {
 	b := append(g.body[:0], `{"domain":`...)
 	b = appendJSONString(b, g.domain)
@@ -465,12 +540,31 @@ func (g *global) request(x *policy.Exchange) (body []byte, ok bool) {
 			b = b[:start]
 			continue
 		}
-		b = append(b, "]}"...)
+		if g.costed {
+			b = append(b, "],"+zeroAddend...)
+		} else {
+			b = append(b, "]}"...)
+		}
 		n++
 	}
-	b = append(b, `],"hitsAddend":1}`...)
+	if g.costed {
+		b = append(b, "]}"...)
+	} else {
+		b = append(b, `],"hitsAddend":1}`...)
+	}
 	g.body = b
 	return b, n > 0
+}
+
+// zeroAddend ends a descriptor of a check that charges nothing. The
+// entries' keys and values before it are JSON strings, in which every '"'
+// is escaped, so the sequence occurs nowhere else in a check.
+const zeroAddend = `"hitsAddend":0}`
+
+// withAddend is the check request check with each descriptor's hits_addend
+// set to n: the charge of a cost.
+func withAddend(check []byte, n int64) []byte {
+	return bytes.ReplaceAll(check, []byte(zeroAddend), []byte(`"hitsAddend":`+strconv.FormatInt(n, 10)+`}`))
 }
 
 // value is e's value for the request; ok is false if the descriptor is to
@@ -551,6 +645,9 @@ func (g *global) check(x *policy.Exchange) policy.Result {
 	if !ok {
 		return policy.Continue()
 	}
+	if b, ok := x.Scratch().(*bill); ok {
+		b.check = append([]byte(nil), body...) // what its cost is charged to
+	}
 	headers := append(g.headers[:len(g.headers):len(g.headers)], [2]string{"content-length", strconv.Itoa(len(body))})
 	sent := g.now()
 	err := x.HTTPCall(g.cluster, headers, body, g.timeout, func(x *policy.Exchange, resp policy.CalloutResponse) policy.Result {
@@ -606,13 +703,13 @@ func (g *global) answer(x *policy.Exchange, resp policy.CalloutResponse, elapsed
 	if want == "OK" {
 		g.ok.Inc()
 		if q.headers != nil {
-			x.SetScratch(&q)
+			g.keepGlobal(x, &q)
 		}
 		return policy.Continue()
 	}
 	g.over.Inc()
 	q.denied = true
-	x.SetScratch(&q)
+	g.keepGlobal(x, &q)
 	retry := seconds(st.retryAfter)
 	out := g.deny
 	if out.Body == nil {
@@ -622,6 +719,19 @@ func (g *global) answer(x *policy.Exchange, resp policy.CalloutResponse, elapsed
 	out.Headers = append(out.Headers, q.headers...)
 	out.Reason = "global rate limit exceeded (domain " + g.domain + ")"
 	return policy.Deny(out)
+}
+
+// keepGlobal keeps q for the response phase: in the request's bill, with a
+// cost, which a refusal settles.
+func (g *global) keepGlobal(x *policy.Exchange, q *globalQuota) {
+	if b, ok := x.Scratch().(*bill); ok {
+		b.global = q
+		if q.denied && g.enforce {
+			b.charged = true // refused: it costs nothing
+		}
+		return
+	}
+	x.SetScratch(q)
 }
 
 // statuses is what the filter takes from a RateLimitResponse's statuses.

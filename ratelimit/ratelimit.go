@@ -240,7 +240,14 @@ func (l *Limiter) take(r *rule, x *policy.Exchange, b *bill) (q quota, limited b
 // carries them already.
 func (l *Limiter) OnResponseHeaders(x *policy.Exchange) policy.Result {
 	if b, ok := x.Scratch().(*bill); ok {
-		if b.hasQuota && (b.quota.allowed || !l.enforce || x.LocalResponse() == nil) {
+		switch g := b.global; {
+		case g != nil:
+			if !g.denied || !l.enforce || x.LocalResponse() == nil {
+				for _, h := range g.headers {
+					x.SetResponseHeader(h[0], h[1])
+				}
+			}
+		case b.hasQuota && (b.quota.allowed || !l.enforce || x.LocalResponse() == nil):
 			for _, h := range b.quota.headers() {
 				x.SetResponseHeader(h[0], h[1])
 			}
@@ -318,4 +325,5 @@ var (
 	_ policy.ResponseStreamFilter  = (*Limiter)(nil)
 	_ policy.StreamDoneFilter      = (*Limiter)(nil)
 	_ policy.BodyPhases            = (*Limiter)(nil)
+	_ policy.TickFilter            = (*Limiter)(nil)
 )
