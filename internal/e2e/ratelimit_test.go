@@ -5,6 +5,7 @@ package e2e_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -32,7 +33,24 @@ descriptors:
     rate_limit:
       unit: minute
       requests_per_unit: 20
+  - key: generic_key
+    value: tokens
+    descriptors:
+      - key: client
+        rate_limit:
+          unit: minute
+          requests_per_unit: 1000
 `
+
+// budget is the service's token budget per client, per minute.
+const budget = 1000
+
+// costConfig is a plugin spending the token budget by the usage each
+// response reports.
+const costConfig = `{"filters": [{"name": "ratelimit", "config": {
+	"global": {"cluster": "ratelimit", "domain": "api", "timeout": "500ms", "failure_mode": "closed",
+		"descriptors": [{"entries": [{"generic_key": "tokens"}, {"request_header": {"name": "x-client", "key": "client"}}]}]},
+	"cost": {"field": "usage.total_tokens"}}}]}`
 
 // pluginConfig is the plugin's configuration, failing open or closed, with
 // the check's timeout.
@@ -141,6 +159,52 @@ func TestGlobalRateLimit(t *testing.T) {
 		t.Logf("admitted %d of %d; proxy a: %d ok, %d over limit; proxy b: %d ok, %d over limit", admitted, 3*limit,
 			a.counter(t, "result", "ok", "checks_total"), a.counter(t, "result", "over_limit", "checks_total"),
 			b.counter(t, "result", "ok", "checks_total"), b.counter(t, "result", "over_limit", "checks_total"))
+	})
+
+	t.Run("a token budget spent exactly across two proxies", func(t *testing.T) {
+		a := newProxy(t, wasm, costConfig, serviceURL)
+		b := newProxy(t, wasm, costConfig, serviceURL)
+		if s := time.Now().Second(); s > 30 {
+			time.Sleep(time.Duration(61-s) * time.Second)
+		}
+		window := time.Now().Unix() / 60
+		client := "tokens-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+		vms := append(append([]*host.VM(nil), a.vms...), b.vms...)
+		// Every worker of both proxies serves requests concurrently, each
+		// reporting 37 tokens: 24 of them, 888 tokens.
+		var wg sync.WaitGroup
+		for _, vm := range vms {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range 4 {
+					if resp := sendCost(t, vm, client, 37); resp.Status != 200 {
+						t.Errorf("status %d, want 200 within the budget", resp.Status)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		flushCharges(t, []*proxy{a, b}, 6)
+		if got := remaining(t, serviceURL, client); got != budget-24*37 {
+			t.Fatalf("the service has %d tokens left, want exactly %d - 24 × 37 = %d", got, budget, budget-24*37)
+		}
+		// Six more, one per worker: admitted, as the budget is not spent
+		// when they ask, and overdrawing it.
+		for _, vm := range vms {
+			if resp := sendCost(t, vm, client, 37); resp.Status != 200 {
+				t.Errorf("status %d, want 200: the budget is not spent yet", resp.Status)
+			}
+		}
+		flushCharges(t, []*proxy{a, b}, 12)
+		for i, vm := range vms {
+			if resp := sendCost(t, vm, client, 37); resp.Status != 429 {
+				t.Errorf("worker %d: status %d once the budget is spent, want 429", i, resp.Status)
+			}
+		}
+		if now := time.Now().Unix() / 60; now != window {
+			t.Fatalf("the traffic straddled a minute boundary (%d to %d)", window, now)
+		}
 	})
 
 	// Each failure: a proxy failing open lets every request through, one
@@ -372,6 +436,65 @@ func (p *proxy) send(t *testing.T, vm *host.VM, client string) *host.Response {
 		return &host.Response{}
 	}
 	return resp
+}
+
+// sendCost sends a request of client whose response reports cost tokens.
+func sendCost(t *testing.T, vm *host.VM, client string, cost int) *host.Response {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := vm.Serve(ctx, &host.Request{
+		Headers: [][2]string{{":method", "POST"}, {":path", "/v1/chat/completions"}, {":authority", "llm.example.com"}, {":scheme", "http"}, {"x-client", client}},
+		Source:  "10.0.0.1:40000",
+	}, func(context.Context, *host.Request) (*host.Response, error) {
+		body := `{"choices": [], "usage": {"total_tokens": ` + strconv.Itoa(cost) + `}}`
+		return &host.Response{Status: 200, Headers: [][2]string{{"content-type", "application/json"}}, Body: []byte(body)}, nil
+	})
+	if err != nil {
+		t.Errorf("serve: %v", err)
+		return &host.Response{}
+	}
+	return resp
+}
+
+// flushCharges ticks every worker until the charges it sent, want in all
+// (one per worker and tick with charges), are answered.
+func flushCharges(t *testing.T, proxies []*proxy, want uint64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var n uint64
+		for _, p := range proxies {
+			n += p.counter(t, "result", "ok", "charges_total") // ticks, which sends what is queued
+		}
+		if n == want {
+			return
+		}
+		if n > want || time.Now().After(deadline) {
+			t.Fatalf("%d charges answered, want %d", n, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// remaining asks the service, charging nothing, how many tokens client has
+// left this minute.
+func remaining(t *testing.T, serviceURL, client string) int {
+	t.Helper()
+	body := `{"domain":"api","descriptors":[{"entries":[{"key":"generic_key","value":"tokens"},{"key":"client","value":"` + client + `"}],"hitsAddend":0}]}`
+	resp, err := http.Post(serviceURL+"/json", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var answer struct {
+		Statuses []struct {
+			LimitRemaining int `json:"limitRemaining"`
+		} `json:"statuses"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil || len(answer.Statuses) != 1 {
+		t.Fatalf("the service's answer: %v (%d statuses)", err, len(answer.Statuses))
+	}
+	return answer.Statuses[0].LimitRemaining
 }
 
 // counter reads policy_ratelimit_global_<name>{key=value} summed over the
