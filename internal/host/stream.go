@@ -35,6 +35,13 @@ type Response struct {
 	// Headers have lower-case names and no :status.
 	Headers [][2]string
 	Body    []byte
+	// Chunks, when set, is the upstream's body in the pieces it sends it
+	// in, and Body is not used: each piece reaches the plugin as it comes,
+	// as Envoy streams a body, the last one ending the stream. After a
+	// callback that continues, the plugin's buffer is the next piece
+	// alone; after one that pauses, the pieces accumulate. The response
+	// Serve returns has the body the plugin passed on, whole.
+	Chunks [][]byte
 	// Details says where the response comes from, as Envoy's response code
 	// details do: "via_upstream", the details the plugin gave its local
 	// reply, "wasm_fail_stream" after a trap.
@@ -76,6 +83,7 @@ type stream struct {
 	respStarted               bool
 	respHeaders, respTrailers headerMap
 	respBody                  []byte
+	respSent                  []byte // a streamed body's pieces passed on so far
 	details                   string
 	props                     map[string][]byte
 
@@ -208,14 +216,50 @@ func (vm *VM) responsePhase(ctx context.Context, s *stream, resp *Response, loca
 	}
 	s.respBody, s.details = resp.Body, resp.Details
 	n, body := len(s.respHeaders), s.respBody
+	end := eos(body)
+	if resp.Chunks != nil {
+		s.respBody, end = nil, 0
+	}
 	vm.mu.Unlock()
-	if _, err := vm.callStream(ctx, s, vm.fn.responseHeaders, dirResponse, n, eos(body)); err != nil {
+	if _, err := vm.callStream(ctx, s, vm.fn.responseHeaders, dirResponse, n, end); err != nil {
 		return err
+	}
+	if resp.Chunks != nil {
+		return vm.streamBody(ctx, s, resp.Chunks)
 	}
 	if len(body) > 0 && !vm.answered(s) {
 		if _, err := vm.callStream(ctx, s, vm.fn.responseBody, dirResponse, len(body), 1); err != nil {
 			return err
 		}
+	}
+	return vm.wait(ctx, s, dirResponse)
+}
+
+// streamBody gives the plugin the response body piece by piece. What a
+// callback that continues leaves in the buffer is passed on (s.respSent);
+// what one that pauses leaves is held, and the next piece is added to it.
+func (vm *VM) streamBody(ctx context.Context, s *stream, chunks [][]byte) error {
+	for i, c := range chunks {
+		if vm.answered(s) {
+			break
+		}
+		vm.mu.Lock()
+		s.respBody = append(s.respBody, c...)
+		size := len(s.respBody)
+		vm.mu.Unlock()
+		end := uint64(0)
+		if i == len(chunks)-1 {
+			end = 1
+		}
+		if _, err := vm.callStream(ctx, s, vm.fn.responseBody, dirResponse, size, end); err != nil {
+			return err
+		}
+		vm.mu.Lock()
+		if !s.stopped[dirResponse] {
+			s.respSent = append(s.respSent, s.respBody...)
+			s.respBody = nil
+		}
+		vm.mu.Unlock()
 	}
 	return vm.wait(ctx, s, dirResponse)
 }
@@ -290,6 +334,9 @@ func (vm *VM) final(s *stream) *Response {
 		return s.replaced
 	}
 	r := &Response{Body: s.respBody, Details: s.details}
+	if s.respSent != nil {
+		r.Body = append(s.respSent, s.respBody...)
+	}
 	for _, h := range s.respHeaders {
 		if h[0] == ":status" {
 			r.Status, _ = strconv.Atoi(h[1])

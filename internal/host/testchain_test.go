@@ -138,3 +138,35 @@ func TestBodiesThroughHost(t *testing.T) {
 		t.Errorf("a 17-byte body over a limit of 16: %d %q (upstream reached %d times), want 413 from the dispatcher", resp.Status, resp.Body, len(up.seen))
 	}
 }
+
+// A response body in pieces (Response.Chunks) reaches the plugin piece by
+// piece, as Envoy streams it: a stream filter sees each one as it comes
+// (and its changes are passed on), while a chain that holds the body sees
+// the pieces accumulate, whole at the end.
+func TestStreamedResponseBody(t *testing.T) {
+	for _, c := range []struct {
+		name, step string
+		want       string
+	}{
+		{"streamed", `{"phase": "response_stream"}`, "data: 1\n|sdata: 2\n|s|s:end"},
+		{"held", `{"phase": "response_body", "set_body": "whole"}`, "whole"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h, _ := newHost(t, "testchain", Config{PluginConfig: []byte(`{"filters": [{"name": "step", "id": "s", "config": ` + c.step + `}]}`)})
+			vm := newVM(t, h)
+			var seen string
+			resp := serve(t, vm, get("/"), func(context.Context, *Request) (*Response, error) {
+				return &Response{Status: 200, Chunks: [][]byte{[]byte("data: 1\n"), []byte("data: 2\n"), nil}}, nil
+			})
+			if string(resp.Body) != c.want {
+				t.Errorf("the client got %q, want %q", resp.Body, c.want)
+			}
+			if c.name == "held" {
+				seen = value(resp.Headers, "x-body")
+				if seen != "s:data: 1\ndata: 2\n" {
+					t.Errorf("the body filter saw %q, want the pieces joined", seen)
+				}
+			}
+		})
+	}
+}
