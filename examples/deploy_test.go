@@ -34,6 +34,7 @@ var plugins = map[string][]policy.Kind{
 	"headerauth":      {headerauth.Kind},
 	"headermutate":    {headermutate.Kind},
 	"jsonbody":        {authz.Kind, bodymutate.Kind},
+	"llmbudget":       {ratelimit.Kind},
 	"metrics":         {metrics.Kind},
 	"ratelimit":       {ratelimit.Kind},
 	"globalratelimit": {ratelimit.Kind},

@@ -14,7 +14,8 @@ import (
 )
 
 // builtin is the upstream -upstream builtin and -demo start: it answers
-// every request 200 with a short text body.
+// every request 200 with a short text body, and POST /v1/chat/completions
+// as an OpenAI-compatible API would (llm.go), with the usage of each answer.
 type builtin struct {
 	url *url.URL
 	srv *http.Server
@@ -26,6 +27,10 @@ func startBuiltin() (*builtin, error) {
 		return nil, err
 	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/v1/chat/completions" {
+			chatCompletion(w, r)
+			return
+		}
 		w.Header().Set("Content-Type", "text/plain")
 		fmt.Fprintf(w, "hello from the upstream: %s %s\n", r.Method, r.URL.Path)
 	}), ReadHeaderTimeout: 10 * time.Second}

@@ -22,8 +22,15 @@
 // -upstream is where allowed requests go: an http:// or https:// URL (its
 // path, if any, is put before the request's), or "builtin", a small backend
 // the command starts itself on a free loopback port, which answers every
-// request 200 with a line of text naming its method and path. -cluster
-// NAME=URL sends the plugin's HTTP callouts to cluster NAME to URL.
+// request 200 with a line of text naming its method and path, and POST
+// /v1/chat/completions as an OpenAI-compatible API does, plain or streamed
+// ("stream": true), with the usage of its answer (words counted as
+// tokens), to try a token budget. -cluster NAME=URL sends the plugin's
+// HTTP callouts to cluster NAME to URL.
+//
+// A response of Server-Sent Events (text/event-stream) reaches the plugin
+// event by event, as Envoy streams it; the client gets it once the
+// upstream is done.
 //
 // The upstream gets the request exactly as the plugin left it: its headers,
 // names in lower case, each value once, nothing added but what Envoy adds
@@ -137,7 +144,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	clusters := clusterFlag{}
 	plugin := fs.String("plugin", "", "the compiled plugin (.wasm), required")
 	config := fs.String("config", "", "a file holding the plugin configuration (Istio's pluginConfig, JSON)")
-	upstream := fs.String("upstream", "", `where allowed requests go: an http:// or https:// URL, or "builtin" (a backend that answers 200 itself)`)
+	upstream := fs.String("upstream", "", `where allowed requests go: an http:// or https:// URL, or "builtin" (a backend that answers 200 itself, and chat completions with their usage)`)
 	listen := fs.String("listen", "127.0.0.1:8080", "the address to listen on")
 	admin := fs.String("admin", "", "serve the plugin's metrics on this address: /stats/prometheus and /stats, as Envoy's admin interface does")
 	fs.BoolVar(&o.accessLog, "v", false, "write an access-log line per request: status, which filter answered, time taken")

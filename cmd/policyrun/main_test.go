@@ -69,7 +69,7 @@ func TestHelp(t *testing.T) {
 		if code != 0 {
 			t.Errorf("policyrun %s exited %d, want 0:\n%s", arg, code, out)
 		}
-		for _, want := range []string{"usage: policyrun -plugin FILE.wasm", `"builtin" (a backend that answers 200 itself)`, "-admin", "-v\t"} {
+		for _, want := range []string{"usage: policyrun -plugin FILE.wasm", `"builtin" (a backend that answers 200 itself, and chat completions with their usage)`, "-admin", "-v\t"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("policyrun %s does not say %q:\n%s", arg, want, out)
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -262,7 +264,40 @@ func (p *proxy) forward(ctx context.Context, req *host.Request) (*host.Response,
 		p.pluginLog(host.LogWarn, "policyrun: upstream: "+err.Error())
 		return nil, err
 	}
-	return &host.Response{Status: status, Headers: headers, Body: body, Details: "via_upstream"}, nil
+	resp := &host.Response{Status: status, Headers: headers, Body: body, Details: "via_upstream"}
+	if isEventStream(headers) {
+		resp.Chunks = events(body)
+	}
+	return resp, nil
+}
+
+// isEventStream reports whether a response is a stream of Server-Sent
+// Events, which the plugin gets event by event.
+func isEventStream(headers [][2]string) bool {
+	for _, h := range headers {
+		if h[0] == "content-type" {
+			t, _, _ := strings.Cut(h[1], ";")
+			return strings.EqualFold(strings.TrimSpace(t), "text/event-stream")
+		}
+	}
+	return false
+}
+
+// events cuts a stream of Server-Sent Events after each blank line, as an
+// upstream that sends an event at a time delivers it; the last piece is
+// empty, the stream's end.
+func events(body []byte) [][]byte {
+	var out [][]byte
+	for len(body) > 0 {
+		i := bytes.Index(body, []byte("\n\n"))
+		if i < 0 {
+			out = append(out, body)
+			break
+		}
+		out = append(out, body[:i+2])
+		body = body[i+2:]
+	}
+	return append(out, nil)
 }
 
 // callout makes one of the plugin's HTTP callouts to the URL of its

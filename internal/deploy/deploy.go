@@ -90,6 +90,10 @@ var Examples = []Example{
 		Why: "header changes belong to no Istio phase: at the end of the chain, request headers are set after every check has seen the original ones, and response headers are set first on the way back",
 	},
 	{
+		Name: "llmbudget", Phase: "AUTHZ", Priority: 20, FailOpen: true, Namespace: "default", Selector: httpbin,
+		Why: "a token budget is a rate limit: an authorization decision taken after authentication, first in its phase; it fails open like Envoy's rate limit filter, since a missing limiter must not take the API down",
+	},
+	{
 		Name: "jsonbody", Phase: "AUTHZ", Priority: 10, Namespace: "default", Selector: httpbin,
 		Why: "its rule on the request body is an authorization decision, taken after Istio's authentication; its body rewrite then hands the backend the stamped body, and strips the response before any other filter sees it on the way back",
 	},
