@@ -210,12 +210,13 @@ type bill struct {
 	charged  bool   // the cost was drawn (or nothing is to be)
 
 	// How the response reports the cost, set by its headers.
-	mode     responseMode
-	strip    bool // drop the event that carries only the usage
-	events   sse.Splitter
-	body     []byte // a JSON response, up to MaxBody
-	overflow bool   // the JSON response was over MaxBody
-	out      []byte // a stream's chunk, without the usage event
+	mode      responseMode
+	strip     bool // drop the event that carries only the usage
+	events    sse.Splitter
+	body      []byte // a JSON response, up to MaxBody
+	overflow  bool   // the JSON response was over MaxBody
+	out       []byte // a stream's chunk, without the usage event
+	droppedCR bool   // the event removed last ended with a CR, whose LF may come next
 }
 
 // billed is a bucket a request was admitted by.
@@ -334,19 +335,19 @@ func (l *Limiter) OnResponseChunk(x *policy.Exchange, chunk []byte, end bool) {
 func (l *Limiter) events(x *policy.Exchange, b *bill, chunk []byte, end bool) {
 	b.out = b.out[:0]
 	for _, seg := range b.events.Feed(chunk, end) {
+		afterCR := b.droppedCR
+		b.droppedCR = false
+		if afterCR && !seg.Event && string(seg.Raw) == "\n" {
+			continue // the rest of the removed event's CRLF, cut off by the chunk
+		}
 		if seg.Event && len(seg.Data) > 0 {
-			doc, err := match.ParseJSON(seg.Data)
-			if err == nil {
-				if !b.charged {
-					n, found := l.costOf(doc)
-					if found {
-						l.reported(x, b, n, true)
-						if b.strip && usageOnly(doc) {
-							continue // the client did not ask for it
-						}
+			if doc, err := match.ParseJSON(seg.Data); err == nil {
+				if n, found := l.costOf(doc); found {
+					l.reported(x, b, n, true) // the first one only
+					if b.strip && usageOnly(doc) {
+						b.droppedCR = seg.Raw[len(seg.Raw)-1] == '\r'
+						continue // the client did not ask for it
 					}
-				} else if b.strip && usageOnly(doc) {
-					continue
 				}
 			}
 		}
@@ -359,8 +360,8 @@ func (l *Limiter) events(x *policy.Exchange, b *bill, chunk []byte, end bool) {
 	}
 }
 
-// usageOnly reports whether an event is the one an API sends only when
-// asked: the usage, with no choice in it.
+// usageOnly reports whether an event that carries a usage is the one an
+// API sends only when asked: no choice in it.
 func usageOnly(doc match.JSONBody) bool {
 	raw, ok := doc.FieldRaw([]string{"choices"})
 	return !ok || strings.TrimSpace(strings.Trim(string(raw), "[]")) == "" && strings.HasPrefix(string(raw), "[")
