@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"time"
@@ -101,6 +102,7 @@ func decodeCost(o *conf.Object) *Cost {
 // costing is a validated Cost.
 type costing struct {
 	field, model []string
+	lastKey      []byte // the cost field's last key, quoted: `"total_tokens"`; nil for an index
 	def, onError int64
 	include      bool
 	maxBody      int
@@ -126,6 +128,9 @@ func compileCost(c Cost) (*costing, error) {
 	}
 	if k.field, err = match.ParseFieldPath(c.Field); err != nil {
 		return nil, conf.Errorf("cost.field", "%v", err)
+	}
+	if last := k.field[len(k.field)-1]; strings.Trim(last, "0123456789") != "" {
+		k.lastKey = []byte(`"` + last + `"`) // not an index, which no key names
 	}
 	if c.ModelField == "" {
 		c.ModelField = "model"
@@ -340,7 +345,7 @@ func (l *Limiter) events(x *policy.Exchange, b *bill, chunk []byte, end bool) {
 		if afterCR && !seg.Event && string(seg.Raw) == "\n" {
 			continue // the rest of the removed event's CRLF, cut off by the chunk
 		}
-		if seg.Event && len(seg.Data) > 0 {
+		if seg.Event && l.c.cost.mayHold(seg.Data) {
 			if doc, err := match.ParseJSON(seg.Data); err == nil {
 				if n, found := l.costOf(doc); found {
 					l.reported(x, b, n, true) // the first one only
@@ -358,6 +363,14 @@ func (l *Limiter) events(x *policy.Exchange, b *bill, chunk []byte, end bool) {
 	if b.strip {
 		x.SetResponseChunk(b.out)
 	}
+}
+
+// mayHold reports whether an event's data may hold the cost: it names the
+// cost field's last key, or has an escape, which may write that key
+// otherwise. The other events, most of a stream, are passed on without
+// being parsed.
+func (k *costing) mayHold(data []byte) bool {
+	return len(data) > 0 && (k.lastKey == nil || bytes.Contains(data, k.lastKey) || bytes.IndexByte(data, '\\') >= 0)
 }
 
 // usageOnly reports whether an event that carries a usage is the one an

@@ -38,6 +38,9 @@
 //     (hostile.go);
 //   - the jwt filter's worst case, a forged token without a kid against the
 //     largest key set it accepts (kidless.go);
+//   - what a rule on a JSON request body and a rewrite of it cost
+//     (bodies.go), and a token budget on an LLM API's plain and streamed
+//     answers (tokens.go): time, allocations and memory per request;
 //   - with -baseline, the same figures for the chain and a few other images
 //     built from earlier git revisions, measured in the same run, so that
 //     the report states a change's effect before and after;
@@ -200,6 +203,10 @@ func run(ctx context.Context, o options) (*results, error) {
 	}
 	log.Print("authz and bodymutate: a rule on the JSON body and a rewrite of it")
 	if r.bodies, err = measureBodies(ctx, find(plugins, "authz"), find(plugins, "jsonbody"), memoryCheckpoints(o.memRequests)); err != nil {
+		return nil, err
+	}
+	log.Print("llmbudget: a token budget on a plain and a streamed answer")
+	if r.tokens, err = measureTokens(ctx, find(plugins, llmBudgetName), memoryCheckpoints(min(o.memRequests, tokenMemoryRequests))); err != nil {
 		return nil, err
 	}
 	log.Print("jwt: a forged token without a kid")

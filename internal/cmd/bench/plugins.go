@@ -6,6 +6,11 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
+
+	"github.com/wasmpolicy/policy/internal/host"
 )
 
 // The plugins the report names specially.
@@ -13,6 +18,9 @@ const (
 	noopName  = "noop"  // the floor
 	chainName = "chain" // the tutorial's scenario: all five filters
 	jwtName   = "jwt"   // the verifier: measured once per signature algorithm
+	// llmBudgetName is the token budget: its cost's default is 0 in the
+	// benchmark (benchConfig), and the token budgets section runs it.
+	llmBudgetName = "llmbudget"
 )
 
 // The tutorial's peers: Istio's Wasm rate-limiting tutorial plugin written
@@ -75,6 +83,17 @@ type plugin struct {
 	// toolchain is how the image was built: the zero value for upstream
 	// Go, or one of the TinyGo builds.
 	toolchain toolchain
+	// response is the upstream's answer to the benchmark request;
+	// upstreamResponse when nil.
+	response *host.Response
+}
+
+// answer is the upstream's answer to p's benchmark request.
+func (p plugin) answer() *host.Response {
+	if p.response != nil {
+		return p.response
+	}
+	return upstreamResponse
 }
 
 // request returns the headers of p's benchmark request.
@@ -178,6 +197,9 @@ func loadExamples(root string, tc toolchain) ([]plugin, error) {
 			if p.config, err = os.ReadFile(filepath.Join(root, "examples", n, "config.json")); err != nil {
 				return nil, err
 			}
+			if p.config, err = benchConfig(n, p.config); err != nil {
+				return nil, err
+			}
 		}
 		entries := []plugin{p}
 		if n == jwtName {
@@ -194,6 +216,29 @@ func loadExamples(root string, tc toolchain) ([]plugin, error) {
 		}
 	}
 	return out, nil
+}
+
+// llmBudgetDefault is the JSON path of the llmbudget example's default
+// cost, what a response that reports no usage is charged.
+const llmBudgetDefault = "filters.0.config.cost.default"
+
+// benchConfig is the configuration example name runs with in the
+// benchmark: config, its config.json, except for llmbudget, whose default
+// cost is 0. The benchmark request is a GET answered by a 3-byte text/plain
+// body, which reports no usage, so each would be charged the default, 1000
+// tokens: the budget of 10,000 an hour would refuse the requests, a second
+// apart, within a dozen, and the run would fail. At 0 every request is
+// admitted, and the filter does all its work but the draw from the budget,
+// which a cost of 0 skips. A config.json without the default there is an
+// error rather than given one.
+func benchConfig(name string, config []byte) ([]byte, error) {
+	if name != llmBudgetName {
+		return config, nil
+	}
+	if !gjson.GetBytes(config, llmBudgetDefault).Exists() {
+		return nil, fmt.Errorf("examples/%s/config.json has no %s: the benchmark sets it to 0", name, llmBudgetDefault)
+	}
+	return sjson.SetBytes(config, llmBudgetDefault, 0)
 }
 
 // loadPeers reads build/tutorial.wasm and build/tutoriallib.wasm, and

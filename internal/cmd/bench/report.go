@@ -37,6 +37,7 @@ func (r *results) markdown(chart string) string {
 	r.writeHostile(w)
 	r.writeKidless(w)
 	r.writeBodies(w)
+	r.writeTokens(w)
 	r.writePeers(w)
 	r.writeCalls(w)
 	r.writeAllocs(w)

@@ -13,8 +13,11 @@ import (
 // The request every plugin serves, and the upstream's answer: a GET that
 // every example's configuration lets through (authz allows GET /status/*,
 // headerauth wants allow: true, globalratelimit checks each x-client with
-// the rate limit service; the jwt example's rows add a token, below), with
-// the headers a proxy typically passes.
+// the rate limit service, llmbudget charges nothing for an answer without
+// usage (benchConfig); the jwt example's rows add a token, below), with
+// the headers a proxy typically passes. An entry of a section of its own
+// may have a request and an answer of its own (plugin.headers, body and
+// response).
 var (
 	requestHeaders = [][2]string{
 		{":method", "GET"}, {":path", "/status/ok"}, {":authority", "api.example.com"}, {":scheme", "https"},
@@ -108,7 +111,8 @@ type runner struct {
 
 // newRunner loads p into a host of its own with cfg (its PluginConfig is
 // set here, its Cache unless cfg has one, and its Clock for a plugin that
-// limits by the WASI clock) and starts one VM.
+// limits by the WASI clock) and starts one VM. Its upstream answers
+// p.answer().
 func newRunner(ctx context.Context, p plugin, cfg host.Config) (*runner, error) {
 	cfg.PluginConfig = p.config
 	if cfg.Cache == nil {
@@ -134,7 +138,7 @@ func newRunner(ctx context.Context, p plugin, cfg host.Config) (*runner, error) 
 	r.up = func(context.Context, *host.Request) (*host.Response, error) {
 		r.upAt = time.Now()
 		defer func() { r.upDone = time.Now() }()
-		return upstreamResponse, nil
+		return p.answer(), nil
 	}
 	return r, nil
 }
@@ -155,9 +159,9 @@ func (r *runner) serve(ctx context.Context) (*host.Response, error) {
 		}
 		return resp, nil
 	}
-	if resp.Status != upstreamResponse.Status || resp.Details != "via_upstream" {
+	if want := r.p.answer().Status; resp.Status != want || resp.Details != "via_upstream" {
 		return nil, fmt.Errorf("%s answered the benchmark request %d (%s), not the upstream's %d: its configuration must let the request through",
-			r.p, resp.Status, resp.Details, upstreamResponse.Status)
+			r.p, resp.Status, resp.Details, want)
 	}
 	return resp, nil
 }

@@ -56,6 +56,9 @@ type results struct {
 	kidless kidless
 	// bodies is what a rule on the JSON body costs.
 	bodies bodies
+	// tokens is what a token budget costs, on a plain and a streamed
+	// answer.
+	tokens tokens
 	// nomod is the images built without gjson's @pretty and @ugly
 	// modifiers.
 	nomod withoutModifiers
