@@ -131,6 +131,33 @@ func (r *remover) remove(from, to int) {
 	r.spans = append(r.spans, span{from, to})
 }
 
+// AddMember returns doc, an object ParseJSON accepted, with key set to raw,
+// a JSON value the caller checked: every member any reading takes for key
+// is removed (RemoveField), and key: raw is added at the end of the
+// object. It is the edit of one member of a known object, without
+// SetField's sjson, which links encoding/json into the plugin; ok is false,
+// and doc is returned, when doc is not an object.
+func AddMember(doc []byte, key string, raw []byte) (out []byte, ok bool) {
+	doc = RemoveField(doc, []string{key})
+	end := len(doc) - 1
+	for end >= 0 && (doc[end] == ' ' || doc[end] == '\t' || doc[end] == '\n' || doc[end] == '\r') {
+		end--
+	}
+	start := skipSpace(doc, 0)
+	if start >= len(doc) || doc[start] != '{' || end < 0 || doc[end] != '}' {
+		return doc, false
+	}
+	empty := skipSpace(doc, start+1) == end
+	out = make([]byte, 0, len(doc)+len(key)+len(raw)+4)
+	out = append(out, doc[:end]...)
+	if !empty {
+		out = append(out, ',')
+	}
+	out = AppendJSONString(out, key)
+	out = append(append(out, ':'), raw...)
+	return append(out, doc[end:]...), true
+}
+
 // SetField returns doc with the field at path set to raw, a JSON value,
 // under every reading. It first removes the field as RemoveField does, then
 // sets it with sjson in the first parent of each name (gjson's reading),

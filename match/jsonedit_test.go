@@ -562,3 +562,35 @@ func FuzzJSONEdits(f *testing.F) {
 		}
 	})
 }
+
+// AddMember removes every member any reading takes for the key and adds
+// the key at the end of the object.
+func TestAddMember(t *testing.T) {
+	for _, c := range []struct {
+		doc, key, raw, want string
+		ok                 bool
+	}{
+		{`{}`, "a", `1`, `{"a":1}`, true},
+		{` { } `, "a", `1`, ` { "a":1} `, true},
+		{`{"b": 2}`, "a", `true`, `{"b": 2,"a":true}`, true},
+		{`{"a": 0, "b": 2, "A": 3, "\u0061": 4}`, "a", `{"x":1}`, `{"b": 2,"a":{"x":1}}`, true},
+		{"{\"b\": 2}\n", "k\"q", `null`, "{\"b\": 2,\"k\\\"q\":null}\n", true},
+		{`[1]`, "a", `1`, `[1]`, false},
+		{`"s"`, "a", `1`, `"s"`, false},
+	} {
+		got, ok := match.AddMember([]byte(c.doc), c.key, []byte(c.raw))
+		if string(got) != c.want || ok != c.ok {
+			t.Errorf("AddMember(%s, %q, %s) = %s, %v; want %s, %v", c.doc, c.key, c.raw, got, ok, c.want, c.ok)
+		}
+		if ok {
+			j, err := match.ParseJSON(got)
+			if err != nil {
+				t.Errorf("AddMember(%s) = %s, which does not parse: %v", c.doc, got, err)
+				continue
+			}
+			if vs, _ := j.Readings([]string{c.key}); len(vs) != 1 || vs[0].Kind == match.JSONAbsent {
+				t.Errorf("AddMember(%s): readings of %q %v, want one", c.doc, c.key, vs)
+			}
+		}
+	}
+}

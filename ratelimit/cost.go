@@ -275,12 +275,25 @@ func (l *Limiter) prepare(x *policy.Exchange, b *bill) {
 	if !ok {
 		return
 	}
-	out, err := match.SetField(body, asked, []byte("true"))
-	if err != nil {
-		return
+	if out, ok := askUsage(j, body); ok {
+		x.SetRequestBody(out)
+		b.strip = true
 	}
-	x.SetRequestBody(out)
-	b.strip = true
+}
+
+// askUsage returns the request body with "stream_options": {"include_usage":
+// true} under every reading: added to the stream_options object the client
+// sent, if every reading finds the same one, else in place of every
+// stream_options. (match.AddMember, rather than SetField: the filter does
+// not link sjson and encoding/json into every image that limits requests.)
+func askUsage(j match.JSONBody, body []byte) ([]byte, bool) {
+	options := []byte(`{"include_usage":true}`)
+	if raw, ok := j.FieldRaw([]string{"stream_options"}); ok && len(raw) > 0 && raw[0] == '{' {
+		if inner, ok := match.AddMember(raw, "include_usage", []byte("true")); ok {
+			options = inner
+		}
+	}
+	return match.AddMember(body, "stream_options", options)
 }
 
 // costHeaders sets how the response reports its cost, from its headers.

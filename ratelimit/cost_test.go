@@ -223,6 +223,12 @@ func TestCostIncludeUsage(t *testing.T) {
 		{"the client asked", `{"model": "gpt-4o", "stream": true, "stream_options": {"include_usage": true}}`,
 			`{"model": "gpt-4o", "stream": true, "stream_options": {"include_usage": true}}`,
 			strings.Join(events, "")},
+		{"options of its own", `{"model": "gpt-4o", "stream": true, "stream_options": {"include_usage": false, "x": 1}}`,
+			`{"model": "gpt-4o", "stream": true,"stream_options":{"x": 1,"include_usage":true}}`,
+			events[0] + "data: [DONE]\n\n"},
+		{"options the readings disagree on", `{"stream": true, "stream_options": {"include_usage": true}, "Stream_Options": {}}`,
+			`{"stream": true,"stream_options":{"include_usage":true}}`,
+			events[0] + "data: [DONE]\n\n"},
 		{"not a stream", `{"model": "gpt-4o", "stream": false}`, `{"model": "gpt-4o", "stream": false}`, strings.Join(events, "")},
 		{"a stream the readings disagree on", `{"stream": true, "stream": false}`, `{"stream": true, "stream": false}`, strings.Join(events, "")},
 	}

@@ -127,18 +127,40 @@ func takeWith(data policy.SharedData, t *table, name string, key []byte, now int
 // An op changes a bucket at now and reports whether the request is
 // allowed: drawOne takes a token, hasTokens (a limit by cost, before the
 // response tells the cost) only looks, and a charge takes what a response
-// cost.
-type op func(b *bucket, now int64) bool
+// cost. It is a value, not a function, so that the bucket it changes stays
+// on the stack.
+type op struct {
+	kind uint8
+	n    int64 // a charge's tokens
+}
 
-func drawOne(b *bucket, now int64) bool { return b.allowN(now, 1) }
+const (
+	opDrawOne = iota
+	opHasTokens
+	opCharge
+)
 
-func hasTokens(b *bucket, now int64) bool { b.advance(now); return b.tokens >= 1 }
+var (
+	drawOne   = op{kind: opDrawOne}
+	hasTokens = op{kind: opHasTokens}
+)
 
 // charge is the op that draws n tokens, overdrawing the bucket down to
 // -burst at most: a request admitted with tokens left may cost more than
 // there are.
-func charge(n int64) op {
-	return func(b *bucket, now int64) bool { b.draw(now, n); return true }
+func charge(n int64) op { return op{kind: opCharge, n: n} }
+
+// apply applies o to b at now.
+func (o op) apply(b *bucket, now int64) bool {
+	switch o.kind {
+	case opHasTokens:
+		b.advance(now)
+		return b.tokens >= 1
+	case opCharge:
+		b.draw(now, o.n)
+		return true
+	}
+	return b.allowN(now, 1)
 }
 
 // update applies apply to the bucket named name (unkeyed), or to key's bucket
@@ -174,7 +196,7 @@ func update(data policy.SharedData, t *table, name string, key []byte, now int64
 		o.spilled = tg.spilled
 		o.b = bucket{rate: t.rate, state: tg.st}
 		before := o.b.state
-		o.allowed = apply(&o.b, now)
+		o.allowed = apply.apply(&o.b, now)
 		if !tg.fresh && o.b.state == before {
 			return o // nothing to write: the decision stands on the record read
 		}
