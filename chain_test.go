@@ -358,7 +358,8 @@ func TestChainShadowMode(t *testing.T) {
 func TestConfigErrors(t *testing.T) {
 	cases := []struct{ name, config, want string }{
 		{"empty configuration", ``, `the configuration is empty; it must list the filters to run`},
-		{"malformed JSON", `{"filters": [}`, `malformed JSON at offset 13`},
+		{"malformed JSON", `{"filters": [}`, `malformed JSON at offset 13 (line 1, column 14)`},
+		{"YAML", "filters:\n- name: step\n", `malformed JSON at offset 0 (line 1, column 1): this looks like YAML`},
 		{"no filters", `{"filters": []}`, `filters: must list at least one filter`},
 		{"filters of the wrong type", `{"filters": "step"}`, `filters: must be an array of objects, not a string`},
 		{"bad metrics prefix", `{"metrics_prefix":"my-prefix","filters":[{"name":"step"}]}`, `metrics_prefix: must be letters, digits and '_', not starting with a digit, not "my-prefix"`},
@@ -392,6 +393,24 @@ func TestConfigErrors(t *testing.T) {
 			})
 		}
 	})
+}
+
+// In a chain built in Go, an id clash names the Spec's ID, where it is
+// fixed, not the JSON "id".
+func TestStaticChainIDClash(t *testing.T) {
+	f := policy.Use("gate", struct{ policy.RequestHeadersFilter }{})
+	for _, c := range []struct {
+		specs []policy.Spec
+		want  string
+	}{
+		{[]policy.Spec{f, f}, `filters[1] (gate): Spec.ID: "gate" is already the id of filters[0]; give one of the specs a distinct ID (a spec without one takes its Kind)`},
+		{[]policy.Spec{{Kind: "gate", ID: "a b", Build: f.Build}}, `filters[0] (gate): Spec.ID: must be letters, digits, '_', '-' and '/' only, not "a b"`},
+	} {
+		started, logs := wasmtest.TryStart(policy.Static(c.specs...), "")
+		if want := "policy: invalid plugin configuration: " + c.want; started || len(logs) != 1 || logs[0] != want {
+			t.Errorf("started %v, critical logs %q\nwant %q", started, logs, want)
+		}
+	}
 }
 
 func TestStaticChain(t *testing.T) {
@@ -465,4 +484,31 @@ func TestChainCountsOnlyRequestsAFilterSaw(t *testing.T) {
 			}
 		}
 	})
+}
+
+// denyAll denies every request.
+type denyAll struct{}
+
+func (denyAll) OnRequestHeaders(*policy.Exchange) policy.Result {
+	return policy.Deny(policy.Response{Status: 403, Reason: "denies all"})
+}
+
+// WithID and Shadow return changed copies of a Spec: the copy runs with
+// its id, in shadow mode, and the original is left as it was.
+func TestSpecWithIDAndShadow(t *testing.T) {
+	base := policy.Use("gate", denyAll{})
+	spec := base.WithID("gate-2").Shadow()
+	if base.ID != "" || base.Mode != policy.Enforce || spec.ID != "gate-2" || spec.Mode != policy.Shadow {
+		t.Fatalf("base %q %v, spec %q %v", base.ID, base.Mode, spec.ID, spec.Mode)
+	}
+	host, reset := wasmtest.Start(t, policy.Static(spec), "")
+	defer reset()
+	id := host.InitializeHttpContext()
+	if got := host.CallOnRequestHeaders(id, [][2]string{{":method", "GET"}, {":path", "/"}, {":authority", "example.com"}}, true); got != types.ActionContinue {
+		t.Errorf("a denial in shadow mode: %v, want continue", got)
+	}
+	host.CompleteHttpContext(id)
+	if got := wasmtest.Counter(t, host, "filter=.=gate-2;.;decision=.=shadow_denied;.;policy_filter_decisions_total"); got != 1 {
+		t.Errorf("shadow denials of gate-2: %d, want 1", got)
+	}
 }

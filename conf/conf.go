@@ -139,7 +139,11 @@ func Parse(doc []byte) (*Object, error) {
 		return nil, &Error{Path: path, Reason: text.Sprintf("nests objects and arrays deeper than %d levels (at offset %d)", MaxDepth, at)}
 	}
 	if !gjson.ValidBytes(doc) {
-		return nil, &Error{Reason: "malformed JSON " + locate(doc)}
+		reason := "malformed JSON " + locate(doc)
+		if looksLikeYAML(doc) {
+			reason += `: this looks like YAML, and the plugin configuration is JSON (in a WasmPlugin, pluginConfig is written in YAML and reaches the plugin as JSON; a file for the local runner or the test kit must be JSON)`
+		}
+		return nil, &Error{Reason: reason}
 	}
 	r := gjson.ParseBytes(doc)
 	if !r.IsObject() {
@@ -229,7 +233,39 @@ func locate(doc []byte) string {
 	if s.value() {
 		s.space()
 	}
-	return "at offset " + strconv.Itoa(s.i)
+	line, col := 1, 1
+	for _, c := range string(doc[:s.i]) { // columns count characters, not bytes
+		if c == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return "at offset " + strconv.Itoa(s.i) + " (line " + strconv.Itoa(line) + ", column " + strconv.Itoa(col) + ")"
+}
+
+// looksLikeYAML reports whether a document that is not JSON starts the
+// way YAML does: a "---" or a "#" comment, a "- " list item, or a plain key
+// and a colon ("filters:").
+func looksLikeYAML(doc []byte) bool {
+	first := strings.TrimSpace(string(doc))
+	if i := strings.IndexByte(first, '\n'); i >= 0 {
+		first = strings.TrimSpace(first[:i])
+	}
+	switch {
+	case strings.HasPrefix(first, "---"), strings.HasPrefix(first, "#"), strings.HasPrefix(first, "- "):
+		return true
+	}
+	key, _, found := strings.Cut(first, ":")
+	if !found || key == "" {
+		return false
+	}
+	for _, c := range key {
+		if !(c == '_' || c == '-' || c == '.' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // scanner reads JSON far enough to find where it breaks; Parse has already

@@ -10,12 +10,19 @@ import (
 )
 
 func TestParseReportsWhereJSONBreaks(t *testing.T) {
+	const yaml = ": this looks like YAML, and the plugin configuration is JSON" +
+		" (in a WasmPlugin, pluginConfig is written in YAML and reaches the plugin as JSON; a file for the local runner or the test kit must be JSON)"
 	for doc, want := range map[string]string{
-		`{"a": 1,}`:         "malformed JSON at offset 8",
-		`{"a": [1, 2}`:      "malformed JSON at offset 11",
-		`{"a": "x`:          "malformed JSON at offset 8",
-		`[1, 2]`:            "must be a JSON object",
-		`{"a": {"b": tru}}`: "malformed JSON at offset 12",
+		`{"a": 1,}`:                       "malformed JSON at offset 8 (line 1, column 9)",
+		`{"a": [1, 2}`:                    "malformed JSON at offset 11 (line 1, column 12)",
+		`{"a": "x`:                        "malformed JSON at offset 8 (line 1, column 9)",
+		`[1, 2]`:                          "must be a JSON object",
+		`{"a": {"b": tru}}`:               "malformed JSON at offset 12 (line 1, column 13)",
+		"{\n  \"a\": 1\n  \"b\": 2}":      "malformed JSON at offset 13 (line 3, column 3)",
+		"filters:\n  - name: ratelimit\n": "malformed JSON at offset 0 (line 1, column 1)" + yaml,
+		"# the plugin\n{}":                "malformed JSON at offset 0 (line 1, column 1)" + yaml,
+		"---\nfilters: []":                "malformed JSON at offset 0 (line 1, column 1)" + yaml,
+		"{\"a\": x}":                      "malformed JSON at offset 6 (line 1, column 7)", // not YAML-like: no hint
 	} {
 		_, err := Parse([]byte(doc))
 		if err == nil || err.Error() != want {
