@@ -76,7 +76,8 @@ func (d Definition[C, F]) Kind() Kind {
 }
 
 // Spec returns cfg as a filter of a chain built in Go, for policy.Static.
-// Set the Spec's ID and Mode to name it or run it in shadow mode.
+// Name it or run it in shadow mode with its WithID and Shadow methods:
+// ratelimit.Filter(cfg).WithID("login").Shadow().
 func (d Definition[C, F]) Spec(cfg C) Spec {
 	return Spec{Kind: d.name, Build: func(env *Env) (Filter, error) { return d.filter(cfg, env) }}
 }

@@ -32,6 +32,14 @@ type Spec struct {
 	whole bool // built from the whole plugin configuration
 }
 
+// WithID returns a copy of s named id, in logs and metrics:
+// ratelimit.Filter(cfg).WithID("login-limit").
+func (s Spec) WithID(id string) Spec { s.ID = id; return s }
+
+// Shadow returns a copy of s in shadow mode: its denials are logged and
+// counted, and the requests go on (see Mode).
+func (s Spec) Shadow() Spec { s.Mode = Shadow; return s }
+
 // Kind is a filter type a plugin can build from JSON configuration. The
 // filter packages define theirs with Define; a Kind written by hand works
 // the same way.
@@ -305,7 +313,7 @@ func (pc *pluginContext) configure(data []byte) error {
 	if bodyLimit < 1 || bodyLimit > MaxBodyLimit {
 		return text.Errorf("BodyLimit: must be from 1 to %d bytes (64 MiB), not %d", MaxBodyLimit, bodyLimit)
 	}
-	if err := pc.build(specs); err != nil {
+	if err := pc.build(specs, p.specs != nil); err != nil {
 		return err
 	}
 	pc.bodies.setUp(pc.links, int(bodyLimit), pc.metrics)
@@ -379,8 +387,10 @@ func (pc *pluginContext) kindNames() string {
 	return strings.Join(names, ", ")
 }
 
-// build builds every filter and resolves the phases each implements.
-func (pc *pluginContext) build(specs []Spec) error {
+// build builds every filter and resolves the phases each implements. inGo
+// says the specs come from Go (Static), not from the configuration, so that
+// an error names what to change there.
+func (pc *pluginContext) build(specs []Spec, inGo bool) error {
 	ids := map[string]int{}
 	for i, s := range specs {
 		where := "filters[" + strconv.Itoa(i) + "] (" + s.Kind + ")"
@@ -391,11 +401,15 @@ func (pc *pluginContext) build(specs []Spec) error {
 		if id == "" {
 			id = s.Kind
 		}
+		field, fix := "id", `give one of them a distinct "id"`
+		if inGo {
+			field, fix = "Spec.ID", "give one of the specs a distinct ID (a spec without one takes its Kind)"
+		}
 		if !stats.Valid(id) {
-			return text.Errorf("%s: id: must be letters, digits, '_', '-' and '/' only, not %q", where, id)
+			return text.Errorf("%s: %s: must be letters, digits, '_', '-' and '/' only, not %q", where, field, id)
 		}
 		if j, dup := ids[id]; dup {
-			return text.Errorf(`%s: id: %q is already the id of filters[%d]; give one of them a distinct "id"`, where, id, j)
+			return text.Errorf(`%s: %s: %q is already the id of filters[%d]; %s`, where, field, id, j, fix)
 		}
 		ids[id] = i
 		if s.Build == nil {

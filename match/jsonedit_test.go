@@ -568,7 +568,7 @@ func FuzzJSONEdits(f *testing.F) {
 func TestAddMember(t *testing.T) {
 	for _, c := range []struct {
 		doc, key, raw, want string
-		ok                 bool
+		ok                  bool
 	}{
 		{`{}`, "a", `1`, `{"a":1}`, true},
 		{` { } `, "a", `1`, ` { "a":1} `, true},

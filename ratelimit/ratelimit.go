@@ -98,8 +98,8 @@ var definition = policy.Define("ratelimit", decodeConfig, New)
 // Kind builds the filter from its JSON configuration (see ParseConfig).
 var Kind = definition.Kind()
 
-// Filter returns cfg as a filter of a chain built in Go. Set the spec's ID
-// and Mode to name it or to run it in shadow mode.
+// Filter returns cfg as a filter of a chain built in Go; name it or run it
+// in shadow mode with the Spec's WithID and Shadow methods.
 func Filter(cfg Config) policy.Spec { return definition.Spec(cfg) }
 
 // Limiter is the rate-limit filter. Build it with New (or through Kind or
