@@ -118,7 +118,8 @@ func checkModule(m wazero.CompiledModule) error {
 				return fmt.Errorf("the plugin exports %s; this host implements proxy-wasm ABI 0.2.0 only", v)
 			}
 		}
-		return errors.New("the plugin exports no proxy-wasm ABI version marker (proxy_abi_version_0_2_0)")
+		return errors.New("a WebAssembly module, but not a proxy-wasm plugin: it exports no proxy-wasm ABI version marker (proxy_abi_version_0_2_0); " +
+			"build a plugin with GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared, its package main calling policy.Serve from init")
 	}
 	if _, ok := exports["_initialize"]; !ok {
 		return errors.New("the plugin is not a WASI reactor (it exports no _initialize): build it with -buildmode=c-shared")

@@ -1,6 +1,7 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -78,6 +79,10 @@ type Host struct {
 // Envoy makes when it loads a plugin. Create its VMs with NewVM; Close
 // releases everything.
 func New(ctx context.Context, wasm []byte, cfg Config) (*Host, error) {
+	if !bytes.HasPrefix(wasm, []byte("\x00asm")) {
+		start := wasm[:min(len(wasm), 8)]
+		return nil, fmt.Errorf("not a WebAssembly module: a .wasm file starts with \"\\x00asm\", this one with %q", start)
+	}
 	if cfg.Cache == nil {
 		cfg.Cache = processCache
 	}

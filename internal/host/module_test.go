@@ -35,7 +35,10 @@ func TestModuleChecks(t *testing.T) {
 		wasm []byte
 		want string
 	}{
-		{"no ABI marker", module("_initialize"), "no proxy-wasm ABI version marker"},
+		{"not Wasm", []byte("{\"filters\": []}"), `not a WebAssembly module: a .wasm file starts with "\x00asm", this one with "{\"filter"`},
+		{"empty", nil, `not a WebAssembly module: a .wasm file starts with "\x00asm", this one with ""`},
+		{"no ABI marker", module("_initialize"), "a WebAssembly module, but not a proxy-wasm plugin: it exports no proxy-wasm ABI version marker (proxy_abi_version_0_2_0); " +
+			"build a plugin with GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared, its package main calling policy.Serve from init"},
 		{"other ABI", module("proxy_abi_version_0_2_1", "_initialize"), "ABI 0.2.0 only"},
 		{"a command", module("proxy_abi_version_0_2_0", "_start"), "not a WASI reactor"},
 		{"no allocator", module("proxy_abi_version_0_2_0", "_initialize"), "no allocator"},
