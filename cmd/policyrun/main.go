@@ -19,6 +19,13 @@
 // error, at -log-level and above; a configuration the plugin refuses is
 // reported once, and the command exits.
 //
+// With -check, the command only starts the plugin with -config, prints "ok"
+// and exits 0, or prints why the plugin refused the configuration and
+// exits 1, so that the CI of a repository can check each configuration it
+// deploys:
+//
+//	go run github.com/wasmpolicy/policy/cmd/policyrun -check -plugin plugin.wasm -config config.json
+//
 // -upstream is where allowed requests go: an http:// or https:// URL (its
 // path, if any, is put before the request's), or "builtin", a small backend
 // the command starts itself on a free loopback port, which answers every
@@ -124,6 +131,7 @@ func parseBase(raw string) (*url.URL, error) {
 
 const usageHead = `usage: policyrun -plugin FILE.wasm [-config FILE.json] -upstream URL|builtin [flags]
        policyrun -plugin FILE.wasm [-config FILE.json] -demo
+       policyrun -plugin FILE.wasm -config FILE.json -check
 
 Serves HTTP on -listen through the compiled proxy-wasm plugin, as Envoy
 would run it, and forwards what the plugin lets through to -upstream.
@@ -150,6 +158,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&o.accessLog, "v", false, "write an access-log line per request: status, which filter answered, time taken")
 	level := fs.String("log-level", "info", "the lowest plugin log level shown: trace, debug, info, warn, error, critical (-demo: warn)")
 	demo := fs.Bool("demo", false, "replay the rate-limiting tutorial's traffic, print the responses, and exit")
+	check := fs.Bool("check", false, `start the plugin with -config, print "ok" or why it refused, and exit 0 or 1, without serving`)
 	fs.IntVar(&o.workers, "workers", 2, "plugin VMs, as Envoy runs one per worker thread")
 	fs.StringVar(&o.route, "route", "", "the route_name the plugin sees")
 	fs.Var(clusters, "cluster", "NAME=URL: send the plugin's callouts to cluster NAME to URL (repeatable)")
@@ -185,6 +194,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o.clusters, o.log = clusters, stderr
 	if *demo {
 		return runDemo(ctx, o, stdout)
+	}
+	if *check {
+		return runCheck(ctx, o, stdout)
 	}
 	switch *upstream {
 	case "":
@@ -262,4 +274,20 @@ func (p *proxy) serve(ctx context.Context, ln net.Listener) error {
 	err := srv.Shutdown(shutdown)
 	p.close()
 	return err
+}
+
+// runCheck starts the plugin with the configuration in one VM, as the
+// proxy would, and prints "ok"; a configuration the plugin refuses is
+// returned as the error, which the command prints before it exits 1. It
+// serves nothing, so that a repository's CI can check the configurations it
+// deploys.
+func runCheck(ctx context.Context, o options, stdout io.Writer) error {
+	o.workers, o.log = 1, io.Discard
+	p, err := newProxy(ctx, o)
+	if err != nil {
+		return err
+	}
+	p.close()
+	fmt.Fprintln(stdout, "ok")
+	return nil
 }

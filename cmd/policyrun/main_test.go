@@ -98,3 +98,25 @@ func TestRefusalPrintedOnce(t *testing.T) {
 		}
 	}
 }
+
+// -check starts the plugin with the configuration and says "ok", or why
+// the plugin refused it, with exit status 0 or 1, serving nothing.
+func TestCheck(t *testing.T) {
+	good := "../../examples/ratelimit/config.json"
+	bad := writeFile(t, `{"filters": [{"name": "ratelimit", "config": {"requests_per_unit": 2, "unit": "week"}}]}`)
+	yaml := writeFile(t, "filters:\n  - name: ratelimit\n")
+	for _, c := range []struct {
+		config string
+		code   int
+		want   string
+	}{
+		{good, 0, "ok\n"},
+		{bad, 1, `config.unit: must be "second", "minute", "hour" or "day", not "week"`},
+		{yaml, 1, "malformed JSON at offset 0 (line 1, column 1): this looks like YAML"},
+	} {
+		out, code := command(t, "-check", "-plugin", wasmtest.ImagePath("ratelimit"), "-config", c.config)
+		if code != c.code || !strings.Contains(out, c.want) {
+			t.Errorf("-check -config %s: exit %d, output %q; want %d and %q", c.config, code, out, c.code, c.want)
+		}
+	}
+}
