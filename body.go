@@ -169,14 +169,7 @@ func (s *stream) onChunk(size int, end bool) types.Action {
 		s.waitingChunk, s.waitingEnd = size, end
 		return types.ActionPause
 	}
-	var chunk []byte
-	if size > 0 {
-		var err error
-		if chunk, err = proxywasm.GetHttpResponseBody(0, size); err != nil {
-			proxywasm.LogError("policy: reading a response chunk: " + err.Error())
-		}
-	}
-	s.runChunk(chunk, end)
+	s.runChunk(size, end)
 	return types.ActionContinue
 }
 
@@ -188,16 +181,19 @@ func (s *stream) heldChunks() {
 	}
 	size, end := s.waitingChunk, s.waitingEnd
 	s.waitingChunk, s.waitingEnd = 0, false
-	var chunk []byte
-	if size > 0 {
-		chunk, _ = proxywasm.GetHttpResponseBody(0, size)
-	}
-	s.runChunk(chunk, end)
+	s.runChunk(size, end)
 }
 
 // runChunk calls the stream filters, in the response phases' order, on
-// chunk.
-func (s *stream) runChunk(chunk []byte, end bool) {
+// the size bytes of the body the proxy holds now.
+func (s *stream) runChunk(size int, end bool) {
+	var chunk []byte
+	if size > 0 {
+		var err error
+		if chunk, err = proxywasm.GetHttpResponseBody(0, size); err != nil {
+			proxywasm.LogError("policy: reading a response chunk: " + err.Error())
+		}
+	}
 	prevPhase := s.phase
 	s.phase, s.chunking, s.body = phaseResponseBody, true, chunk
 	for pos := range s.pc.links {
@@ -206,9 +202,7 @@ func (s *stream) runChunk(chunk []byte, end bool) {
 		if l.respStream == nil {
 			continue
 		}
-		if s.x.local == nil || !l.requestPhase() {
-			s.marks[i].seen = true
-		}
+		s.see(i, phaseResponseBody)
 		s.call(i, func() { l.respStream.OnResponseChunk(&s.x, s.body, end) })
 	}
 	s.phase, s.chunking, s.body = prevPhase, false, nil

@@ -259,6 +259,15 @@ func (s *stream) setRequestBody(body []byte) {
 	}
 }
 
+// see marks filter i as having seen the stream, when it runs in phase ph:
+// a request filter counts a response it sees unless it is the local reply
+// to a request it never saw (see requestPhase).
+func (s *stream) see(i int, ph phase) {
+	if ph.request() || !s.pc.links[i].requestPhase() || s.x.local == nil {
+		s.marks[i].seen = true
+	}
+}
+
 // requestPhase reports whether the filter acts on requests. Such a filter
 // is counted only for the requests it saw, or let through without a look
 // (a body filter, for a request without a body): not for a request an
@@ -350,11 +359,7 @@ func (s *stream) runFilters(ph phase, pos int, r *Result) (next int, stop, faile
 		if !l.has(ph) && !deferred {
 			continue
 		}
-		if ph.request() || !l.requestPhase() || s.x.local == nil {
-			// A request filter counts a response it sees unless it is
-			// the local reply to a request it never saw.
-			s.marks[i].seen = true
-		}
+		s.see(i, ph)
 		s.x.current = i
 		switch ph {
 		case phaseRequestHeaders:

@@ -132,7 +132,7 @@ func TestWorkersNeverAdmitMoreThanTheLimitTogether(t *testing.T) {
 				t.Fatal("no write lost a race: the test did not interleave")
 			}
 			for i, w := range ws {
-				if w.errLog.logged {
+				if w.errLog.Logged() {
 					t.Fatalf("worker %d ran out of CAS attempts", i)
 				}
 			}

@@ -2,7 +2,6 @@ package ratelimit
 
 import (
 	"bytes"
-	"errors"
 	"strconv"
 	"time"
 
@@ -480,7 +479,7 @@ func (g *global) flush() {
 		})
 		if err != nil {
 			g.charged["error"].Inc()
-			g.logs.report(g.id, g.now().UnixNano(), errors.New("a charge could not be sent: "+err.Error()), false)
+			g.chargeFailed("the charge of " + strconv.FormatInt(n, 10) + " tokens could not be sent: " + err.Error())
 		}
 	}
 }
@@ -503,7 +502,15 @@ func (g *global) chargeAnswered(numHeaders int) {
 		return
 	}
 	g.charged["error"].Inc()
-	g.logs.report(g.id, g.now().UnixNano(), errors.New("the service answered a charge with status "+strconv.Quote(status)), false)
+	g.chargeFailed("the service answered with status " + strconv.Quote(status))
+}
+
+// chargeFailed logs a charge the service did not take (see errorLog).
+func (g *global) chargeFailed(why string) {
+	if skipped, ok := g.logs.due(g.now().UnixNano()); ok {
+		g.logs.log("ratelimit " + g.id + ": rate limit service " + strconv.Quote(g.cluster) + ": a charge was not taken: " + why +
+			"; its tokens are not counted; " + skipped + " more failures since the last report")
+	}
 }
 
 // request builds the check request for the request r; ok is false if no

@@ -236,41 +236,42 @@ func (l *Limiter) take(r *rule, x *policy.Exchange, b *bill) (q quota, limited b
 }
 
 // OnResponseHeaders adds the x-ratelimit-* headers to a response the
-// filter let through (or denied in shadow mode). Its own local reply
-// carries them already.
+// filter let through (or denied in shadow mode); its own local reply
+// carries them already. With a Cost, it also reads from the headers how
+// the response reports its cost.
 func (l *Limiter) OnResponseHeaders(x *policy.Exchange) policy.Result {
-	if b, ok := x.Scratch().(*bill); ok {
-		switch g := b.global; {
-		case g != nil:
-			if !g.denied || !l.enforce || x.LocalResponse() == nil {
-				for _, h := range g.headers {
-					x.SetResponseHeader(h[0], h[1])
-				}
-			}
-		case b.hasQuota && (b.quota.allowed || !l.enforce || x.LocalResponse() == nil):
-			for _, h := range b.quota.headers() {
-				x.SetResponseHeader(h[0], h[1])
-			}
+	var g *globalQuota
+	var q *quota
+	var b *bill
+	switch v := x.Scratch().(type) {
+	case *bill:
+		b, g = v, v.global
+		if v.hasQuota {
+			q = &v.quota
 		}
-		if !b.charged {
-			l.costHeaders(x, b)
-		}
-		return policy.Continue()
+	case *globalQuota:
+		g = v
+	case *quota:
+		q = v
 	}
-	if g, ok := x.Scratch().(*globalQuota); ok {
-		if !g.denied || !l.enforce || x.LocalResponse() == nil {
+	// The filter's own reply to a request it denied has them already.
+	ownReply := l.enforce && x.LocalResponse() != nil
+	switch {
+	case g != nil:
+		if !g.denied || !ownReply {
 			for _, h := range g.headers {
 				x.SetResponseHeader(h[0], h[1])
 			}
 		}
-		return policy.Continue()
+	case q != nil:
+		if q.allowed || !ownReply {
+			for _, h := range q.headers() {
+				x.SetResponseHeader(h[0], h[1])
+			}
+		}
 	}
-	q, _ := x.Scratch().(*quota)
-	if q == nil || !q.allowed && l.enforce && x.LocalResponse() != nil {
-		return policy.Continue()
-	}
-	for _, h := range q.headers() {
-		x.SetResponseHeader(h[0], h[1])
+	if b != nil && !b.charged {
+		l.costHeaders(x, b)
 	}
 	return policy.Continue()
 }

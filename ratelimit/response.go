@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/wasmpolicy/policy"
+	"github.com/wasmpolicy/policy/internal/throttle"
 )
 
 // denial is the local reply to a request r's bucket denied.
@@ -49,27 +50,18 @@ func seconds(d time.Duration) int64 {
 
 // errorLog reports failures without flooding the log: the first failure of
 // a burst is logged at once, later ones at most once a minute, with the
-// number left out in between. The filter keeps one for its shared-data
-// failures and, with a global limit, one for the service's.
+// number left out in between (package throttle). The filter keeps one for
+// its shared-data failures and, with a global limit, one for the service's.
 type errorLog struct {
-	log     func(msg string) // proxywasm.LogWarn
-	logged  bool
-	last    int64 // when the last line was logged, Unix nanoseconds
-	skipped int
+	log func(msg string) // proxywasm.LogWarn
+	throttle.Log
 }
 
-const errorLogPeriod = int64(time.Minute)
-
-// due reports whether a failure at now is to be logged; if so, skipped is
-// the number of failures left out since the last line, now counted from 0.
+// due reports whether a failure at now (Unix nanoseconds) is to be logged;
+// if so, skipped is the number of failures left out since the last line.
 func (e *errorLog) due(now int64) (skipped string, ok bool) {
-	if e.logged && now-e.last < errorLogPeriod { // an earlier request time counts as within
-		e.skipped++
-		return "", false
-	}
-	skipped = strconv.Itoa(e.skipped)
-	e.logged, e.last, e.skipped = true, now, 0
-	return skipped, true
+	ok, more := e.Report(time.Unix(0, now), 1)
+	return strconv.Itoa(more), ok
 }
 
 func (e *errorLog) report(id string, now int64, err error, failClosed bool) {

@@ -351,7 +351,7 @@ func TestWorkersRacingToCreateTheSecretAgree(t *testing.T) {
 		t.Fatalf("%d writes lost their race, want worker 0's secret", store.lost)
 	}
 	for i, w := range ws {
-		if w.errLog.logged {
+		if w.errLog.Logged() {
 			t.Fatalf("worker %d logged a failure", i)
 		}
 	}

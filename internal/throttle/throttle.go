@@ -29,3 +29,6 @@ func (l *Log) Report(now time.Time, n int) (log bool, more int) {
 	l.logged, l.last, l.unreported = true, now, 0
 	return true, more
 }
+
+// Logged reports whether a line has been let through.
+func (l *Log) Logged() bool { return l.logged }
