@@ -2,13 +2,13 @@ package bodymutate
 
 import (
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
 
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/conf"
+	"github.com/wasmpolicy/policy/internal/httptoken"
 	"github.com/wasmpolicy/policy/internal/template"
 	"github.com/wasmpolicy/policy/internal/throttle"
 	"github.com/wasmpolicy/policy/match"
@@ -212,12 +212,13 @@ func (m *Mutator) rewrite(x *policy.Exchange, side int, body []byte, contentType
 	if len(body) == 0 {
 		return policy.Continue()
 	}
-	declared := isJSON(contentType)
+	mediaType, _ := httptoken.MediaType(contentType)
+	declared := httptoken.IsJSON(mediaType)
 	if !declared && side == responseSide {
 		return policy.Continue()
 	}
 	var why string
-	if enc, ok := encoded(encoding); ok {
+	if enc, ok := httptoken.Encoded(encoding); ok {
 		why = "it has the content-encoding " + strconv.Quote(enc)
 	} else if doc, err := match.ParseJSON(body); err != nil {
 		why = err.Error()
@@ -333,32 +334,6 @@ func (m *Mutator) refuse(x *policy.Exchange, side int, why string) policy.Result
 	r := *m.deny[side]
 	r.Reason = "the " + sideNames[side] + " body is not JSON the filter can read: " + why
 	return policy.Deny(r)
-}
-
-// isJSON reports whether a content-type names JSON: application/json, or
-// any type with the +json suffix, in any case, with any parameters.
-func isJSON(contentType []string) bool {
-	if len(contentType) != 1 {
-		return false
-	}
-	t := contentType[0]
-	if i := strings.IndexByte(t, ';'); i >= 0 {
-		t = t[:i]
-	}
-	t = strings.ToLower(strings.TrimSpace(t))
-	slash := strings.IndexByte(t, '/')
-	return t == "application/json" || slash > 0 && strings.HasSuffix(t[slash:], "+json")
-}
-
-// encoded returns the body's content-encoding, if it has one other than
-// identity.
-func encoded(encoding []string) (string, bool) {
-	for _, e := range encoding {
-		if e := strings.TrimSpace(e); e != "" && !strings.EqualFold(e, "identity") {
-			return e, true
-		}
-	}
-	return "", false
 }
 
 // isContainer reports whether a JSON document is an object or an array.

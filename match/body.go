@@ -8,6 +8,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/wasmpolicy/policy/conf"
+	"github.com/wasmpolicy/policy/internal/httptoken"
 )
 
 // BodyField is a condition on a field of the request's JSON body, read as
@@ -207,10 +208,8 @@ func (r *Request) JSONBody() JSONBody {
 		return b.json
 	}
 	b.parsed = true
-	for _, e := range r.src.RequestHeaderValues("content-encoding") {
-		if e := strings.TrimSpace(e); e != "" && !strings.EqualFold(e, "identity") {
-			return b.json
-		}
+	if _, encoded := httptoken.Encoded(r.src.RequestHeaderValues("content-encoding")); encoded {
+		return b.json
 	}
 	if len(b.body) == 0 {
 		b.json = emptyBody

@@ -10,6 +10,7 @@ import (
 
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/conf"
+	"github.com/wasmpolicy/policy/internal/httptoken"
 	"github.com/wasmpolicy/policy/internal/sse"
 	"github.com/wasmpolicy/policy/match"
 	"github.com/wasmpolicy/policy/stats"
@@ -304,16 +305,15 @@ func (l *Limiter) costHeaders(x *policy.Exchange, b *bill) {
 		l.settle(x, b, l.c.cost.onError, costError)
 		return
 	}
-	ct, _ := x.ResponseHeader("content-type")
-	ct = strings.ToLower(strings.TrimSpace(strings.SplitN(ct, ";", 2)[0]))
+	mediaType, _ := httptoken.MediaType(x.ResponseHeaderValues("content-type"))
 	switch {
-	case ct == "text/event-stream":
+	case mediaType == "text/event-stream":
 		b.mode = modeEvents
 		b.events.Max = l.c.cost.maxBody
 		if b.strip {
 			x.RemoveResponseHeader("content-length") // the stream loses an event
 		}
-	case ct == "application/json" || strings.HasSuffix(ct, "+json"):
+	case httptoken.IsJSON(mediaType):
 		b.mode = modeJSON
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"github.com/tetratelabs/wazero"
 
 	"github.com/wasmpolicy/policy/internal/host"
+	"github.com/wasmpolicy/policy/internal/httptoken"
 	"github.com/wasmpolicy/policy/internal/prometheus"
 )
 
@@ -274,13 +274,14 @@ func (p *proxy) forward(ctx context.Context, req *host.Request) (*host.Response,
 // isEventStream reports whether a response is a stream of Server-Sent
 // Events, which the plugin gets event by event.
 func isEventStream(headers [][2]string) bool {
+	var contentType []string
 	for _, h := range headers {
 		if h[0] == "content-type" {
-			t, _, _ := strings.Cut(h[1], ";")
-			return strings.EqualFold(strings.TrimSpace(t), "text/event-stream")
+			contentType = append(contentType, h[1])
 		}
 	}
-	return false
+	t, _ := httptoken.MediaType(contentType)
+	return t == "text/event-stream"
 }
 
 // events cuts a stream of Server-Sent Events after each blank line, as an
