@@ -55,13 +55,7 @@ func bodyPlugins(authz, rewrite plugin) [3]plugin {
 		if i == 2 {
 			p = rewrite
 		}
-		p.label, p.config, p.body = label, []byte(bodyConfigs[i]), bodyRequest()
-		p.headers = append(append([][2]string(nil), requestHeaders...), [2]string{"content-type", "application/json"})
-		for j, h := range p.headers {
-			if h[0] == ":method" {
-				p.headers[j][1] = "POST"
-			}
-		}
+		p.label, p.config, p.body, p.headers = label, []byte(bodyConfigs[i]), bodyRequest(), postJSON("")
 		out[i] = p
 	}
 	return out
@@ -89,15 +83,21 @@ func measureBodies(ctx context.Context, authz, rewrite plugin, checkpoints []int
 	}
 	out := bodies{header: median(samples[0]), body: median(samples[1]), rewrite: median(samples[2])}
 	for i, c := range []*bodyCost{&out.rule, &out.rewriting} {
-		p := ps[1+i]
-		if c.allocs, err = allocsPerRequest(ctx, p, allocRequests); err != nil {
-			return bodies{}, err
-		}
-		if c.memory, err = measureMemory(ctx, p, checkpoints); err != nil {
+		if *c, err = measureCost(ctx, ps[1+i], checkpoints); err != nil {
 			return bodies{}, err
 		}
 	}
 	return out, nil
+}
+
+// measureCost measures p's allocations per request in wasm and its linear
+// memory at the checkpoints.
+func measureCost(ctx context.Context, p plugin, checkpoints []int) (c bodyCost, err error) {
+	if c.allocs, err = allocsPerRequest(ctx, p, allocRequests); err != nil {
+		return c, err
+	}
+	c.memory, err = measureMemory(ctx, p, checkpoints)
+	return c, err
 }
 
 // writeBodies is the report's section on it.

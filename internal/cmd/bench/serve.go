@@ -42,6 +42,23 @@ const (
 	jwtES256Token = "eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImVzIn0.eyJpc3MiOiJodHRwczovL2lzc3Vlci5leGFtcGxlIiwiYXVkIjoiYXBpIiwic3ViIjoiYmVuY2giLCJzY29wZSI6WyJyZWFkIl0sImlhdCI6MTcwMDAwMDAwMCwiZXhwIjo0MTAyNDQ0ODAwfQ.eUqSBIlqKEH2jwBsOEM3gHAa5Dl5qFHfLF2iaBH62KN5hVnmazhZzcarWAPFR_hFkFJTAQ3byBQynxEJmz-4Fw"
 )
 
+// postJSON is requestHeaders made a POST of a JSON body to path (the
+// benchmark's own path when empty), with extra headers after them: the
+// request of the measures that send a body.
+func postJSON(path string, extra ...[2]string) [][2]string {
+	out := make([][2]string, 0, len(requestHeaders)+1+len(extra))
+	for _, h := range requestHeaders {
+		switch {
+		case h[0] == ":method":
+			h[1] = "POST"
+		case h[0] == ":path" && path != "":
+			h[1] = path
+		}
+		out = append(out, h)
+	}
+	return append(append(out, [2]string{"content-type", "application/json"}), extra...)
+}
+
 // withBearer is requestHeaders with an authorization header for token.
 func withBearer(token string) [][2]string {
 	return append(append([][2]string{}, requestHeaders...), [2]string{"authorization", "Bearer " + token})

@@ -96,18 +96,7 @@ func tokenPlugins(llm plugin) ([2]plugin, error) {
 	for i, label := range tokenLabels {
 		p := llm
 		p.label, p.config, p.body, p.response = label, config, tokenRequest(i == 1), tokenResponses[i]
-		p.headers = nil
-		for _, h := range requestHeaders {
-			switch h[0] {
-			case ":method":
-				h[1] = "POST"
-			case ":path":
-				h[1] = "/v1/chat/completions"
-			}
-			p.headers = append(p.headers, h)
-		}
-		p.headers = append(p.headers, [2]string{"content-type", "application/json"},
-			[2]string{"content-length", strconv.Itoa(len(p.body))}, [2]string{"x-api-key", "bench"})
+		p.headers = postJSON("/v1/chat/completions", [2]string{"content-length", strconv.Itoa(len(p.body))}, [2]string{"x-api-key", "bench"})
 		out[i] = p
 	}
 	return out, nil
@@ -130,10 +119,7 @@ func measureTokens(ctx context.Context, llm plugin, checkpoints []int) (tokens, 
 		return tokens{}, err
 	}
 	out := tokens{plain: median(samples[0]), streamed: median(samples[1])}
-	if out.stream.allocs, err = allocsPerRequest(ctx, ps[1], allocRequests); err != nil {
-		return tokens{}, err
-	}
-	if out.stream.memory, err = measureMemory(ctx, ps[1], checkpoints); err != nil {
+	if out.stream, err = measureCost(ctx, ps[1], checkpoints); err != nil {
 		return tokens{}, err
 	}
 	return out, nil
