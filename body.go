@@ -199,7 +199,7 @@ func (s *stream) runChunk(size int, end bool) {
 	for pos := range s.pc.links {
 		i := s.linkAt(phaseResponseBody, pos)
 		l := s.pc.links[i]
-		if l.respStream == nil {
+		if l.respStream == nil || s.skips(i) {
 			continue
 		}
 		s.see(i, phaseResponseBody)

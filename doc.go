@@ -36,7 +36,9 @@
 //
 // Each entry has a "name" (the filter kind), an optional "id" (its name in
 // logs and metrics; required to tell apart two filters of one kind), an
-// optional "mode" ("enforce", the default, or "shadow") and its "config".
+// optional "mode" ("enforce", the default, or "shadow"), an optional
+// "match" (the requests it runs on: see "Filters on some requests") and
+// its "config".
 // The top level also takes "failure_mode" ("closed", the default, or
 // "open": what a request gets when a filter panics), "status_on_error" (the
 // status of a request failed closed, default 500), "body_limit" (the
@@ -51,6 +53,43 @@
 //	policy: invalid plugin configuration: filters[1] (headerauth): config.values: must be an array of strings, not a string
 //
 // and Envoy keeps the previous configuration.
+//
+// # Filters on some requests
+//
+// A WasmPlugin applies to every request of a workload. An entry's "match"
+// (Spec.Match in Go) narrows its filter to some of them, in the match
+// vocabulary every filter's rules use (package match), with "routes", the
+// names of Envoy's routes, added: a rate limit on the route "login" and
+// an API key check on the host "api.example.com" sit in one chain as
+//
+//	{"filters": [
+//	  {"name": "ratelimit", "match": {"routes": ["login"]},
+//	   "config": {"requests_per_unit": 5, "unit": "minute"}},
+//	  {"name": "headerauth", "match": {"hosts": ["api.example.com"]},
+//	   "config": {"header": "x-api-key", "values": ["k1"]}}
+//	]}
+//
+// or in Go
+//
+//	policy.Static(
+//		ratelimit.Filter(ratelimit.Config{Limit: ratelimit.Limit{RequestsPerUnit: 5, Unit: ratelimit.Minute}}).
+//			WithMatch(match.Match{Routes: []string{"login"}}),
+//		headerauth.Filter(headerauth.Config{Rule: headerauth.Rule{Header: "x-api-key", Values: []string{"k1"}}}).
+//			WithMatch(match.Match{Hosts: []string{"api.example.com"}}),
+//	)
+//
+// A filter runs on every request that possibly matches its entry
+// (match.Matcher.Possibly): under some reading of its path, of its host,
+// of a header sent twice. A filter that restricts requests must not be
+// skipped by a spelling of the path that a backend reads as the one it
+// guards ("/login;x" and "/LOGIN" are "/login" to some backends), so the
+// entry errs towards running it; a filter that only lets requests
+// through, or adds to them, costs nothing more for it. The match is
+// decided once per request, when the chain comes to the filter, on the
+// request as earlier filters left it. A skipped filter sees nothing of
+// the request, its response included, and is counted in
+// policy_filter_skipped_total{filter} instead of
+// policy_filter_requests_total. An entry's match cannot read the body.
 //
 // # How a chain runs
 //

@@ -13,6 +13,7 @@ import (
 
 	"github.com/wasmpolicy/policy/conf"
 	"github.com/wasmpolicy/policy/internal/text"
+	"github.com/wasmpolicy/policy/match"
 	"github.com/wasmpolicy/policy/stats"
 )
 
@@ -26,15 +27,25 @@ type Spec struct {
 	ID string
 	// Mode is Enforce or Shadow.
 	Mode Mode
+	// Match limits the filter to the requests that possibly match it
+	// (match.Matcher.Possibly): to some routes, hosts, paths, methods. The
+	// zero Match runs the filter on every request. See "Filters on some
+	// requests" in the package documentation.
+	Match match.Match
 	// Build makes the filter.
 	Build func(env *Env) (Filter, error)
 
-	whole bool // built from the whole plugin configuration
+	whole bool           // built from the whole plugin configuration
+	when  *match.Matcher // Match compiled, for a spec from the configuration
 }
 
 // WithID returns a copy of s named id, in logs and metrics:
 // ratelimit.Filter(cfg).WithID("login-limit").
 func (s Spec) WithID(id string) Spec { s.ID = id; return s }
+
+// WithMatch returns a copy of s that runs only on the requests that
+// possibly match m: ratelimit.Filter(cfg).WithMatch(match.Match{Routes: []string{"login"}}).
+func (s Spec) WithMatch(m match.Match) Spec { s.Match = m; return s }
 
 // Shadow returns a copy of s in shadow mode: its denials are logged and
 // counted, and the requests go on (see Mode).
@@ -152,8 +163,11 @@ type link struct {
 	// OnRequestHeaders runs in the request body phase of a request that
 	// has a body.
 	onBody bool
+	// when is the entry's match: the filter runs on the requests that
+	// possibly match it (nil: on every request).
+	when *match.Matcher
 
-	seen, allowed, denied, shadowDenied, paused, errs *stats.Counter
+	skipped, seen, allowed, denied, shadowDenied, paused, errs *stats.Counter
 }
 
 func (pc *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
@@ -327,11 +341,11 @@ func (pc *pluginContext) specsFrom(entries []*conf.Object) []Spec {
 	for i, e := range entries {
 		name := e.RequiredString("name")
 		id := e.String("id", "")
-		m := Mode(0)
-		switch e.OneOf("mode", "enforce", "enforce", "shadow") {
-		case "shadow":
-			m = Shadow
+		mode := Enforce
+		if e.OneOf("mode", "enforce", "enforce", "shadow") == "shadow" {
+			mode = Shadow
 		}
+		when, m := entryMatch(e)
 		raw := e.Value("config")
 		if raw.Exists() && !raw.IsObject() {
 			e.Object("config") // records "must be an object, not ..."
@@ -346,9 +360,27 @@ func (pc *pluginContext) specsFrom(entries []*conf.Object) []Spec {
 			e.Check(conf.Errorf("filters["+strconv.Itoa(i)+"].name", "unknown filter %q; this plugin links in: %s", name, pc.kindNames()))
 			continue
 		}
-		specs = append(specs, pc.spec(kind, id, m, config, "config"))
+		s := pc.spec(kind, id, mode, config, "config")
+		s.Match, s.when = m, when
+		specs = append(specs, s)
 	}
 	return specs
+}
+
+// entryMatch decodes and compiles the "match" of a "filters" entry, if it
+// has one; errors are recorded on the entry, at the field's path.
+func entryMatch(e *conf.Object) (*match.Matcher, match.Match) {
+	if !e.Has("match") {
+		return nil, match.Match{}
+	}
+	o := e.Object("match")
+	m := match.Decode(o)
+	if o.Err() != nil || m.IsZero() {
+		return nil, m
+	}
+	when, err := match.Compile(m)
+	e.Check(conf.Within(o.Path(), err))
+	return when, m
 }
 
 // spec is the Spec that builds kind from config, which sits at path in its
@@ -415,6 +447,17 @@ func (pc *pluginContext) build(specs []Spec, inGo bool) error {
 		if s.Build == nil {
 			return text.Errorf("%s: the spec has no Build function", where)
 		}
+		when := s.when
+		if when == nil && !s.Match.IsZero() {
+			var err error
+			if when, err = match.Compile(s.Match); err != nil {
+				at := "match"
+				if inGo {
+					at = "Spec.Match"
+				}
+				return text.Errorf("%s: %w", where, conf.Within(at, err))
+			}
+		}
 		env := &Env{ID: id, Mode: s.Mode, pc: pc}
 		f, err := buildFilter(s, env)
 		if err != nil {
@@ -423,7 +466,7 @@ func (pc *pluginContext) build(specs []Spec, inGo bool) error {
 		if f == nil {
 			return text.Errorf("%s: Build returned no filter", where)
 		}
-		l := &link{id: id, kind: s.Kind, mode: s.Mode, filter: f}
+		l := &link{id: id, kind: s.Kind, mode: s.Mode, filter: f, when: when}
 		l.reqHeaders, _ = f.(RequestHeadersFilter)
 		l.reqBody, _ = f.(RequestBodyFilter)
 		l.respHeaders, _ = f.(ResponseHeadersFilter)
@@ -451,6 +494,9 @@ func (pc *pluginContext) build(specs []Spec, inGo bool) error {
 		}
 		tag := stats.Tag{Key: "filter", Value: id}
 		l.seen = pc.metrics.Counter("filter_requests_total", tag)
+		if when != nil {
+			l.skipped = pc.metrics.Counter("filter_skipped_total", tag)
+		}
 		decision := func(d string) *stats.Counter {
 			return pc.metrics.Counter("filter_decisions_total", tag, stats.Tag{Key: "decision", Value: d})
 		}

@@ -28,6 +28,9 @@ func (p phase) request() bool { return p <= phaseRequestBody }
 // counted twice however often a filter runs.
 type mark struct {
 	seen, denied, shadowDenied, paused, failed bool
+	// matched says the filter's entry match was decided for the stream,
+	// skip that it left the stream out (stream.skips).
+	matched, skip bool
 }
 
 // stream runs the chain for one HTTP stream; it is the plugin's
@@ -127,7 +130,7 @@ func (s *stream) OnHttpResponseBody(size int, endOfStream bool) types.Action {
 
 func (s *stream) OnHttpStreamDone() {
 	for i, l := range s.pc.links {
-		if l.done != nil {
+		if l.done != nil && !s.skips(i) {
 			if !l.requestPhase() {
 				s.marks[i].seen = true
 			}
@@ -136,6 +139,9 @@ func (s *stream) OnHttpStreamDone() {
 	}
 	for i, l := range s.pc.links {
 		m := s.marks[i]
+		if m.skip {
+			l.skipped.Inc()
+		}
 		if !m.seen {
 			continue
 		}
@@ -259,6 +265,24 @@ func (s *stream) setRequestBody(body []byte) {
 	}
 }
 
+// skips reports whether filter i sits out this stream because the request
+// does not possibly match its entry's match. That is decided once per
+// stream, when the chain first comes to the filter (in the request headers
+// phase, whether or not the filter has one), on the request as it is then,
+// with what earlier filters changed of it.
+func (s *stream) skips(i int) bool {
+	l := s.pc.links[i]
+	if l.when == nil {
+		return false
+	}
+	m := &s.marks[i]
+	if !m.matched {
+		m.matched = true
+		m.skip = !l.when.Possibly(s.x.Request())
+	}
+	return m.skip
+}
+
 // see marks filter i as having seen the stream, when it runs in phase ph:
 // a request filter counts a response it sees unless it is the local reply
 // to a request it never saw (see requestPhase).
@@ -349,6 +373,9 @@ func (s *stream) runFilters(ph phase, pos int, r *Result) (next int, stop, faile
 	for ; pos < len(s.pc.links); pos++ {
 		i := s.linkAt(ph, pos)
 		l := s.pc.links[i]
+		if l.when != nil && s.skips(i) {
+			continue
+		}
 		if ph == phaseRequestHeaders && l.onBody && s.reqBodyFollows {
 			// A BodyReader decides a request with a body in its body
 			// phase, and the filters after it with it.

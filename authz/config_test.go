@@ -27,7 +27,7 @@ func TestInvalidConfig(t *testing.T) {
 		{"no source ips", rule(`{"source_ips": []}`),
 			`rules[0].match.source_ips: must list at least one address or CIDR range`},
 		{"unknown matcher", rule(`{"methods": ["GET"], "cookies": {"a": "b"}}`),
-			`rules[0].match.cookies: unknown field (known fields: body, headers, hosts, methods, path, source_ips)`},
+			`rules[0].match.cookies: unknown field (known fields: body, headers, hosts, methods, path, routes, source_ips)`},
 		{"unknown path matcher", rule(`{"path": {"regex": "^/a"}}`),
 			`rules[0].match.path.regex: unknown field (known fields: exact, glob, ignore_case, prefix)`},
 		{"unknown header matcher", rule(`{"headers": [{"name": "a", "contains": "b"}]}`),

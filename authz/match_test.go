@@ -24,6 +24,7 @@ func (r fakeRequest) Method() string    { return r.method }
 func (r fakeRequest) Path() string      { return r.path }
 func (r fakeRequest) Authority() string { return r.authority }
 func (r fakeRequest) SourceIP() string  { return r.sourceIP }
+func (r fakeRequest) RouteName() string { return "" }
 func (r fakeRequest) RequestHeaderValues(name string) []string {
 	var out []string
 	for _, h := range r.headers {

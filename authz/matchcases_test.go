@@ -58,7 +58,7 @@ func run(t *testing.T, r wasmtest.Runner, config string, test func(host proxytes
 // headers if it has one; the filter must decide without a callout.
 func sendCase(t *testing.T, host proxytest.HostEmulator, q matchcases.Request) outcome {
 	t.Helper()
-	if err := host.SetProperty([]string{"source", "address"}, []byte(q.SourceAddress())); err != nil {
+	if err := q.SetProperties(host); err != nil {
 		t.Fatal(err)
 	}
 	id := host.InitializeHttpContext()

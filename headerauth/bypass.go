@@ -23,8 +23,8 @@ func (c *compiled) compileBypass(list []match.Match) error {
 	for i, b := range list {
 		at := "bypass" + conf.Index(i)
 		// An empty list of methods, hosts or source IPs is refused by Compile.
-		if b.Methods == nil && b.Path == (match.Path{}) && b.Hosts == nil && len(b.Headers) == 0 && b.SourceIPs == nil && b.Body == nil {
-			return conf.Errorf(at, "must set a condition (methods, path, hosts, headers, source_ips or body): an empty match would let every request skip the check")
+		if b.IsZero() {
+			return conf.Errorf(at, "must set a condition (methods, path, hosts, headers, source_ips, routes or body): an empty match would let every request skip the check")
 		}
 		m, err := match.Compile(b)
 		if err != nil {

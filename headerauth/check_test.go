@@ -101,6 +101,7 @@ func (s headerSource) Method() string    { return s.value(":method") }
 func (s headerSource) Path() string      { return s.value(":path") }
 func (s headerSource) Authority() string { return s.value(":authority") }
 func (s headerSource) SourceIP() string  { return "192.0.2.9" }
+func (s headerSource) RouteName() string { return "" }
 func (s headerSource) RequestHeaderValues(name string) []string {
 	var out []string
 	for _, h := range s {
@@ -126,6 +127,7 @@ func (s source) Path() string                        { return s.path }
 func (s source) Authority() string                   { return "example.com" }
 func (s source) RequestHeaderValues(string) []string { return nil }
 func (s source) SourceIP() string                    { return "192.0.2.9" }
+func (s source) RouteName() string                   { return "" }
 
 // bypassed reports whether c lets method and path skip the check.
 func bypassed(c *compiled, method, path string) bool {

@@ -28,7 +28,7 @@ func TestMatchCases(t *testing.T) {
 			host, reset := wasmtest.Start(t, r.VM, pluginConfig(config, ""))
 			var certain, uncertain uint64
 			for _, c := range g.Cases {
-				if err := host.SetProperty([]string{"source", "address"}, []byte(c.Req.SourceAddress())); err != nil {
+				if err := c.Req.SetProperties(host); err != nil {
 					t.Fatal(err)
 				}
 				id := host.InitializeHttpContext()

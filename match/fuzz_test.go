@@ -91,6 +91,7 @@ func (s fakeSource) Path() string                        { return s.path }
 func (s fakeSource) Authority() string                   { return "example.com" }
 func (s fakeSource) RequestHeaderValues(string) []string { return nil }
 func (s fakeSource) SourceIP() string                    { return "192.0.2.1" }
+func (s fakeSource) RouteName() string                   { return "" }
 
 // FuzzMatcher checks the matcher against the normalizer: a path whose
 // normal form matches a rule (in any case) possibly matches it, so a deny

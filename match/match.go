@@ -14,11 +14,12 @@ import (
 //	 "path": {"glob": "/api/*/orders/**", "ignore_case": true},
 //	 "hosts": ["api.example.com", "*.example.com"],
 //	 "headers": [{"name": "x-tenant", "equals": "acme"}, {"name": "x-debug", "absent": true}],
-//	 "source_ips": ["10.0.0.0/8", "2001:db8::/32"]}
+//	 "source_ips": ["10.0.0.0/8", "2001:db8::/32"],
+//	 "routes": ["checkout", "login"]}
 //
 // Every condition that is set must hold. Lists of alternatives (methods,
-// hosts, source IPs) hold if one entry does; Headers are conditions that
-// must all hold. The zero Match matches every request.
+// hosts, source IPs, routes) hold if one entry does; Headers are
+// conditions that must all hold. The zero Match matches every request.
 type Match struct {
 	// Methods ("methods") are request methods, any of which matches. They
 	// compare ignoring ASCII case ("get" is "GET"), since some backends
@@ -40,6 +41,13 @@ type Match struct {
 	// any of which matches. Behind another proxy that is the other proxy's
 	// address, not the client's.
 	SourceIPs []string
+	// Routes ("routes") are names of the Envoy routes the request may have
+	// matched (the route_name attribute: the name of a route of Envoy's
+	// route configuration, or of an http route of an Istio
+	// VirtualService), any of which matches. Names compare exactly. A
+	// request that matched no route, or a route without a name, matches
+	// none: Envoy answers it with 404 itself.
+	Routes []string
 	// Body ("body") are conditions on fields of the request's JSON body,
 	// all of which must hold (see BodyField and "JSON bodies").
 	Body []BodyField
@@ -88,7 +96,7 @@ type Header struct {
 // Decode reads the fields of a Match from the JSON object o (a "match"
 // object), recording any error in o.
 func Decode(o *conf.Object) Match {
-	m := Match{Methods: o.Strings("methods"), Hosts: o.Strings("hosts"), SourceIPs: o.Strings("source_ips")}
+	m := Match{Methods: o.Strings("methods"), Hosts: o.Strings("hosts"), SourceIPs: o.Strings("source_ips"), Routes: o.Strings("routes")}
 	if p := o.Object("path"); p.Raw().Exists() {
 		m.Path = Path{
 			Exact:      nonEmpty(p, "exact"),
@@ -126,6 +134,12 @@ func DecodeWithBody(o *conf.Object) Match {
 	return m
 }
 
+// IsZero reports whether m sets no condition, and so matches every request.
+func (m *Match) IsZero() bool {
+	return m.Methods == nil && m.Path == (Path{}) && m.Hosts == nil && len(m.Headers) == 0 &&
+		m.SourceIPs == nil && m.Routes == nil && m.Body == nil
+}
+
 // nonEmpty reads an optional string that must not be empty when present:
 // an empty value could not be told from an absent one.
 func nonEmpty(o *conf.Object, key string) string {
@@ -143,6 +157,7 @@ type Matcher struct {
 	hosts   *hostCond
 	headers []headerCond
 	ips     []cidr
+	routes  []string
 	body    []bodyCond
 }
 
@@ -189,6 +204,17 @@ func Compile(m Match) (*Matcher, error) {
 			return nil, err
 		}
 		c.ips = ips
+	}
+	if m.Routes != nil {
+		if len(m.Routes) == 0 {
+			return nil, conf.Errorf("routes", "must list at least one route name; leave it out to match any route")
+		}
+		for i, r := range m.Routes {
+			if r == "" || httptoken.ControlChar(r) >= 0 {
+				return nil, conf.Errorf("routes"+conf.Index(i), "must be the name of a route of Envoy's route configuration, not empty and without control characters, not %q", r)
+			}
+		}
+		c.routes = m.Routes
 	}
 	if m.Body != nil && len(m.Body) == 0 {
 		return nil, conf.Errorf("body", "must list at least one condition; leave it out to match any body")
@@ -248,12 +274,27 @@ func (m *Matcher) eval(r *Request, possibly bool) bool {
 			return false
 		}
 	}
+	if m.routes != nil && !m.routeMatch(r) {
+		return false
+	}
 	for i := range m.body {
 		if !m.body[i].match(r, possibly) {
 			return false
 		}
 	}
 	return true
+}
+
+// routeMatch reports whether the request's route is one of m's. The
+// route is the proxy's choice, not the client's, and has one reading.
+func (m *Matcher) routeMatch(r *Request) bool {
+	name := r.src.RouteName()
+	for _, want := range m.routes {
+		if name == want {
+			return name != ""
+		}
+	}
+	return false
 }
 
 // methodsMatch checks the request's method and the methods it claims

@@ -14,6 +14,7 @@ import (
 type request struct {
 	headers [][2]string
 	source  string
+	route   string
 }
 
 func (r *request) get(name string) string {
@@ -27,6 +28,7 @@ func (r *request) get(name string) string {
 func (r *request) Method() string    { return r.get(":method") }
 func (r *request) Path() string      { return r.get(":path") }
 func (r *request) Authority() string { return r.get(":authority") }
+func (r *request) RouteName() string { return r.route }
 func (r *request) SourceIP() string {
 	s := r.source
 	if i := strings.LastIndexByte(s, ':'); i >= 0 {
@@ -66,7 +68,7 @@ func TestCases(t *testing.T) {
 	for _, c := range matchcases.Cases {
 		m := compile(t, c.Match)
 		var r match.Request
-		r.Reset(&request{headers: c.Req.HeaderList(), source: c.Req.SourceAddress()})
+		r.Reset(&request{headers: c.Req.HeaderList(), source: c.Req.SourceAddress(), route: c.Req.Route})
 		r.SetBody([]byte(c.Req.Body))
 		if got := m.Possibly(&r); got != c.Possibly {
 			t.Errorf("%s %s: Possibly = %v, want %v", c.Match, c.Name, got, c.Possibly)
@@ -169,6 +171,9 @@ func TestCompileErrors(t *testing.T) {
 		`{"headers": [{"name": "x", "present": true, "ignore_case": true}]}`: `headers[0].ignore_case: applies to equals and prefix only`,
 		`{"source_ips": ["10.0.0.0/33"]}`:                                    `source_ips[0]: must be an IP address ("192.0.2.7") or a CIDR range ("10.0.0.0/8"), not "10.0.0.0/33"`,
 		`{"source_ips": []}`:                                                 `source_ips: must list at least one address or CIDR range; leave it out to match any source`,
+		`{"routes": []}`:                                                     `routes: must list at least one route name; leave it out to match any route`,
+		`{"routes": ["a", ""]}`:                                              `routes[1]: must be the name of a route of Envoy's route configuration, not empty and without control characters, not ""`,
+		`{"routes": ["a\u0000b"]}`:                                           `routes[0]: must be the name of a route of Envoy's route configuration, not empty and without control characters, not "a\x00b"`,
 	} {
 		o, err := conf.Parse([]byte(doc))
 		if err != nil {
@@ -184,7 +189,7 @@ func TestCompileErrors(t *testing.T) {
 		}
 	}
 	for doc, want := range map[string]string{
-		`{"paths": ["/a"]}`: `paths: unknown field (known fields: headers, hosts, methods, path, source_ips)`,
+		`{"paths": ["/a"]}`: `paths: unknown field (known fields: headers, hosts, methods, path, routes, source_ips)`,
 		`{"path": "/a"}`:    `path: must be an object, not a string`,
 		`{"headers": [{"name": "x", "equals": ""}]}`: `headers[0].equals: must not be empty`,
 		`{"path": {}}`:                    `path: set one of exact, prefix and glob`,
@@ -341,5 +346,26 @@ func TestChanged(t *testing.T) {
 	}
 	if !del.Possibly(&r) {
 		t.Error("the override header's methods were read before the change and not again after :path changed")
+	}
+}
+
+// IsZero is true for a Match without conditions only: an entry or a bypass
+// with any condition set is not every request.
+func TestIsZero(t *testing.T) {
+	if m := (match.Match{Headers: []match.Header{}}); !m.IsZero() {
+		t.Error("a Match without conditions is not zero")
+	}
+	for name, m := range map[string]match.Match{
+		"methods":    {Methods: []string{"GET"}},
+		"path":       {Path: match.Path{Prefix: "/a"}},
+		"hosts":      {Hosts: []string{"a.example"}},
+		"headers":    {Headers: []match.Header{{Name: "x", Present: true}}},
+		"source_ips": {SourceIPs: []string{"10.0.0.0/8"}},
+		"routes":     {Routes: []string{"login"}},
+		"body":       {Body: []match.BodyField{{Path: "a", Present: true}}},
+	} {
+		if m.IsZero() {
+			t.Errorf("a Match with %s is zero", name)
+		}
 	}
 }

@@ -9,6 +9,9 @@ type Source interface {
 	Authority() string
 	RequestHeaderValues(name string) []string
 	SourceIP() string
+	// RouteName is the name of the Envoy route the request matched
+	// (route_name), empty when it has none.
+	RouteName() string
 }
 
 // Request is one request as matchers see it. What they read of it (the

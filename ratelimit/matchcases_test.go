@@ -19,8 +19,10 @@ func TestMatchCases(t *testing.T) {
 		for _, c := range matchcases.Cases {
 			config := `{"rules": [{"match": ` + c.Match + `, "limit": {"requests_per_unit": 1, "unit": "minute"}}]}`
 			host, reset := wasmtest.Start(t, r.VM, pluginConfig(config, ""),
-				wasmtest.Property{Path: []string{"source", "address"}, Value: []byte(c.Req.SourceAddress())},
 				wasmtest.Property{Path: []string{"request", "time"}, Value: policy.EncodeTime(t0)})
+			if err := c.Req.SetProperties(host); err != nil {
+				t.Fatal(err)
+			}
 			first := sendCase(host, r.Wasm, c.Req)
 			second := sendCase(host, r.Wasm, c.Req)
 			reset()

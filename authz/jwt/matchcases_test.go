@@ -33,7 +33,7 @@ func TestMatchCases(t *testing.T) {
 					host, reset := wasmtest.Start(t, r.VM, config)
 					must(t, host.SetProperty([]string{"request", "time"}, policy.EncodeTime(t0)))
 					for _, c := range g.Cases {
-						must(t, host.SetProperty([]string{"source", "address"}, []byte(c.Req.SourceAddress())))
+						must(t, c.Req.SetProperties(host))
 						id := host.InitializeHttpContext()
 						wasmtest.Send(host, id, c.Req.HeaderList(), c.Req.Body)
 						var status uint32

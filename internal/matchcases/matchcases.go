@@ -25,6 +25,7 @@ type Request struct {
 	Authority string // "example.com" when empty
 	Headers   [][2]string
 	Source    string // source.address; "192.0.2.9:5000" when empty
+	Route     string // route_name; none when empty
 	// Body, when set, is sent after the headers; without it the headers
 	// end the request.
 	Body string
@@ -50,6 +51,23 @@ func (r Request) SourceAddress() string {
 	return r.Source
 }
 
+// SetProperties gives host the request's properties: its source.address
+// and its route_name. Call it before the request's headers. A request
+// without a route leaves route_name as it was, since the SDK's emulator
+// cannot remove a property: the table puts its one case without a route
+// before the cases with one.
+func (r Request) SetProperties(host interface {
+	SetProperty(path []string, value []byte) error
+}) error {
+	if err := host.SetProperty([]string{"source", "address"}, []byte(r.SourceAddress())); err != nil {
+		return err
+	}
+	if r.Route == "" {
+		return nil
+	}
+	return host.SetProperty([]string{"route_name"}, []byte(r.Route))
+}
+
 const (
 	admin  = `{"path": {"glob": "/admin/**"}}`
 	status = `{"path": {"glob": "/status/*"}}`
@@ -61,6 +79,7 @@ const (
 	role   = `{"headers": [{"name": "x-role", "equals": "admin"}]}`
 	nets   = `{"source_ips": ["10.0.0.0/8", "2001:db8::/32"]}`
 	both   = `{"methods": ["POST"], "path": {"prefix": "/api/"}}`
+	routes = `{"routes": ["checkout", "login"]}`
 	field  = `{"body": [{"path": "user.role", "equals": "admin"}]}`
 )
 
@@ -236,6 +255,15 @@ var Cases = []Case{
 	{Name: "source v6", Match: nets, Req: Request{Path: "/", Source: "[2001:db8::7]:443"}, Possibly: true, Certainly: true},
 	{Name: "source mapped", Match: nets, Req: Request{Path: "/", Source: "[::ffff:10.1.2.3]:5000"}, Possibly: true, Certainly: true},
 	{Name: "source outside", Match: nets, Req: Request{Path: "/", Source: "192.0.2.1:5000"}, Possibly: false, Certainly: false},
+
+	// Routes are the proxy's names, compared exactly: no spelling of a
+	// path or of the name reaches another route.
+	{Name: "route none", Match: routes, Req: Request{Path: "/checkout"}, Possibly: false, Certainly: false},
+	{Name: "route listed", Match: routes, Req: Request{Path: "/", Route: "login"}, Possibly: true, Certainly: true},
+	{Name: "route other", Match: routes, Req: Request{Path: "/login", Route: "default"}, Possibly: false, Certainly: false},
+	{Name: "route case", Match: routes, Req: Request{Path: "/", Route: "Login"}, Possibly: false, Certainly: false},
+	{Name: "route prefix", Match: routes, Req: Request{Path: "/", Route: "login-v2"}, Possibly: false, Certainly: false},
+	{Name: "route header", Match: routes, Req: Request{Path: "/", Headers: [][2]string{{"x-route", "login"}, {"route_name", "login"}}}, Possibly: false, Certainly: false},
 	// Conditions combine: each must hold.
 	{Name: "method and path", Match: both, Req: Request{Method: "POST", Path: "/api/x"}, Possibly: true, Certainly: true},
 	{Name: "method only", Match: both, Req: Request{Method: "POST", Path: "/web/x"}, Possibly: false, Certainly: false},
