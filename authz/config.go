@@ -55,8 +55,8 @@ const (
 // allow rule on "/public/**".
 type Rule struct {
 	// Name ("name") labels the rule in logs and in the
-	// authz_rule_matches_total metric: letters, digits, '_', '-', '/'. It
-	// defaults to the rule's index ("0", "1", ...).
+	// authz_rule_matches_total metric: letters, digits, '_', '-', '/'.
+	// Empty means the rule's index ("0", "1", ...).
 	Name string
 	// Action ("action") is required.
 	Action Action
@@ -104,7 +104,8 @@ type Remote struct {
 	// "/check/orders?id=1". Empty by default.
 	PathPrefix string
 	// Timeout ("timeout", a duration such as "200ms") bounds the wait for
-	// the answer; 200ms when 0.
+	// the answer; 0 means 200ms, Envoy ext_authz's default. In JSON an
+	// explicit 0 is refused: leave the field out for the default.
 	Timeout time.Duration
 	// RequestHeaders ("request_headers") are request headers sent to the
 	// service besides authorization, which is always sent.
@@ -120,12 +121,12 @@ type Remote struct {
 	// FailureMode ("failure_mode") says what happens to a request when the
 	// service cannot be asked or gives no usable answer (a 5xx answer,
 	// which is how Envoy reports a timeout or a connection failure; no
-	// answer; a malformed answer): policy.FailClosed (the default) denies
-	// it with StatusOnError, policy.FailOpen lets it continue. Either way
-	// the error is counted and logged.
+	// answer; a malformed answer): policy.FailClosed denies it with
+	// StatusOnError, policy.FailOpen lets it continue; empty means
+	// policy.FailClosed. Either way the error is counted and logged.
 	FailureMode policy.FailureMode
 	// StatusOnError ("status_on_error") is the status sent when failing
-	// closed; 403 when 0.
+	// closed; 0 means 403.
 	StatusOnError uint32
 }
 
@@ -166,22 +167,27 @@ func decodeRule(o *conf.Object) Rule {
 	return r
 }
 
+// decodeRemote reads a Remote, leaving the fields that are absent zero:
+// New applies their defaults, to a Remote built in Go alike.
 func decodeRemote(o *conf.Object) *Remote {
-	timeout := o.Duration("timeout", defaultTimeout)
-	if timeout <= 0 {
+	timeout := o.Duration("timeout", 0)
+	if timeout <= 0 && o.Has("timeout") {
 		o.Fail("timeout", "must be positive, not %s", timeout)
 	}
 	o.Moved("fail_open", `failure_mode ("open" or "closed")`)
-	return &Remote{
+	r := &Remote{
 		Cluster:         o.RequiredString("cluster"),
 		PathPrefix:      o.String("path_prefix", ""),
 		Timeout:         timeout,
 		RequestHeaders:  o.Strings("request_headers"),
 		UpstreamHeaders: o.Strings("upstream_headers"),
 		ClientHeaders:   o.Strings("client_headers"),
-		FailureMode:     policy.DecodeFailureMode(o, policy.FailClosed),
-		StatusOnError:   policy.DecodeStatus(o, "status_on_error", 0),
 	}
+	if o.Has("failure_mode") {
+		r.FailureMode = policy.DecodeFailureMode(o, "")
+	}
+	r.StatusOnError = policy.DecodeStatus(o, "status_on_error", 0)
+	return r
 }
 
 // nonEmpty reads an optional string that, when present, must not be empty:

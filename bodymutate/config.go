@@ -22,8 +22,8 @@ type Config struct {
 	Response Ops
 	// InvalidBody ("invalid_body") says what happens to a body that is
 	// to be rewritten and cannot be read (see the package documentation):
-	// PassInvalid ("pass", the default) lets it through unchanged,
-	// DenyInvalid ("deny") answers with Deny instead. Either way it is
+	// PassInvalid ("pass") lets it through unchanged, DenyInvalid ("deny")
+	// answers with Deny instead; empty means PassInvalid. Either way it is
 	// counted and logged.
 	InvalidBody InvalidBody
 	// Deny ("deny") is the reply with DenyInvalid: 400 "invalid JSON
@@ -93,9 +93,19 @@ func decode(o *conf.Object) Config {
 	return Config{
 		Request:     decodeOps(o.Object("request")),
 		Response:    decodeOps(o.Object("response")),
-		InvalidBody: InvalidBody(o.OneOf("invalid_body", string(PassInvalid), string(PassInvalid), string(DenyInvalid))),
+		InvalidBody: decodeInvalidBody(o),
 		Deny:        policy.DecodeDenyResponse(o.Object("deny")),
 	}
+}
+
+// decodeInvalidBody reads "invalid_body", "pass" or "deny"; empty when
+// absent, for New to apply the default, so that a Config built in Go and
+// one decoded from JSON get it alike.
+func decodeInvalidBody(o *conf.Object) InvalidBody {
+	if !o.Has("invalid_body") {
+		return ""
+	}
+	return InvalidBody(o.OneOf("invalid_body", "", string(PassInvalid), string(DenyInvalid)))
 }
 
 func decodeOps(o *conf.Object) Ops {

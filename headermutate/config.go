@@ -27,9 +27,9 @@ type Config struct {
 	Response Ops
 	// InvalidValue ("invalid_value") says what happens when a value renders
 	// as something that cannot be sent as a header value (see the package
-	// documentation): DropInvalid ("drop", the default) skips the
-	// operation, DenyInvalid ("deny") skips it and answers with Deny.
-	// Either way it is counted and logged.
+	// documentation): DropInvalid ("drop") skips the operation,
+	// DenyInvalid ("deny") skips it and answers with Deny; empty means
+	// DropInvalid. Either way it is counted and logged.
 	InvalidValue InvalidValue
 	// Deny ("deny") is the reply with DenyInvalid: 400 with the body
 	// "invalid header value\n" unless it says otherwise. It may only be set
@@ -152,7 +152,7 @@ func decode(o *conf.Object) Config {
 	return Config{
 		Request:      parseOps(o.Object("request")),
 		Response:     parseOps(o.Object("response")),
-		InvalidValue: InvalidValue(o.OneOf("invalid_value", string(DropInvalid), string(DropInvalid), string(DenyInvalid))),
+		InvalidValue: decodeInvalidValue(o),
 		Deny:         policy.DecodeDenyResponse(o.Object("deny")),
 	}
 }
@@ -169,15 +169,27 @@ func parseOps(o *conf.Object) Ops {
 			Value:          h.String("value", ""),
 			KeepEmptyValue: h.Bool("keep_empty_value", false),
 		}
-		action := h.String("append_action", AppendIfExistsOrAdd.String())
-		if a, ok := parseAppendAction(action); ok {
-			hdr.AppendAction = a
-		} else {
-			h.Fail("append_action", "must be one of %s, not %q", strings.Join(actionNames[:], ", "), action)
+		if h.Has("append_action") {
+			action := h.String("append_action", "")
+			if a, ok := parseAppendAction(action); ok {
+				hdr.AppendAction = a
+			} else {
+				h.Fail("append_action", "must be one of %s, not %q", strings.Join(actionNames[:], ", "), action)
+			}
 		}
 		m.Headers = append(m.Headers, hdr)
 	}
 	return m
+}
+
+// decodeInvalidValue reads "invalid_value", "drop" or "deny"; empty when
+// absent, for New to apply the default, so that a Config built in Go and
+// one decoded from JSON get it alike.
+func decodeInvalidValue(o *conf.Object) InvalidValue {
+	if !o.Has("invalid_value") {
+		return ""
+	}
+	return InvalidValue(o.OneOf("invalid_value", "", string(DropInvalid), string(DenyInvalid)))
 }
 
 // isShorthand reports whether raw is the single-header form.

@@ -11,7 +11,9 @@ import (
 type Config struct {
 	// ChainTime records the chain_time_microseconds histogram: the time
 	// each request spent in the plugin's filters. It makes the chain read
-	// the clock twice per phase. JSON "chain_time", default true.
+	// the clock twice per phase. JSON "chain_time", true when absent.
+	// False is a choice, to turn it off, not "unset": the zero Config
+	// turns it off. DefaultConfig, which decoding starts from, sets it.
 	ChainTime bool
 }
 

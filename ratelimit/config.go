@@ -31,22 +31,23 @@ type Config struct {
 	// Limit if it certainly matches none), so no spelling of a path
 	// escapes the limit of the path it stands for.
 	Rules []Rule
-	// Scope is where the buckets live ("scope"): ScopeProxy (the default)
-	// or ScopeWorker.
+	// Scope is where the buckets live ("scope"): ScopeProxy or
+	// ScopeWorker; empty means ScopeProxy.
 	Scope Scope
 	// FailureMode says what happens to a request when the shared data
-	// fails or stays contended ("failure_mode"): policy.FailOpen (the
-	// default) lets it through, policy.FailClosed denies it with
-	// StatusOnError. Either way it is counted in
+	// fails or stays contended ("failure_mode"): policy.FailOpen lets it
+	// through, policy.FailClosed denies it with StatusOnError; empty means
+	// policy.FailOpen. Either way it is counted in
 	// ratelimit_shared_data_errors_total and logged (once per minute at
 	// most).
 	FailureMode policy.FailureMode
 	// StatusOnError ("status_on_error") is the status of a request denied
 	// because the shared data failed; the Deny status when 0.
 	StatusOnError uint32
-	// Deny ("deny") is the reply to a limited request: 429 with
-	// retry-after and, unless Deny.Body is set, a small JSON body naming
-	// the limit and the retry time (content-type application/json):
+	// Deny ("deny") is the reply to a limited request: 429 (when
+	// Deny.Status is 0) with retry-after and, when Deny.Body is empty, a
+	// small JSON body naming the limit and the retry time (content-type
+	// application/json):
 	//	{"error":"rate limit exceeded","limit":"2 per second","retry_after":1}
 	// A configured body is sent as text/plain; charset=utf-8 unless
 	// Deny.ContentType is set. Deny.Headers cannot set the headers the
@@ -84,8 +85,8 @@ type Limit struct {
 	// RequestsPerUnit is the number of requests per Unit
 	// ("requests_per_unit", > 0).
 	RequestsPerUnit int64
-	// Unit is the period of RequestsPerUnit ("unit"): second (the
-	// default), minute, hour or day.
+	// Unit is the period of RequestsPerUnit ("unit"): Second, Minute, Hour
+	// or Day; empty means Second.
 	Unit Unit
 	// TokensPerFill is the number of tokens each FillInterval adds
 	// ("tokens_per_fill", > 0), instead of RequestsPerUnit.
@@ -115,9 +116,9 @@ type Limit struct {
 	// same values.
 	Key []string
 	// MissingKey says what happens to a request that lacks a key part
-	// ("missing_key"): MissingKeyFallback (the default) limits all such
-	// requests with one shared fallback bucket; MissingKeyAllow lets them
-	// through unlimited.
+	// ("missing_key"): MissingKeyFallback limits all such requests with
+	// one shared fallback bucket; MissingKeyAllow lets them through
+	// unlimited. Empty means MissingKeyFallback.
 	MissingKey MissingKey
 	// MaxKeys bounds the number of keys a keyed limit keeps a bucket of
 	// their own for ("max_keys", ≥ 1). Zero means DefaultMaxKeys. A key
@@ -190,7 +191,7 @@ func decodeConfig(o *conf.Object) Config {
 	cfg := Config{
 		Limit:            decodeLimit(o),
 		Scope:            Scope(o.String("scope", "")),
-		FailureMode:      policy.DecodeFailureMode(o, policy.FailOpen),
+		FailureMode:      decodeFailureMode(o),
 		StatusOnError:    policy.DecodeStatus(o, "status_on_error", 0),
 		Deny:             policy.DecodeDenyResponse(o.Object("deny")),
 		RateLimitHeaders: o.Bool("rate_limit_headers", false),
@@ -240,6 +241,16 @@ func decodeLimit(o *conf.Object) Limit {
 		MissingKey:      MissingKey(o.String("missing_key", "")),
 		MaxKeys:         int(positive(o, "max_keys")),
 	}
+}
+
+// decodeFailureMode reads "failure_mode", "open" or "closed"; empty when
+// absent, for New to apply the default, so that a Config built in Go and
+// one decoded from JSON get it alike.
+func decodeFailureMode(o *conf.Object) policy.FailureMode {
+	if !o.Has("failure_mode") {
+		return ""
+	}
+	return policy.DecodeFailureMode(o, "")
 }
 
 // positive reads a count whose zero value means "the default": absent is

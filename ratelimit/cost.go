@@ -41,19 +41,20 @@ import (
 // ratelimit_global_charges_dropped_total.
 type Cost struct {
 	// Field ("field") is the path of the field of the response body that
-	// holds the cost, a whole number from 0 to 10^12: "usage.total_tokens"
-	// (OpenAI's) by default. It is read from a JSON response, or from the
-	// first event of a stream of Server-Sent Events (text/event-stream)
-	// that has it, as the events pass: the stream is never held.
+	// holds the cost, a whole number from 0 to 10^12; empty means
+	// DefaultCostField, "usage.total_tokens" (OpenAI's). It is read from a
+	// JSON response, or from the first event of a stream of Server-Sent
+	// Events (text/event-stream) that has it, as the events pass: the
+	// stream is never held.
 	Field string
 	// Default ("default") is charged when a response reports no cost: no
 	// such field, a value that is not such a number, a body that cannot
 	// be read or is over MaxBody, a stream that ends (or is cut off)
 	// before the event with the cost. Each is counted in
-	// ratelimit_cost_missing_total.
+	// ratelimit_cost_missing_total. 0, the default, charges nothing.
 	Default int64
 	// OnError ("on_error") is charged for a response with a status of 400
-	// or more, and for a local reply: 0 by default.
+	// or more, and for a local reply. 0, the default, charges nothing.
 	OnError int64
 	// IncludeUsage ("include_usage") asks an OpenAI-style API for the
 	// usage of a stream, which it sends only when asked: to a JSON request
@@ -63,7 +64,7 @@ type Cost struct {
 	// before the client sees it.
 	IncludeUsage bool
 	// ModelField ("model_field") is the field of the JSON request body
-	// that names the model, for the metric: "model" by default.
+	// that names the model, for the metric; empty means "model".
 	ModelField string
 	// Models ("models") are the models the metric counts by name; others,
 	// and requests that name none, count as "other". Names are tag values:
@@ -71,7 +72,7 @@ type Cost struct {
 	Models []string
 	// MaxBody ("max_body") bounds the bytes of a JSON response the filter
 	// reads for its cost (the response passes as it comes either way), and
-	// of one event of a stream: policy.DefaultBodyLimit (1 MiB) by default.
+	// of one event of a stream; 0 means policy.DefaultBodyLimit (1 MiB).
 	MaxBody int
 }
 

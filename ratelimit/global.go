@@ -79,9 +79,9 @@ type Global struct {
 	// leaves it out; a request left with no descriptor is not checked.
 	Descriptors []Descriptor
 	// FailureMode decides requests the service gives no usable answer for
-	// ("failure_mode"): policy.FailOpen (the default, as Envoy's
-	// failure_mode_deny: false) lets them through, policy.FailClosed
-	// denies them with StatusOnError.
+	// ("failure_mode"): policy.FailOpen lets them through,
+	// policy.FailClosed denies them with StatusOnError. Empty means
+	// policy.FailOpen, as Envoy's failure_mode_deny: false.
 	FailureMode policy.FailureMode
 	// StatusOnError is the status when failing closed ("status_on_error");
 	// the filter's status_on_error, or its deny status, when 0.
@@ -139,7 +139,7 @@ type Descriptor struct {
 // protobuf JSON requires.
 type Entry struct {
 	Action EntryAction
-	// Key is the entry's key; the action's name by default
+	// Key is the entry's key ("key"); empty means the action's name
 	// ("header_match" for header_value_match). Required for
 	// request_header.
 	Key string
@@ -202,7 +202,7 @@ func decodeGlobal(o *conf.Object) *Global {
 		Authority:     o.String("authority", ""),
 		Domain:        o.String("domain", ""),
 		Timeout:       o.Duration("timeout", 0),
-		FailureMode:   policy.DecodeFailureMode(o, policy.FailOpen),
+		FailureMode:   decodeFailureMode(o),
 		StatusOnError: policy.DecodeStatus(o, "status_on_error", 0),
 	}
 	for _, d := range o.Objects("descriptors") {

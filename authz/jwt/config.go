@@ -58,10 +58,11 @@ type Provider struct {
 	// instead, shared by every worker VM of the proxy. Symmetric keys are
 	// not accepted from it.
 	RemoteJWKS *RemoteJWKS
-	// FailureMode ("failure_mode", "closed" by default) says what happens
-	// to a request whose token is for this provider while its remote key
-	// set has not been fetched yet: "closed" refuses it (401,
-	// keys_unavailable), "open" lets it through with no verified claims.
+	// FailureMode ("failure_mode") says what happens to a request whose
+	// token is for this provider while its remote key set has not been
+	// fetched yet: policy.FailClosed ("closed") refuses it (401,
+	// keys_unavailable), policy.FailOpen ("open") lets it through with no
+	// verified claims. Empty means policy.FailClosed.
 	FailureMode policy.FailureMode
 	// ClockSkew ("clock_skew", a duration) is the grace allowed on exp,
 	// nbf and iat; 60s when 0.
@@ -171,8 +172,8 @@ func decodeProvider(o *conf.Object) Provider {
 	for _, h := range o.Objects("claim_to_headers") {
 		p.ClaimToHeaders = append(p.ClaimToHeaders, ClaimHeader{Claim: h.RequiredString("claim"), Header: h.RequiredString("header")})
 	}
-	if o.Has("failure_mode") {
-		p.FailureMode = policy.DecodeFailureMode(o, policy.FailClosed)
+	if o.Has("failure_mode") { // absent, it stays empty: New applies the default
+		p.FailureMode = policy.DecodeFailureMode(o, "")
 	}
 	if o.Has("remote_jwks") {
 		r := o.Object("remote_jwks")
