@@ -4,6 +4,7 @@
 #   make examples   build every examples/<name> into build/<name>.wasm (TOOLCHAIN=tinygo: build/tinygo/)
 #   make tinygo     install TinyGo (tinygo.mk); make test-tinygo runs the suite on TinyGo's images
 #   make test       build what the tests need, then go vet and go test
+#   make walkthrough  run the README's "Your own plugin" alone (part of make test)
 #   make images     an OCI image per example (images.mk); make push, make e2e
 #   make bench      measure the compiled plugins, TinyGo's too (make bench-tinygo), write BENCHMARKS.md (bench.mk)
 #   make clean      remove build/
@@ -48,7 +49,7 @@ EXAMPLES     := $(notdir $(patsubst %/,%,$(dir $(wildcard examples/*/main.go))))
 TEST_PLUGINS := $(notdir $(patsubst %/,%,$(dir $(wildcard internal/testdata/*/main.go))))
 GO_SOURCES   := $(shell find . -name '*.go' -not -path './build/*') go.mod go.sum
 
-.PHONY: all examples testplugins test vet clean
+.PHONY: all examples testplugins test vet walkthrough clean
 
 all: examples
 
@@ -79,11 +80,24 @@ vet:
 	$(GO) vet ./... $(TESTDATA_PKGS)
 	$(GO_WASM_ENV) $(GO) vet ./... $(TESTDATA_PKGS)
 
+# The README's "Your own plugin", command by command, in a throwaway
+# directory (internal/walkthrough): go test ./... runs it, and make
+# walkthrough runs it alone. It runs the README's curl lines with curl,
+# installed from Debian's packages when it is missing.
+WALKTHROUGH_TOOLS := $(if $(shell command -v curl 2>/dev/null),,install-curl)
+
+walkthrough: $(WALKTHROUGH_TOOLS)
+	$(GO) test -count=1 -v ./internal/walkthrough
+
+.PHONY: install-curl
+install-curl:
+	apt-get install -y --no-install-recommends curl || { apt-get update && apt-get install -y --no-install-recommends curl; }
+
 # The wasm tests read the images of $(BUILD) (internal/wasmtest.ImagePath),
 # and know the toolchain and collector that built them (internal/tinygo).
 # With TinyGo they also read the allocstats variants of the chain and the
 # no-op plugin (bench.mk), which upstream Go's tests build themselves.
-test: examples testplugins vet $(if $(filter tinygo,$(TOOLCHAIN)),$(BUILD)/allocstats/chain.wasm $(BUILD)/allocstats/noop.wasm)
+test: examples testplugins vet $(if $(filter tinygo,$(TOOLCHAIN)),$(BUILD)/allocstats/chain.wasm $(BUILD)/allocstats/noop.wasm) $(WALKTHROUGH_TOOLS)
 	POLICY_BUILD_DIR=$(BUILD) POLICY_TOOLCHAIN=$(TOOLCHAIN) POLICY_TINYGO_GC=$(TINYGO_GC) $(GO) test ./...
 
 clean:

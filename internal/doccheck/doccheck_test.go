@@ -78,8 +78,8 @@ type docs struct {
 	lines  []docLine
 }
 
-// readDocs reads every README.md of the repository and the doc comments of
-// every Go file but tests, outside build/ and testdata.
+// readDocs reads every README.md of the repository, its CHANGELOG.md, and
+// the doc comments of every Go file but tests, outside build/ and testdata.
 func readDocs(t *testing.T, root string) docs {
 	t.Helper()
 	var d docs
@@ -100,7 +100,7 @@ func readDocs(t *testing.T, root string) docs {
 		}
 		rel = filepath.ToSlash(rel)
 		switch {
-		case name == "README.md":
+		case name == "README.md" || rel == "CHANGELOG.md":
 			text, err := os.ReadFile(path)
 			if err != nil {
 				return err
@@ -593,7 +593,8 @@ var documentedErrors = []struct {
 		log: `policy: invalid plugin configuration: filters[1] (headerauth): config.rules[0].header: is required`,
 	},
 	{
-		// README.md, "What changed": a ratelimit status written the old way.
+		// CHANGELOG.md, "One way to write replies": a ratelimit status
+		// written the old way.
 		kinds:  []policy.Kind{ratelimit.Kind, headerauth.Kind, headermutate.Kind, authz.Kind, metrics.Kind},
 		config: `{"filters": [{"name": "ratelimit", "config": {"requests_per_unit": 2, "unit": "second", "status": 503}}]}`,
 		fixed:  `{"filters": [{"name": "ratelimit", "config": {"requests_per_unit": 2, "unit": "second", "deny": {"status": 503}}}]}`,
