@@ -112,8 +112,37 @@ func Configured(kinds ...Kind) *Plugin { return &Plugin{kinds: kinds} }
 
 // Serve installs p as the plugin of this Wasm module. Call it from an init
 // function of package main: a module built with -buildmode=c-shared never
-// runs main.
+// runs main. A module whose main package never calls it in time starts
+// unserved, which refuses to start with a line saying so.
 func Serve(p *Plugin) { proxywasm.SetVMContext(p) }
+
+// unserved is the module's VM context until Serve installs a plugin: the
+// package's init installs it, and main's init functions, which run after,
+// replace it. Should none call Serve (it is called from main, which a
+// reactor never runs, or not at all), the proxy starts this, which refuses
+// to start with one critical line saying what to do, rather than the SDK
+// failing on a nil VM context.
+type unserved struct{}
+
+func init() { proxywasm.SetVMContext(unserved{}) }
+
+func (unserved) OnVMStart(int) types.OnVMStartStatus {
+	proxywasm.LogCritical("policy: the plugin's main package did not call policy.Serve before the proxy started the VM: " +
+		"call it from an init function (func init() { policy.Serve(...) }), not from main, which a module built with -buildmode=c-shared never runs")
+	return types.OnVMStartStatusFailed
+}
+
+func (unserved) NewPluginContext(uint32) types.PluginContext { return &unservedPlugin{} }
+
+// unservedPlugin is the plugin context of a VM that did start unserved
+// (a proxy that ignores a failed VM start): it refuses every
+// configuration.
+type unservedPlugin struct{ types.DefaultPluginContext }
+
+func (*unservedPlugin) OnPluginStart(int) types.OnPluginStartStatus {
+	proxywasm.LogCritical("policy: policy.Serve was not called: call it from an init function of package main")
+	return types.OnPluginStartStatusFailed
+}
 
 // OnVMStart implements types.VMContext.
 func (p *Plugin) OnVMStart(int) types.OnVMStartStatus { return types.OnVMStartStatusOK }
