@@ -16,7 +16,8 @@ type Env struct {
 	// Mode is the filter's mode; the chain applies it, filters need not.
 	Mode Mode
 
-	pc *pluginContext
+	pc  *pluginContext
+	log Logger
 }
 
 // Now reads the plugin's clock.

@@ -173,6 +173,7 @@ type pluginContext struct {
 	tickers     []ticker
 	tickPeriod  time.Duration
 	spare       []*stream // ended streams, for reuse (stream.recycle)
+	secrets     secrets   // the values no Logger shows (Env.Secret)
 }
 
 // link is a filter in its place in the chain, with the phases it implements
@@ -195,6 +196,7 @@ type link struct {
 	// when is the entry's match: the filter runs on the requests that
 	// possibly match it (nil: on every request).
 	when *match.Matcher
+	log  Logger
 
 	skipped, seen, allowed, denied, shadowDenied, paused, errs *stats.Counter
 }
@@ -487,7 +489,7 @@ func (pc *pluginContext) build(specs []Spec, inGo bool) error {
 				return text.Errorf("%s: %w", where, conf.Within(at, err))
 			}
 		}
-		env := &Env{ID: id, Mode: s.Mode, pc: pc}
+		env := &Env{ID: id, Mode: s.Mode, pc: pc, log: Logger{prefix: "policy: filter " + id + ": ", secrets: &pc.secrets}}
 		f, err := buildFilter(s, env)
 		if err != nil {
 			return text.Errorf("%s: %w", where, err)
@@ -495,7 +497,7 @@ func (pc *pluginContext) build(specs []Spec, inGo bool) error {
 		if f == nil {
 			return text.Errorf("%s: Build returned no filter", where)
 		}
-		l := &link{id: id, kind: s.Kind, mode: s.Mode, filter: f, when: when}
+		l := &link{id: id, kind: s.Kind, mode: s.Mode, filter: f, when: when, log: env.log}
 		l.reqHeaders, _ = f.(RequestHeadersFilter)
 		l.reqBody, _ = f.(RequestBodyFilter)
 		l.respHeaders, _ = f.(ResponseHeadersFilter)

@@ -30,7 +30,7 @@ func warnings(p *policytest.Plugin) []string {
 }
 
 func TestRemoteDispatchRefused(t *testing.T) {
-	const refused = `authz: filter authz: authorization service "ext-authz": the check request could not be sent: error status returned by host: bad argument; `
+	const refused = `policy: filter authz: authorization service "ext-authz": the check request could not be sent: error status returned by host: bad argument; `
 	cases := []struct {
 		name, extra, mode string
 

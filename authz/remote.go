@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
 
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/conf"
@@ -25,6 +24,7 @@ type remote struct {
 	onError             policy.Response // the fail-closed reply
 
 	id                                   string
+	log                                  policy.Logger
 	now                                  func() time.Time
 	logs                                 throttle
 	allowed, denied, failed, failedOpen  *stats.Counter
@@ -92,7 +92,7 @@ func contains(list []string, s string) bool {
 }
 
 func (r *remote) instrument(env *policy.Env) {
-	r.id, r.now = env.ID, env.Now
+	r.id, r.now, r.log = env.ID, env.Now, env.Log()
 	r.logs.every = 10 * time.Second
 	check := func(result string) *stats.Counter {
 		return env.Counter("authz_remote_checks_total", stats.Tag{Key: "result", Value: result})
@@ -237,7 +237,7 @@ func (r *remote) fail(reason *stats.Counter, why string) policy.Result {
 		if skipped > 0 {
 			more = " (" + strconv.Itoa(skipped) + " more errors since the last report)"
 		}
-		proxywasm.LogWarn("authz: filter " + r.id + ": authorization service " + strconv.Quote(r.cluster) + ": " + why + "; request " + outcome + more)
+		r.log.Warnf("authorization service %q: %s; request %s%s", r.cluster, why, outcome, more)
 	}
 	return verdict
 }

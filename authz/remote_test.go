@@ -81,7 +81,7 @@ func TestRemote(t *testing.T) {
 			reply:  reply{headers: [][2]string{{":status", "500"}, {"www-authenticate", "Bearer"}}, body: "oops"},
 			status: 403, body: "access denied\n", notClient: []string{"www-authenticate"},
 			result: "error", errReason: "server_error", decision: "denied",
-			log: `authz: filter authz: authorization service "ext-authz": answered 500 after *ms (timeout 200ms): "oops"; request denied with 403 (failure_mode closed)`},
+			log: `policy: filter authz: authorization service "ext-authz": answered 500 after *ms (timeout 200ms): "oops"; request denied with 403 (failure_mode closed)`},
 		// Envoy answers the call itself when it cannot ask the service.
 		{name: "Envoy's answer to a connection failure",
 			reply: reply{headers: [][2]string{{":status", "503"}, {"content-type", "text/plain"}},
@@ -104,7 +104,7 @@ func TestRemote(t *testing.T) {
 		{name: "no answer fails closed",
 			reply:  reply{},
 			status: 403, body: "access denied\n", result: "error", errReason: "unavailable", decision: "denied",
-			log: `authz: filter authz: authorization service "ext-authz": the proxy ended the call after *ms without a response: ` +
+			log: `policy: filter authz: authorization service "ext-authz": the proxy ended the call after *ms without a response: ` +
 				`a connection failure, a reset or an answer too large to buffer (the proxy does not say which); request denied with 403 (failure_mode closed)`},
 		{name: "failure with status_on_error", config: remoteConfig(`"status_on_error": 503, "timeout": "1s"`, ""),
 			reply:  reply{},
@@ -323,7 +323,7 @@ func anyMatches(lines []string, pattern string) bool {
 // the test kit's Envoy-like host, whose clock the callout moves on, as a refused
 // connection or a reset would take that long.
 func TestRemoteNoAnswer(t *testing.T) {
-	const prefix = `authz: filter authz: authorization service "ext-authz": `
+	const prefix = `policy: filter authz: authorization service "ext-authz": `
 	const denied = `; request denied with 403 (failure_mode closed)`
 	cases := []struct {
 		took time.Duration

@@ -4,7 +4,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
 
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/conf"
@@ -36,6 +35,7 @@ type Mutator struct {
 	now     func() time.Time
 	invalid [2]*stats.Counter // bodymutate_invalid_bodies_total{side}
 	log     throttle.Log
+	logger  policy.Logger
 }
 
 // The sides, as indexes and as the metric's tag values.
@@ -107,7 +107,7 @@ func New(cfg Config, env *policy.Env) (*Mutator, error) {
 		return nil, conf.Errorf("invalid_body", `must be "pass" or "deny", not %q`, string(cfg.InvalidBody))
 	}
 	if env != nil {
-		m.id, m.shadow, m.now = env.ID, env.Mode == policy.Shadow, env.Now
+		m.id, m.shadow, m.now, m.logger = env.ID, env.Mode == policy.Shadow, env.Now, env.Log()
 		for i, side := range sideNames {
 			m.invalid[i] = env.Counter("bodymutate_invalid_bodies_total", stats.Tag{Key: "side", Value: side})
 		}
@@ -281,7 +281,7 @@ func (m *Mutator) apply(x *policy.Exchange, side int, doc match.JSONBody, body [
 func (m *Mutator) set(o *op, doc, raw []byte) []byte {
 	out, err := match.SetField(doc, o.path, raw)
 	if err != nil {
-		proxywasm.LogDebug("bodymutate " + m.id + ": " + o.location + " not applied: " + err.Error())
+		m.logger.Debugf("%s not applied: %s", o.location, err)
 		return match.RemoveField(doc, o.path)
 	}
 	return out
@@ -322,11 +322,11 @@ func (m *Mutator) refuse(x *policy.Exchange, side int, why string) policy.Result
 		}
 	}
 	if log, more := m.log.Report(m.now(), 1); log {
-		line := "bodymutate " + m.id + ": a " + sideNames[side] + " body that says it is JSON cannot be read (" + why + "); " + outcome
+		line := "a " + sideNames[side] + " body that says it is JSON cannot be read (" + why + "); " + outcome
 		if more > 0 {
 			line += "; " + strconv.Itoa(more) + " more since the last report"
 		}
-		proxywasm.LogWarn(line)
+		m.logger.Warnf("%s", line)
 	}
 	if m.deny[side] == nil {
 		return policy.Continue()

@@ -53,7 +53,7 @@ func TestShadowModeLetsAnInvalidBodyThrough(t *testing.T) {
 		}
 		warned := false
 		for _, l := range host.GetWarnLogs() {
-			if strings.Contains(l, "bodymutate body: a request body") {
+			if strings.Contains(l, "policy: filter body: a request body") {
 				warned = true
 				if want := "would be answered with 400 (invalid_body deny), but shadow mode lets it through"; !strings.HasSuffix(l, want) {
 					t.Errorf("log %q does not end with %q", l, want)

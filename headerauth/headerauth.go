@@ -61,7 +61,23 @@ func New(cfg Config, env *policy.Env) (*Auth, error) {
 	if err != nil {
 		return nil, err
 	}
+	declareSecrets(env, append(cfg.Rules, cfg.Rule))
 	return &Auth{c: c, bypassed: env.Counter("headerauth_bypassed_total")}, nil
+}
+
+// declareSecrets declares the keys of rules, and the values of rules marked
+// secret, secret to the plugin's loggers (Env.Secret).
+func declareSecrets(env *policy.Env, rules []Rule) {
+	for _, r := range rules {
+		for _, k := range r.Keys {
+			env.Secret(k.Value)
+		}
+		if r.Secret {
+			env.Secret(r.Values...)
+		}
+		declareSecrets(env, r.AllOf)
+		declareSecrets(env, r.AnyOf)
+	}
 }
 
 // OnRequestHeaders checks the request. Whatever the outcome, it strips the

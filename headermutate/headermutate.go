@@ -98,7 +98,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
 
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/conf"
@@ -128,6 +127,7 @@ type Mutator struct {
 	now     func() time.Time
 	invalid *stats.Counter // headermutate_invalid_values_total
 	log     throttle.Log
+	logger  policy.Logger
 }
 
 // defaultDenyBody is the body of the DenyInvalid reply unless Deny sets one.
@@ -168,7 +168,7 @@ func New(cfg Config, env *policy.Env) (*Mutator, error) {
 		return nil, conf.Errorf("invalid_value", `must be "drop" or "deny", not %q`, string(cfg.InvalidValue))
 	}
 	if env != nil {
-		m.id, m.shadow, m.now = env.ID, env.Mode == policy.Shadow, env.Now
+		m.id, m.shadow, m.now, m.logger = env.ID, env.Mode == policy.Shadow, env.Now, env.Log()
 		m.invalid = env.Counter("headermutate_invalid_values_total")
 	}
 	return m, nil
@@ -291,7 +291,7 @@ func (m *Mutator) report(what, side string, deny bool, n int) {
 	if more > 0 {
 		outcome += "; " + strconv.Itoa(more) + " more invalid values since the last report"
 	}
-	proxywasm.LogWarn("headermutate " + m.id + ": " + what + "; " + outcome)
+	m.logger.Warnf("%s; %s", what, outcome)
 }
 
 // Interface guards.

@@ -190,7 +190,7 @@ func TestInvalidValuesAreDropped(t *testing.T) {
 					}
 				}
 				// One line: the first, then none within the minute.
-				want := "headermutate headermutate: " + side + " header x-p-header: the value of %REQ(x-foo)% holds the control character 0x0d; " +
+				want := "policy: filter headermutate: " + side + " header x-p-header: the value of %REQ(x-foo)% holds the control character 0x0d; " +
 					"the operation was skipped (invalid_value drop); 1 more invalid values since the last report"
 				if w := host.GetWarnLogs(); len(w) != 1 || w[0] != want {
 					t.Errorf("warnings:\n got  %q\n want [%q]", w, want)
@@ -277,7 +277,7 @@ func TestInvalidValueDeny(t *testing.T) {
 		{name: "request", entries: []string{mutate(`{"request": ` + ops + `, "invalid_value": "deny"}`)},
 			request: bad, status: 400, body: "invalid header value\n", side: "request",
 			want: with(bad, [2]string{"x-b", "b"}),
-			warn: "headermutate headermutate: request header x-a: the value of %REQ(x-foo)% holds the control character 0x0d; the operation was skipped and the request answered with 400 (invalid_value deny)"},
+			warn: "policy: filter headermutate: request header x-a: the value of %REQ(x-foo)% holds the control character 0x0d; the operation was skipped and the request answered with 400 (invalid_value deny)"},
 		{name: "request, a valid value", entries: []string{mutate(`{"request": ` + ops + `, "invalid_value": "deny"}`)},
 			request: good, side: "request",
 			want: with(good, [2]string{"x-a", "foo"}, [2]string{"x-b", "b"})},
@@ -366,7 +366,7 @@ func TestInvalidValueDeny(t *testing.T) {
 // Envoy-like host, whose clock the test sets.
 func TestInvalidValueLogThrottled(t *testing.T) {
 	config := wasmtest.Chain(mutate(`{"request": {"set": {"x-a": "%REQ(x-foo)%", "x-b": "%REQ(x-foo)%"}}}`))
-	const first = "headermutate headermutate: request header x-a: the value of %REQ(x-foo)% holds the control character 0x01; the operation was skipped (invalid_value drop)"
+	const first = "policy: filter headermutate: request header x-a: the value of %REQ(x-foo)% holds the control character 0x01; the operation was skipped (invalid_value drop)"
 	steps := []struct {
 		after time.Duration // since the start
 		warn  string        // the line logged, if any

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
 
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/conf"
@@ -464,10 +463,10 @@ func (l *Limiter) settle(x *policy.Exchange, b *bill, n int64, result string) {
 		l.conflicts.Add(uint64(o.retries))
 		if o.err != nil {
 			l.errs.Inc()
-			l.errLog.report(l.id, now, o.err, l.c.failClosed)
+			l.errLog.report(now, o.err, l.c.failClosed)
 		}
 	}
-	proxywasm.LogDebug("ratelimit " + l.id + ": charged " + strconv.FormatInt(n, 10) + " (" + result + ")")
+	l.log.Debugf("charged %d (%s)", n, result)
 }
 
 // OnTick sends the charges of costs to the global limit's service.

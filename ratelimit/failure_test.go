@@ -47,7 +47,7 @@ func failsOpenByDefault(t *testing.T, r wasmtest.Runner) {
 		t.Fatalf("shared_data_errors_total = %d, want 5", got)
 	}
 	// One line for the burst, not one per request.
-	want := "ratelimit ratelimit: shared data failed: disk on fire; letting requests through (failure_mode open); 0 more failures since the last report"
+	want := "policy: filter ratelimit: shared data failed: disk on fire; letting requests through (failure_mode open); 0 more failures since the last report"
 	if warn := host.GetWarnLogs(); len(warn) != 1 || warn[0] != want {
 		t.Fatalf("warnings %q, want [%q]", warn, want)
 	}
@@ -130,11 +130,11 @@ func keyedWithoutSecret(t *testing.T, r wasmtest.Runner) {
 		warning   string
 	}{
 		{`{"requests_per_unit": 5, "key": ["header:x-user"]}`, 200, 0,
-			"ratelimit ratelimit: shared data failed: disk on fire; letting requests through (failure_mode open)"},
+			"policy: filter ratelimit: shared data failed: disk on fire; letting requests through (failure_mode open)"},
 		{`{"requests_per_unit": 5, "key": ["header:x-user"], "failure_mode": "closed", "status_on_error": 503}`, 503, 0,
-			"ratelimit ratelimit: shared data failed: disk on fire; denying requests (failure_mode closed)"},
+			"policy: filter ratelimit: shared data failed: disk on fire; denying requests (failure_mode closed)"},
 		{`{"requests_per_unit": 5, "key": ["header:x-user"], "domain": "` + failing.ContendedDomain + `"}`, 200, 2 * 10,
-			"ratelimit ratelimit: shared data failed: compare-and-swap lost 10 times in a row; letting requests through"},
+			"policy: filter ratelimit: shared data failed: compare-and-swap lost 10 times in a row; letting requests through"},
 	} {
 		host, reset := wasmtest.Start(t, r.VM, pluginConfig(c.config, ""))
 		for i := 0; i < 2; i++ {

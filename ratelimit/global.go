@@ -441,7 +441,7 @@ func (g *global) instrument(env *policy.Env) {
 		g.errs[r] = env.Counter("ratelimit_global_errors_total", stats.Tag{Key: "reason", Value: r})
 	}
 	g.latency = env.Histogram("ratelimit_global_callout_milliseconds")
-	g.logs.log = proxywasm.LogWarn
+	g.logs = warnings(env)
 	if g.costed {
 		g.pending = map[string]int64{}
 		g.charged = map[string]*stats.Counter{}
@@ -508,7 +508,7 @@ func (g *global) chargeAnswered(numHeaders int) {
 // chargeFailed logs a charge the service did not take (see errorLog).
 func (g *global) chargeFailed(why string) {
 	if skipped, ok := g.logs.due(g.now().UnixNano()); ok {
-		g.logs.log("ratelimit " + g.id + ": rate limit service " + strconv.Quote(g.cluster) + ": a charge was not taken: " + why +
+		g.logs.log("rate limit service " + strconv.Quote(g.cluster) + ": a charge was not taken: " + why +
 			"; its tokens are not counted; " + skipped + " more failures since the last report")
 	}
 }
@@ -876,7 +876,7 @@ func (g *global) report(now int64, reason, why string) {
 	if !g.failOpen {
 		outcome = "denying requests with " + strconv.Itoa(int(g.onError.Status)) + " (failure_mode closed)"
 	}
-	g.logs.log("ratelimit " + g.id + ": rate limit service " + strconv.Quote(g.cluster) + ": " + why + " (" + reason + "); " +
+	g.logs.log("rate limit service " + strconv.Quote(g.cluster) + ": " + why + " (" + reason + "); " +
 		outcome + "; " + skipped + " more failures since the last report")
 }
 

@@ -198,7 +198,7 @@ func TestGlobalDecisions(t *testing.T) {
 			result: "over_limit", decision: "shadow_denied"},
 		// Failures, open by default.
 		{name: "UNKNOWN fails open", status: 500, answer: `{"overallCode":"UNKNOWN"}`, want: 200, result: "error", reason: "server_error", decision: "allowed",
-			log: `ratelimit ratelimit: rate limit service "ratelimit": answered 500: "{\"overallCode\":\"UNKNOWN\"}" (server_error); letting requests through (failure_mode open); 0 more failures since the last report`},
+			log: `policy: filter ratelimit: rate limit service "ratelimit": answered 500: "{\"overallCode\":\"UNKNOWN\"}" (server_error); letting requests through (failure_mode open); 0 more failures since the last report`},
 		{name: "no answer fails open", want: 200, result: "error", reason: "unavailable", decision: "allowed", log: "(unavailable); letting requests through"},
 		{name: "no answer fails closed", extra: `"failure_mode": "closed"`, want: 429, body: `{"error":"rate limit service unavailable"}`,
 			headers: [][2]string{{"content-type", "application/json"}}, notHeaders: []string{"retry-after"},

@@ -87,7 +87,6 @@ package ratelimit
 import (
 	"time"
 
-	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
 
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/stats"
@@ -113,6 +112,7 @@ type Limiter struct {
 
 	errs, conflicts, overflow *stats.Counter
 	errLog                    errorLog
+	log                       policy.Logger
 	cost                      costMetrics // with a Cost
 
 	// The current request's key and record: requests run one at a time in
@@ -136,7 +136,8 @@ func New(cfg Config, env *policy.Env) (*Limiter, error) {
 		errs:      env.Counter("ratelimit_shared_data_errors_total"),
 		conflicts: env.Counter("ratelimit_cas_conflicts_total"),
 		overflow:  env.Counter("ratelimit_overflow_total"),
-		errLog:    errorLog{log: proxywasm.LogWarn},
+		errLog:    warnings(env),
+		log:       env.Log(),
 	}
 	if c.global != nil {
 		c.global.instrument(env)
@@ -313,7 +314,7 @@ func (l *Limiter) check(r *rule, name string, key []byte, now int64, apply op) q
 	}
 	if o.err != nil {
 		l.errs.Inc()
-		l.errLog.report(l.id, now, o.err, l.c.failClosed)
+		l.errLog.report(now, o.err, l.c.failClosed)
 		return quota{allowed: !l.c.failClosed, retryAfter: time.Duration(r.tbl.rate.interval)}
 	}
 	return quota{allowed: o.allowed, known: true, limit: o.b.burst, remaining: o.b.tokens,

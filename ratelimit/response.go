@@ -53,8 +53,14 @@ func seconds(d time.Duration) int64 {
 // number left out in between (package throttle). The filter keeps one for
 // its shared-data failures and, with a global limit, one for the service's.
 type errorLog struct {
-	log func(msg string) // proxywasm.LogWarn
+	log func(msg string) // the filter's Logger, at warning level
 	throttle.Log
+}
+
+// warnings is an errorLog writing to the filter's log at warning level.
+func warnings(env *policy.Env) errorLog {
+	l := env.Log()
+	return errorLog{log: func(msg string) { l.Warnf("%s", msg) }}
 }
 
 // due reports whether a failure at now (Unix nanoseconds) is to be logged;
@@ -64,7 +70,7 @@ func (e *errorLog) due(now int64) (skipped string, ok bool) {
 	return strconv.Itoa(more), ok
 }
 
-func (e *errorLog) report(id string, now int64, err error, failClosed bool) {
+func (e *errorLog) report(now int64, err error, failClosed bool) {
 	skipped, ok := e.due(now)
 	if !ok {
 		return
@@ -73,6 +79,6 @@ func (e *errorLog) report(id string, now int64, err error, failClosed bool) {
 	if failClosed {
 		outcome = "denying requests (failure_mode closed)"
 	}
-	e.log("ratelimit " + id + ": shared data failed: " + err.Error() + "; " + outcome + "; " +
+	e.log("shared data failed: " + err.Error() + "; " + outcome + "; " +
 		skipped + " more failures since the last report")
 }

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
 	"github.com/tidwall/gjson"
 
 	"github.com/wasmpolicy/policy"
@@ -134,6 +133,13 @@ func New(cfg Config, env *policy.Env) (*Verifier, error) {
 	v, err := compile(cfg)
 	if err != nil {
 		return nil, err
+	}
+	for _, p := range cfg.Providers {
+		// A shared key never shows in a line of the plugin's log.
+		gjson.Get(p.JWKS, `keys.#(kty=="oct")#.k`).ForEach(func(_, k gjson.Result) bool {
+			env.Secret(k.String())
+			return true
+		})
 	}
 	v.results = map[string]*stats.Counter{}
 	for _, r := range append([]Reason{"verified", "no_token", "failed_open"}, results...) {
@@ -335,7 +341,7 @@ func (v *Verifier) OnRequestHeaders(x *policy.Exchange) policy.Result {
 			tok.strip(x)
 		}
 		v.results["failed_open"].Inc()
-		proxywasm.LogDebug("jwt: token not verified, request allowed (failure_mode open): " + err.Error())
+		x.Log().Debugf("token not verified, request allowed (failure_mode open): %s", err)
 		return policy.Continue()
 	}
 	if err != nil {

@@ -56,7 +56,7 @@ type remote struct {
 	key                      string // the shared-data key of the record
 	data                     policy.SharedData
 	now                      func() time.Time
-	filter                   string // the filter's ID, for logs
+	log                      policy.Logger // the filter's
 	fetches                  map[string]*stats.Counter
 	changed                  func() // called when the VM adopts another key set
 	// guard runs the answer to a fetch, which comes in the plugin
@@ -134,7 +134,7 @@ func newRemote(provider string, c *RemoteJWKS) *remote {
 // creates the record if no VM has yet, so that every later write of it is
 // a compare-and-swap.
 func (r *remote) start(env *policy.Env) {
-	r.data, r.now, r.filter, r.guard = env.SharedData(), env.Now, env.ID, env.Guard
+	r.data, r.now, r.log, r.guard = env.SharedData(), env.Now, env.Log(), env.Guard
 	r.key = "wasmpolicy/jwt/jwks/" + env.ID + "/" + r.provider + " " + r.cluster + " " + r.authority + r.path
 	r.fetches = map[string]*stats.Counter{}
 	for _, res := range fetchResults {
@@ -175,7 +175,7 @@ func (r *remote) adopt(rec record) bool {
 	}
 	keys, err := ParseKeySet(rec.doc, false)
 	if err != nil { // every VM checks a document before it writes it
-		proxywasm.LogWarn("jwt: filter " + r.filter + ": provider " + r.provider + ": the shared key set does not parse: " + err.Error())
+		r.log.Warnf("provider %s: the shared key set does not parse: %s", r.provider, err)
 		r.version = rec.fetched
 		return false
 	}
@@ -300,7 +300,7 @@ func (r *remote) update(change func(rec *record) bool) {
 			return
 		}
 		if !errors.Is(err, types.ErrorStatusCasMismatch) {
-			proxywasm.LogWarn("jwt: filter " + r.filter + ": provider " + r.provider + ": writing the key set's shared record: " + err.Error())
+			r.log.Warnf("provider %s: writing the key set's shared record: %s", r.provider, err)
 			return
 		}
 	}
@@ -318,7 +318,7 @@ func (r *remote) succeeded(doc []byte, start time.Time) {
 		rec.next = start.Add(r.refreshAfter()).UnixNano()
 		return true
 	})
-	proxywasm.LogDebug("jwt: filter " + r.filter + ": provider " + r.provider + ": fetched the key set from cluster " + strconv.Quote(r.cluster))
+	r.log.Debugf("provider %s: fetched the key set from cluster %q", r.provider, r.cluster)
 }
 
 func (r *remote) failed(had int64, start time.Time, result, why string) {
@@ -338,8 +338,8 @@ func (r *remote) failed(had int64, start time.Time, result, why string) {
 	if r.keys != nil {
 		keeps = "the last key set fetched stays in use"
 	}
-	proxywasm.LogWarn(text.Sprintf("jwt: filter %s: provider %s: fetching the key set from cluster %q, path %q: %s: %s; %s; next try in %s",
-		r.filter, r.provider, r.cluster, r.path, result, why, keeps, backoff(max(failures, 1))))
+	r.log.Warnf("provider %s: fetching the key set from cluster %q, path %q: %s: %s; %s; next try in %s",
+		r.provider, r.cluster, r.path, result, why, keeps, backoff(max(failures, 1)))
 }
 
 // unknownKid is called when a token names a kid the VM's key set lacks.

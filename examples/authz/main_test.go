@@ -78,7 +78,7 @@ func TestReadmeRemoteFailure(t *testing.T) {
 	config := wasmtest.FencedBlocks(md, "json")[1]
 	var want string
 	for _, l := range strings.Split(md, "\n") {
-		if strings.HasPrefix(l, "authz: filter authz: ") {
+		if strings.HasPrefix(l, "policy: filter authz: ") {
 			want = l
 		}
 	}

@@ -95,7 +95,7 @@ func TestReadmeInvalidValue(t *testing.T) {
 		}
 	}
 	for _, l := range strings.Split(md, "\n") {
-		if strings.HasPrefix(l, "headermutate headermutate: ") {
+		if strings.HasPrefix(l, "policy: filter headermutate: ") {
 			logLine = l
 		}
 	}

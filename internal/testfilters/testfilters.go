@@ -18,7 +18,7 @@ import (
 //	{"phase": "request_headers|request_body|response_headers|response_body|response_stream|headers", "action": "continue|deny|pause|panic",
 //	 "status": 403, "resume": "continue|deny|panic", "if_header": "x-name",
 //	 "build": "panic", "tick": "panic|guarded_panic", "set_body": "text",
-//	 "claims": {"sub": "alice"}, "reads_body": true}
+//	 "claims": {"sub": "alice"}, "reads_body": true, "log": "text", "secret": "value"}
 //
 // "headers" acts in both header phases. With if_header, the action applies only to requests carrying that header;
 // others continue.
@@ -39,6 +39,10 @@ import (
 // verified token (package authz/claims), as a jwt filter would, so that
 // filters that read claims can be tested without minting tokens.
 //
+// With log, a request_headers step logs the text at info level through
+// its Logger, followed by the value of the request's x-log header; a
+// secret is declared secret (Env.Secret) when the step is built.
+//
 // "pause" calls the cluster "callout" and resumes with "resume" when it
 // answers (a failed call denies with 503).
 type Step struct {
@@ -51,6 +55,7 @@ type Step struct {
 	setBody        *string
 	claims         gjson.Result
 	readsBody      bool
+	log            string
 	env            *policy.Env
 }
 
@@ -66,8 +71,10 @@ var Kind = policy.Kind{Name: "step", Build: func(o *conf.Object, env *policy.Env
 		tick:      o.String("tick", ""),
 		claims:    o.Value("claims"),
 		readsBody: o.Bool("reads_body", false),
+		log:       o.String("log", ""),
 		env:       env,
 	}
+	env.Secret(o.String("secret", ""))
 	if o.Has("set_body") {
 		b := o.String("set_body", "")
 		s.setBody = &b
@@ -148,6 +155,10 @@ func (s *requestStep) OnRequestHeaders(x *policy.Exchange) policy.Result {
 		return policy.Continue()
 	}
 	x.AddRequestHeader("x-trace", s.id)
+	if s.log != "" {
+		v, _ := x.RequestHeader("x-log")
+		x.Log().Infof("%s %s", s.log, v)
+	}
 	if s.setBody != nil {
 		x.SetRequestBody([]byte(*s.setBody))
 	}
