@@ -85,9 +85,12 @@
 // none), whether the plugin answered itself (LocalReply) and, for a
 // plugin built on this module's dispatcher, which filter denied
 // (DeniedBy, Reason), the lines logged on the way (Logs), and an error
-// if the plugin trapped or left the request paused (Err). Header values
-// stay separate entries, as Envoy keeps them: a header the plugin added
-// twice is two entries, and removing a header removes every copy.
+// if the plugin trapped or left the request paused (Err). Headers are
+// edited as Envoy edits them: a value the plugin adds to a header that is
+// present becomes a second entry, except for the headers Envoy keeps
+// inline (x-forwarded-for, user-agent, content-type, via, ...), which keep
+// one entry with ",value" appended; removing a header removes every entry
+// of it.
 //
 // # Callouts, time, workers
 //
@@ -137,8 +140,11 @@
 // function can check both the .wasm and the Go code, the native run under
 // the debugger and the race detector. It supports what the emulator can
 // do (Do, logs, metrics by name, shared data, ticks; one VM) and says so
-// when a test asks for more; Native's documentation lists the
-// differences.
+// when a test asks for more. A plugin of this module's dispatcher reads
+// the test's clock natively too, from its start: Advance and SetTime move
+// the time its filters read. Native's documentation lists the
+// differences, among them how the emulator edits headers, which is not
+// Envoy's way.
 //
 // # Running the plugin by hand
 //

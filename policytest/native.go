@@ -10,6 +10,8 @@ import (
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
+
+	"github.com/wasmpolicy/policy"
 )
 
 // Native starts the plugin vm natively, compiled for the test's machine,
@@ -49,9 +51,26 @@ import (
 //     Callouts function (every callout is sent: without Callouts they all
 //     fail, as a reset would, rather than being refused), and runs the
 //     response phases on the upstream's answer, or on a local reply as
-//     Envoy does. The emulator itself concatenates a value added to a
-//     header present with a comma, and removes only the first copy of a
-//     header: a test of repeated headers holds in the kit's host only.
+//     Envoy does.
+//   - The header maps are the emulator's, and it edits them unlike Envoy,
+//     whose way Start's host follows. Adding a value to a header that is
+//     present joins it to the header's first entry with nothing in
+//     between ("a" and "b" make "ab"), whatever the header; Envoy appends
+//     it after a comma to an inline header (x-forwarded-for, user-agent,
+//     via, ...: "a,b") and gives any other header a second entry.
+//     Replacing a header sets its first entry and leaves the others, where
+//     Envoy leaves one entry; removing a header removes its first entry
+//     only, where Envoy removes them all. Reading one header
+//     (proxy_get_header_map_value) trims the spaces around its value and
+//     finds none whose value is empty, where Envoy returns the first value
+//     as it is. "host" is a header of its own, where Envoy's request
+//     headers read and edit :authority for it. A pseudo-header added goes
+//     last, not after the other pseudo-headers. Setting the whole map
+//     (proxy_set_header_map_pairs) keeps the pairs as given, the case of
+//     their names and an inline header named twice included, where Envoy
+//     lower-cases the names and joins the values of an inline header. A
+//     test of repeated headers, or of a value added to a header present,
+//     holds with Start only.
 //   - Logs keep their order within a level only: the emulator keeps one
 //     list per level. Result.Logs, DeniedBy and Reason work as with Start.
 //   - Counter, Gauge and Histogram work (after a tick, as with Start); a
@@ -59,10 +78,19 @@ import (
 //     emulator keeps no more. Metrics, Prometheus and HostCalls fail the test: the
 //     emulator lists no metrics and counts no calls.
 //   - There is one VM: Workers(n) with n > 1 fails the test.
-//   - The plugin's clock is the machine's, unless the plugin reads time
-//     through a function the test sets to Plugin.Now (policy.Plugin.Clock
-//     for this module's dispatcher). Advance moves Now and calls
-//     proxy_on_tick for each tick period elapsed on the way.
+//   - The clock is the test's, as with Start, for a plugin of this
+//     module's dispatcher: when vm is a *policy.Plugin whose Clock is nil,
+//     Native sets its Clock to the test's clock before the plugin starts,
+//     so that every filter reads it (Env.Now, and Exchange.StartTime: the
+//     emulator has no request.time property), from the time it is built.
+//     Advance and SetTime move it, and Advance calls proxy_on_tick for
+//     each tick period elapsed on the way. When the plugin is closed (at
+//     the end of the test) Native sets Clock back to nil, so that a later
+//     Native of the same Plugin gives it that test's clock. A Clock the
+//     test set itself is left as it is, and read instead. Any other
+//     plugin reads time however it does (time.Now reads the machine's
+//     clock): to drive it from the test, give it Plugin.Now as its clock
+//     if it takes one.
 //   - SharedData and SetSharedData use the emulator's shared data;
 //     Property and PluginName set properties; Request.Properties,
 //     Source and Route are set before the request's headers are given.
@@ -93,8 +121,18 @@ func Native(tb testing.TB, vm types.VMContext, config string, opts ...Option) *P
 	for path, value := range s.properties {
 		opt = opt.WithProperty(strings.Split(path, "."), value)
 	}
-	host, reset := proxytest.NewHostEmulator(opt)
-	p := &Plugin{tb: tb, clock: &clock{t: s.start}, native: &native{host: host, reset: reset, callouts: s.callouts}}
+	p := &Plugin{tb: tb, clock: &clock{t: s.start}}
+	n := &native{callouts: s.callouts}
+	if pl, ok := vm.(*policy.Plugin); ok && pl.Clock == nil {
+		// Before the plugin starts: filters may read the time as they are
+		// built. Close sets it back, so that the Plugin is as the test
+		// made it for whatever uses it next.
+		pl.Clock = p.clock.now
+		n.restore = func() { pl.Clock = nil }
+	}
+	n.host, n.reset = proxytest.NewHostEmulator(opt)
+	p.native = n
+	host := n.host
 	p.vms = []*VM{{p: p}}
 	tb.Cleanup(p.Close)
 	tb.Cleanup(func() {
@@ -125,6 +163,9 @@ type native struct {
 	reset    func()
 	callouts func(Callout) *Response
 	closed   bool
+	// restore takes the test's clock out of the policy.Plugin Native gave
+	// it to; nil if it gave it to none.
+	restore func()
 	// answered counts the callouts answered, by stream.
 	answered map[uint32]int
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/authz"
+	"github.com/wasmpolicy/policy/conf"
 	"github.com/wasmpolicy/policy/headerauth"
 	"github.com/wasmpolicy/policy/headermutate"
 	"github.com/wasmpolicy/policy/metrics"
@@ -68,9 +69,100 @@ func TestNativeAndCompiled(t *testing.T) {
 	})
 	t.Run("go", func(t *testing.T) {
 		plugin := policy.Configured(ratelimit.Kind, headerauth.Kind, headermutate.Kind, authz.Kind, metrics.Kind)
-		p := policytest.Native(t, plugin, nativeChain)
-		plugin.Clock = p.Now // the plugin reads the test's clock
-		checkChain(t, p)
+		checkChain(t, policytest.Native(t, plugin, nativeChain))
+	})
+}
+
+// clockKind is a filter type whose filter notes the time its plugin's
+// clock reads when it is built, in *built, and forwards the time it reads
+// for each request in x-now (Unix nanoseconds).
+func clockKind(built *time.Time) policy.Kind {
+	return policy.Kind{Name: "clock", Build: func(_ *conf.Object, env *policy.Env) (policy.Filter, error) {
+		*built = env.Now()
+		return clockFilter{env}, nil
+	}}
+}
+
+type clockFilter struct{ env *policy.Env }
+
+func (f clockFilter) OnRequestHeaders(x *policy.Exchange) policy.Result {
+	x.SetRequestHeader("x-now", strconv.FormatInt(f.env.Now().UnixNano(), 10))
+	return policy.Continue()
+}
+
+// near reports whether t is at, or at most a millisecond after, want: the
+// test's clock moves a microsecond at every reading.
+func near(t, want time.Time) bool { d := t.Sub(want); return d >= 0 && d < time.Millisecond }
+
+// TestNativeClock: natively, a policy.Plugin's filters read the test's
+// clock from the time they are built, Advance refills a rate limit and
+// SetTime jumps, with no wiring in the test; the Plugin gets its own
+// Clock back when the test ends, and a Clock the test set is left alone.
+func TestNativeClock(t *testing.T) {
+	start := time.Date(2031, 2, 3, 4, 5, 6, 0, time.UTC)
+	var built time.Time
+	plugin := policy.Configured(ratelimit.Kind, clockKind(&built))
+	const config = `{"filters":[{"name":"clock"},{"name":"ratelimit","config":{"requests_per_unit":1,"unit":"second"}}]}`
+	forwardedNow := func(res *policytest.Result) time.Time {
+		if res.Forwarded == nil {
+			return time.Time{}
+		}
+		ns, _ := strconv.ParseInt(res.Forwarded.Header("x-now"), 10, 64)
+		return time.Unix(0, ns).UTC()
+	}
+
+	t.Run("the test's clock", func(t *testing.T) {
+		p := policytest.Native(t, plugin, config, policytest.StartTime(start))
+		if !near(built, start) {
+			t.Errorf("the filter was built at %v, want the start time %v", built, start)
+		}
+		var statuses []string
+		for i := 0; i < 2; i++ {
+			statuses = append(statuses, strconv.Itoa(p.Do(policytest.Request{}).Status))
+		}
+		p.Advance(time.Second) // the bucket refills
+		res := p.Do(policytest.Request{})
+		statuses = append(statuses, strconv.Itoa(res.Status))
+		if got := strings.Join(statuses, " "); got != "200 429 200" {
+			t.Errorf("statuses %s, want 200 429 200: one request a second, and a second went by", got)
+		}
+		if now := forwardedNow(res); !near(now, start.Add(time.Second)) {
+			t.Errorf("the filter read %v after Advance, want %v", now, start.Add(time.Second))
+		}
+		jump := start.Add(time.Hour)
+		p.SetTime(jump)
+		if now := forwardedNow(p.Do(policytest.Request{})); !near(now, jump) {
+			t.Errorf("the filter read %v after SetTime, want %v", now, jump)
+		}
+	})
+	if plugin.Clock != nil {
+		t.Fatal("the test's clock was left in the plugin after the test")
+	}
+
+	t.Run("used again", func(t *testing.T) {
+		later := start.Add(24 * time.Hour)
+		p := policytest.Native(t, plugin, config, policytest.StartTime(later))
+		if !near(built, later) {
+			t.Errorf("the filter was built at %v, want this test's start time %v", built, later)
+		}
+		if now := forwardedNow(p.Do(policytest.Request{})); !near(now, later) {
+			t.Errorf("the filter read %v, want %v", now, later)
+		}
+	})
+
+	t.Run("the plugin's own clock", func(t *testing.T) {
+		own := time.Date(2020, 6, 1, 0, 0, 0, 0, time.UTC)
+		plugin.Clock = func() time.Time { return own }
+		defer func() { plugin.Clock = nil }()
+		p := policytest.Native(t, plugin, config, policytest.StartTime(start))
+		p.Advance(time.Hour)
+		if now := forwardedNow(p.Do(policytest.Request{})); !built.Equal(own) || !now.Equal(own) {
+			t.Errorf("built at %v, read %v; want the plugin's own clock, %v", built, now, own)
+		}
+		p.Close()
+		if plugin.Clock == nil || !plugin.Clock().Equal(own) {
+			t.Error("closing the plugin took away the clock the test set")
+		}
 	})
 }
 

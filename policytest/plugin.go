@@ -215,6 +215,9 @@ func (p *Plugin) Close() {
 	if n := p.native; n != nil {
 		if !n.closed {
 			n.closed = true
+			if n.restore != nil {
+				defer n.restore()
+			}
 			n.host.FinishVM()
 			n.reset()
 		}

@@ -14,33 +14,34 @@ const (
 	mapCalloutTrailers  = 7
 )
 
-// headerMapOf returns the map the plugin names, or why it cannot have it:
-// stream maps need a stream context (and response maps a response phase),
-// callout maps exist while a callout's answer is being delivered.
-func (vm *VM) headerMapOf(t uint64) (*headerMap, status) {
+// headerMapOf returns the map the plugin names and its kind, or why it
+// cannot have it: stream maps need a stream context (and response maps a
+// response phase), callout maps exist while a callout's answer is being
+// delivered.
+func (vm *VM) headerMapOf(t uint64) (*headerMap, mapKind, status) {
 	s := vm.cur
 	switch t {
 	case mapRequestHeaders, mapRequestTrailers, mapResponseHeaders, mapResponseTrailers:
 		if s == nil || (t >= mapResponseHeaders && !s.respStarted) {
-			return nil, statusNotFound
+			return nil, 0, statusNotFound
 		}
-		return [...]*headerMap{&s.reqHeaders, &s.reqTrailers, &s.respHeaders, &s.respTrailers}[t], statusOK
+		m := [...]*headerMap{&s.reqHeaders, &s.reqTrailers, &s.respHeaders, &s.respTrailers}[t]
+		return m, [...]mapKind{requestHeaderMap, requestTrailerMap, responseHeaderMap, responseTrailerMap}[t], statusOK
 	case mapCalloutHeaders, mapCalloutTrailers:
 		if vm.answer == nil {
-			return nil, statusNotFound
+			return nil, 0, statusNotFound
 		}
-		m := (*headerMap)(&vm.answer.Headers)
 		if t == mapCalloutTrailers {
-			m = (*headerMap)(&vm.answer.Trailers)
+			return (*headerMap)(&vm.answer.Trailers), responseTrailerMap, statusOK
 		}
-		return m, statusOK
+		return (*headerMap)(&vm.answer.Headers), responseHeaderMap, statusOK
 	}
-	return nil, statusBadArgument
+	return nil, 0, statusBadArgument
 }
 
 // proxy_get_header_map_value(map_type, key, key_size, return_value, return_value_size)
 func proxyGetHeaderMapValue(vm *VM, a []uint64) status {
-	m, st := vm.headerMapOf(a[0])
+	m, k, st := vm.headerMapOf(a[0])
 	if st != statusOK {
 		return st
 	}
@@ -48,7 +49,7 @@ func proxyGetHeaderMapValue(vm *VM, a []uint64) status {
 	if !ok {
 		return statusInvalidMemoryAccess
 	}
-	v, found := m.get(key)
+	v, found := m.get(k.canonical(key))
 	if !found {
 		return statusNotFound
 	}
@@ -65,8 +66,8 @@ func proxyReplaceHeaderMapValue(vm *VM, a []uint64) status {
 	return vm.editHeader(a, (*headerMap).replace)
 }
 
-func (vm *VM) editHeader(a []uint64, edit func(m *headerMap, key, value string)) status {
-	m, st := vm.headerMapOf(a[0])
+func (vm *VM) editHeader(a []uint64, edit func(m *headerMap, k mapKind, key, value string)) status {
+	m, k, st := vm.headerMapOf(a[0])
 	if st != statusOK {
 		return st
 	}
@@ -75,13 +76,13 @@ func (vm *VM) editHeader(a []uint64, edit func(m *headerMap, key, value string))
 	if !ok1 || !ok2 {
 		return statusInvalidMemoryAccess
 	}
-	edit(m, key, value)
+	edit(m, k, key, value)
 	return statusOK
 }
 
 // proxy_remove_header_map_value(map_type, key, key_size)
 func proxyRemoveHeaderMapValue(vm *VM, a []uint64) status {
-	m, st := vm.headerMapOf(a[0])
+	m, k, st := vm.headerMapOf(a[0])
 	if st != statusOK {
 		return st
 	}
@@ -89,13 +90,13 @@ func proxyRemoveHeaderMapValue(vm *VM, a []uint64) status {
 	if !ok {
 		return statusInvalidMemoryAccess
 	}
-	m.remove(key)
+	m.remove(k, key)
 	return statusOK
 }
 
 // proxy_get_header_map_pairs(map_type, return_data, return_size)
 func proxyGetHeaderMapPairs(vm *VM, a []uint64) status {
-	m, st := vm.headerMapOf(a[0])
+	m, _, st := vm.headerMapOf(a[0])
 	if st != statusOK {
 		return st
 	}
@@ -108,7 +109,7 @@ func proxyGetHeaderMapPairs(vm *VM, a []uint64) status {
 
 // proxy_set_header_map_pairs(map_type, data, size)
 func proxySetHeaderMapPairs(vm *VM, a []uint64) status {
-	m, st := vm.headerMapOf(a[0])
+	m, k, st := vm.headerMapOf(a[0])
 	if st != statusOK {
 		return st
 	}
@@ -120,7 +121,7 @@ func proxySetHeaderMapPairs(vm *VM, a []uint64) status {
 	if !ok {
 		return statusBadArgument
 	}
-	*m = pairs
+	m.set(k, pairs)
 	return statusOK
 }
 

@@ -20,6 +20,19 @@
 // the response directly. HTTP callouts go to a Go function (Config.HTTPCall)
 // and their answers come back through proxy_on_http_call_response.
 //
+// # Header maps
+//
+// The plugin's header calls work as on Envoy's header maps. Adding a value
+// to a header that is present gives it one more entry, unless Envoy keeps
+// the header inline (x-forwarded-for, user-agent, content-type, via, ...;
+// inline.go lists them for each kind of map): then the value is appended
+// to its one entry after a comma. Removing a header removes every entry of
+// it; replacing one leaves one entry, where the first was (current Envoy
+// removes them all and adds a new one, last). In a request header map
+// "host" is :authority, and a pseudo-header added goes after the other
+// pseudo-headers. The maps the host builds from a Request or a Response
+// keep the entries as given, repeated names included.
+//
 // # Concurrency
 //
 // A VM is single-threaded, like the worker thread that owns it in Envoy: it

@@ -6,8 +6,9 @@ import (
 )
 
 // headerMap is one of a stream's header maps as the plugin sees it: ordered
-// entries with lower-case names, a name possibly repeated (Envoy keeps added
-// values as separate entries).
+// entries with lower-case names, a name possibly repeated (Envoy keeps the
+// values added to a header as separate entries, unless the header is
+// inline: see inline.go).
 type headerMap [][2]string
 
 func lowerName(s string) string {
@@ -30,14 +31,58 @@ func (m headerMap) get(name string) (string, bool) {
 	return "", false
 }
 
-func (m *headerMap) add(name, value string) {
+// push appends an entry, as the host builds the maps it hands the plugin:
+// a header the request or the response carries twice is two entries.
+func (m *headerMap) push(name, value string) {
 	*m = append(*m, [2]string{lowerName(name), value})
 }
 
+// insert adds an entry where Envoy's header map puts a new one: at the
+// end, or for a pseudo-header after the pseudo-headers, which Envoy keeps
+// ahead of the others.
+func (m *headerMap) insert(name, value string) {
+	i := len(*m)
+	if strings.HasPrefix(name, ":") {
+		i = 0
+		for i < len(*m) && strings.HasPrefix((*m)[i][0], ":") {
+			i++
+		}
+	}
+	*m = append(*m, [2]string{})
+	copy((*m)[i+1:], (*m)[i:])
+	(*m)[i] = [2]string{name, value}
+}
+
+// add adds value to name in a map of kind k, as Envoy does for
+// proxy_add_header_map_value (its header map's addCopy): an inline header
+// that is present keeps its one entry, with value appended after a comma
+// (no comma after an empty value; an empty value appends nothing); any
+// other header gets one more entry, the values already there staying
+// separate entries.
+func (m *headerMap) add(k mapKind, name, value string) {
+	name = k.canonical(name)
+	if k.inline(name) {
+		for i := range *m {
+			if e := &(*m)[i]; e[0] == name {
+				switch {
+				case value == "":
+				case e[1] == "":
+					e[1] = value
+				default:
+					e[1] += "," + value
+				}
+				return
+			}
+		}
+	}
+	m.insert(name, value)
+}
+
 // replace sets the first entry of name to value and drops the others, or
-// adds the entry if there is none.
-func (m *headerMap) replace(name, value string) {
-	name = lowerName(name)
+// adds the entry if there is none. (Current Envoy drops every entry and
+// adds a new one, which puts the header last; the host keeps it in place.)
+func (m *headerMap) replace(k mapKind, name, value string) {
+	name = k.canonical(name)
 	out, found := (*m)[:0], false
 	for _, h := range *m {
 		if h[0] != name {
@@ -49,17 +94,29 @@ func (m *headerMap) replace(name, value string) {
 	}
 	*m = out
 	if !found {
-		m.add(name, value)
+		m.insert(name, value)
 	}
 }
 
-func (m *headerMap) remove(name string) {
-	name = lowerName(name)
+// remove drops every entry of name, as Envoy does.
+func (m *headerMap) remove(k mapKind, name string) {
+	name = k.canonical(name)
 	out := (*m)[:0]
 	for _, h := range *m {
 		if h[0] != name {
 			out = append(out, h)
 		}
+	}
+	*m = out
+}
+
+// set replaces the whole map with pairs, as Envoy does for
+// proxy_set_header_map_pairs: it empties the map and adds each pair in
+// turn, so that pairs naming one inline header twice leave one entry.
+func (m *headerMap) set(k mapKind, pairs headerMap) {
+	out := make(headerMap, 0, len(pairs))
+	for _, h := range pairs {
+		out.add(k, h[0], h[1])
 	}
 	*m = out
 }

@@ -79,16 +79,16 @@ func TestHeaderMapWireFormat(t *testing.T) {
 
 func TestHeaderMapEdits(t *testing.T) {
 	m := headerMap{{"a", "1"}, {"b", "2"}, {"a", "3"}}
-	m.replace("A", "x")
+	m.replace(requestHeaderMap, "A", "x")
 	if got := value(m, "a"); got != "x" || m[0] != [2]string{"a", "x"} {
 		t.Errorf("replace kept %q (%q); want the first entry set and the others dropped", got, m)
 	}
-	m.add("C", "4")
-	m.remove("b")
+	m.add(requestHeaderMap, "C", "4")
+	m.remove(requestHeaderMap, "b")
 	if got, ok := m.get("c"); !ok || got != "4" || len(m) != 2 {
 		t.Errorf("after add and remove: %q", m)
 	}
-	m.replace("d", "5")
+	m.replace(requestHeaderMap, "d", "5")
 	if got, _ := m.get("d"); got != "5" {
 		t.Errorf("replace of a missing name did not add it: %q", m)
 	}

@@ -149,7 +149,7 @@ func (vm *VM) open(req *Request) (*stream, error) {
 	}
 	s.reqHeaders = make(headerMap, 0, len(req.Headers)+4)
 	for _, h := range req.Headers {
-		s.reqHeaders.add(h[0], h[1])
+		s.reqHeaders.push(h[0], h[1])
 	}
 	s.reqBody = req.Body
 	vm.streams[s.id] = s
@@ -210,9 +210,9 @@ func (vm *VM) responsePhase(ctx context.Context, s *stream, resp *Response, loca
 	vm.mu.Lock()
 	s.respStarted, s.inLocal = true, local
 	s.respHeaders = make(headerMap, 0, len(resp.Headers)+4)
-	s.respHeaders.add(":status", strconv.Itoa(resp.Status))
+	s.respHeaders.push(":status", strconv.Itoa(resp.Status))
 	for _, h := range resp.Headers {
-		s.respHeaders.add(h[0], h[1])
+		s.respHeaders.push(h[0], h[1])
 	}
 	s.respBody, s.details = resp.Body, resp.Details
 	n, body := len(s.respHeaders), s.respBody
