@@ -94,14 +94,28 @@ func (x *Exchange) SetRequestHeader(name, value string) {
 	}
 }
 
-// AddRequestHeader adds a value to name, keeping the values already there
-// as separate entries.
+// AddRequestHeader adds a value to name, keeping the values already there.
+// Envoy makes it one more entry of the header, except for the headers it
+// keeps as one entry (its inline headers: x-forwarded-for, via,
+// user-agent, ...), whose value it appends to the present one after a
+// comma; the getters then read what the proxy holds.
 func (x *Exchange) AddRequestHeader(name, value string) {
 	name = HeaderName(name)
 	x.view.Changed(name)
 	if proxywasm.AddHttpRequestHeader(name, value) == nil && x.reqLoaded {
-		x.reqHeaders = append(x.reqHeaders, [2]string{name, value})
+		x.reqHeaders, x.reqLoaded = added(x.reqHeaders, name, value)
 	}
+}
+
+// added is the header cache list after the proxy added value to name: the
+// list with one more entry when name was absent, or nothing, to be read
+// back from the proxy, when the proxy may have joined the value to the
+// present one.
+func added(list [][2]string, name, value string) ([][2]string, bool) {
+	if _, present := lookup(list, name); present || name == "host" {
+		return list, false
+	}
+	return append(list, [2]string{name, value}), true
 }
 
 // RemoveRequestHeader removes every value of name.
@@ -156,12 +170,13 @@ func (x *Exchange) SetResponseHeader(name, value string) {
 	}
 }
 
-// AddResponseHeader adds a value to name as a separate entry.
+// AddResponseHeader adds a value to name, keeping the values already
+// there, as AddRequestHeader does.
 func (x *Exchange) AddResponseHeader(name, value string) {
 	name = HeaderName(name)
 	x.respOne.forget()
 	if proxywasm.AddHttpResponseHeader(name, value) == nil && x.respLoaded {
-		x.respHeaders = append(x.respHeaders, [2]string{name, value})
+		x.respHeaders, x.respLoaded = added(x.respHeaders, name, value)
 	}
 }
 

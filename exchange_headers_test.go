@@ -162,3 +162,34 @@ func BenchmarkRequestHeader(b *testing.B) {
 		})
 	}
 }
+
+// addProbe adds to a header the request has and to one it lacks, then
+// reads both back.
+type addProbe struct{ forwarded, tags []string }
+
+func (p *addProbe) OnRequestHeaders(x *Exchange) Result {
+	x.RequestHeaders() // loaded before the adds
+	x.AddRequestHeader("x-forwarded-for", "10.0.0.1")
+	x.AddRequestHeader("x-tag", "a")
+	p.forwarded, p.tags = x.RequestHeaderValues("x-forwarded-for"), x.RequestHeaderValues("x-tag")
+	return Continue()
+}
+
+// After an add to a present header, the getters read what the proxy made
+// of it, which depends on the header (Envoy joins the values of its inline
+// headers, the emulator those of every header), rather than assume a
+// separate entry; an add to an absent header is one entry everywhere.
+func TestAddedHeaderReadBack(t *testing.T) {
+	probe := &addProbe{}
+	host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().WithVMContext(Static(Use("probe", probe))))
+	defer reset()
+	if host.StartPlugin() != types.OnPluginStartStatusOK {
+		t.Fatalf("plugin did not start: %q", host.GetCriticalLogs())
+	}
+	id := host.InitializeHttpContext()
+	host.CallOnRequestHeaders(id, [][2]string{{":path", "/"}, {"x-forwarded-for", "192.0.2.1"}}, true)
+	held := lookupAll(host.GetCurrentRequestHeaders(id), "x-forwarded-for")
+	if !slices.Equal(probe.forwarded, held) || !slices.Equal(probe.tags, []string{"a"}) {
+		t.Errorf("read back x-forwarded-for %q (the proxy holds %q), x-tag %q (want [a])", probe.forwarded, held, probe.tags)
+	}
+}
