@@ -121,7 +121,7 @@ func (s *stream) afterUnread(ph phase) types.Action {
 		return types.ActionContinue
 	}
 	if !s.pc.failOpen {
-		s.sendLocal("the body limit", Response{Status: 413, Body: []byte("request body too large\n"), Reason: "the request body is over body_limit"})
+		s.sendLocal("the body limit", Response{Status: 413, Body: "request body too large\n", Reason: "the request body is over body_limit"})
 		return types.ActionPause
 	}
 	s.body = nil

@@ -42,7 +42,7 @@ func DecodeDenyResponse(o *conf.Object) DenyResponse {
 // leaves unset from def (whose Headers come after d's). Errors name the
 // field within the "deny" object: `status: must be ...`.
 func (d DenyResponse) Response(def Response) (Response, error) {
-	r := Response{Status: d.Status, Body: []byte(d.Body), Reason: def.Reason}
+	r := Response{Status: d.Status, Body: d.Body, Reason: def.Reason}
 	if err := checkStatus("status", d.Status); err != nil {
 		return r, err
 	}

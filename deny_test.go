@@ -9,7 +9,7 @@ import (
 )
 
 func TestDenyResponse(t *testing.T) {
-	def := policy.Response{Status: 403, Body: []byte("access denied\n"), Headers: [][2]string{{"x-default", "1"}}}
+	def := policy.Response{Status: 403, Body: "access denied\n", Headers: [][2]string{{"x-default", "1"}}}
 	cases := []struct {
 		name    string
 		d       policy.DenyResponse

@@ -15,7 +15,7 @@ type adminOnly struct{ role string }
 
 func (f adminOnly) OnRequestHeaders(x *policy.Exchange) policy.Result {
 	if role, _ := x.RequestHeader("x-role"); strings.HasPrefix(x.Path(), "/admin") && role != f.role {
-		return policy.Deny(policy.Response{Status: 403, Body: []byte("admins only\n"), Reason: "not an admin"})
+		return policy.Deny(policy.Response{Status: 403, Body: "admins only\n", Reason: "not an admin"})
 	}
 	return policy.Continue()
 }

@@ -116,7 +116,7 @@ type Result struct {
 type Response struct {
 	Status  uint32
 	Headers [][2]string
-	Body    []byte
+	Body    string
 	// Reason says why, for the log; it is not sent.
 	Reason string
 }

@@ -30,7 +30,7 @@ type recorder struct {
 func (f *recorder) OnRequestHeaders(x *policy.Exchange) policy.Result {
 	*f.log = append(*f.log, "request headers "+f.name)
 	if f.deny {
-		return policy.Deny(policy.Response{Status: 403, Body: []byte("denied by " + f.name)})
+		return policy.Deny(policy.Response{Status: 403, Body: "denied by " + f.name})
 	}
 	return policy.Continue()
 }

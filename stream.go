@@ -478,7 +478,7 @@ func (s *stream) failure(i int) Result {
 	if s.pc.failOpen || s.pc.links[i].mode == Shadow {
 		return Continue()
 	}
-	return Deny(Response{Status: s.pc.onError, Body: []byte("internal error in policy filter\n"),
+	return Deny(Response{Status: s.pc.onError, Body: "internal error in policy filter\n",
 		Reason: "filter " + s.pc.links[i].id + " failed"})
 }
 
@@ -523,7 +523,7 @@ func (s *stream) sendLocal(who string, resp Response) {
 	}
 	proxywasm.LogDebug("policy: " + who + " denied with " + strconv.FormatUint(uint64(resp.Status), 10) + ": " + resp.Reason)
 	s.x.local = &resp
-	if err := proxywasm.SendHttpResponse(resp.Status, resp.Headers, resp.Body, -1); err != nil {
+	if err := proxywasm.SendHttpResponse(resp.Status, resp.Headers, []byte(resp.Body), -1); err != nil {
 		proxywasm.LogError("policy: sending local reply for " + who + ": " + err.Error())
 	}
 }

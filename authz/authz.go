@@ -107,7 +107,7 @@ func compile(cfg Config) (*Authorizer, error) {
 	default:
 		a.def = ActionDeny
 	}
-	deny, err := cfg.Deny.Response(policy.Response{Status: 403, Body: []byte(defaultDenyBody)})
+	deny, err := cfg.Deny.Response(policy.Response{Status: 403, Body: defaultDenyBody})
 	if err != nil {
 		return nil, conf.Within("deny", err)
 	}

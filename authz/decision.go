@@ -59,7 +59,7 @@ func (d Decision) Result() policy.Result {
 	if status == 0 {
 		status = 403
 	}
-	return policy.Deny(policy.Response{Status: status, Headers: d.Headers, Body: body, Reason: d.Reason})
+	return policy.Deny(policy.Response{Status: status, Headers: d.Headers, Body: string(body), Reason: d.Reason})
 }
 
 // Func is the simplest authorizer: f sees each request's headers and

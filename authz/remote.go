@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/conf"
 	"github.com/wasmpolicy/policy/stats"
@@ -186,7 +185,7 @@ func (r *remote) answer(x *policy.Exchange, resp policy.CalloutResponse, elapsed
 			headers = append(headers, [2]string{name, v})
 		}
 	}
-	return policy.Deny(policy.Response{Status: uint32(resp.Status), Headers: headers, Body: resp.Body,
+	return policy.Deny(policy.Response{Status: uint32(resp.Status), Headers: headers, Body: string(resp.Body),
 		Reason: "the authorization service denied with " + strconv.Itoa(resp.Status)})
 }
 

@@ -4,7 +4,6 @@ import (
 	"strconv"
 	"time"
 
-
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/conf"
 	"github.com/wasmpolicy/policy/internal/httptoken"
@@ -48,8 +47,8 @@ var sideNames = [2]string{"request", "response"}
 
 // The replies with DenyInvalid, unless Deny says otherwise.
 var defaultDeny = [2]policy.Response{
-	{Status: 400, Body: []byte("invalid JSON body\n")},
-	{Status: 502, Body: []byte("invalid JSON body from the upstream\n")},
+	{Status: 400, Body: "invalid JSON body\n"},
+	{Status: 502, Body: "invalid JSON body from the upstream\n"},
 }
 
 // op is one validated operation.

@@ -98,7 +98,6 @@ import (
 	"strconv"
 	"time"
 
-
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/conf"
 	"github.com/wasmpolicy/policy/internal/template"
@@ -159,7 +158,7 @@ func New(cfg Config, env *policy.Env) (*Mutator, error) {
 			return nil, conf.Errorf("deny", `is only used with "invalid_value": "deny"`)
 		}
 	case DenyInvalid:
-		r, err := cfg.Deny.Response(policy.Response{Status: 400, Body: []byte(defaultDenyBody)})
+		r, err := cfg.Deny.Response(policy.Response{Status: 400, Body: defaultDenyBody})
 		if err != nil {
 			return nil, conf.Within("deny", err)
 		}

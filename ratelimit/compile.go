@@ -73,7 +73,7 @@ func compile(cfg Config, domain string) (*compiled, error) {
 			return nil, conf.Errorf(conf.Join("deny", conf.Join("headers", h[0])), "is set by the filter")
 		}
 	}
-	if _, typed := deny.Header("content-type"); deny.Body == nil && !typed {
+	if _, typed := deny.Header("content-type"); deny.Body == "" && !typed {
 		deny.Headers = append(deny.Headers, [2]string{"content-type", "application/json"})
 	}
 	c.deny, c.onError = deny, cfg.StatusOnError

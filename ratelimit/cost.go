@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/conf"
 	"github.com/wasmpolicy/policy/internal/httptoken"

@@ -50,7 +50,7 @@ func FuzzParseConfig(f *testing.F) {
 				t.Fatalf("%s: rule %s granted %d at one instant, burst %d", doc, r.name, granted, rt.burst)
 			}
 			resp := c.denial(r, quota{known: true, retryAfter: 1500 * ms})
-			if c.deny.Body == nil && (!gjson.ValidBytes(resp.Body) || gjson.GetBytes(resp.Body, "retry_after").Int() != 2) {
+			if c.deny.Body == "" && (!gjson.Valid(resp.Body) || gjson.Get(resp.Body, "retry_after").Int() != 2) {
 				t.Fatalf("%s: denial body %s", doc, resp.Body)
 			}
 			if n := countHeader(resp.Headers, "content-type"); n != 1 {

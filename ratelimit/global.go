@@ -339,8 +339,8 @@ func compileGlobal(g Global, deny policy.Response, onError uint32, rlHeaders boo
 	if c.onError.Status == 0 {
 		c.onError.Status = onError
 	}
-	if deny.Body == nil {
-		c.onError.Body = []byte(`{"error":"rate limit service unavailable"}`)
+	if deny.Body == "" {
+		c.onError.Body = `{"error":"rate limit service unavailable"}`
 	}
 	if len(g.Descriptors) == 0 {
 		return nil, conf.Errorf(at("descriptors"), "must have at least one descriptor")
@@ -719,7 +719,7 @@ func (g *global) answer(x *policy.Exchange, resp policy.CalloutResponse, elapsed
 	g.keepGlobal(x, &q)
 	retry := seconds(st.retryAfter)
 	out := g.deny
-	if out.Body == nil {
+	if out.Body == "" {
 		out.Body = withRetryAfter(exceededBody(st.overLimit), retry)
 	}
 	out.Headers = append([][2]string{{"retry-after", strconv.FormatInt(retry, 10)}}, g.deny.Headers...)

@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -22,11 +23,15 @@ func exceededBody(limit string) []byte {
 
 // withRetryAfter returns a copy of body, an object that exceededBody
 // started, with retry_after seconds and closed.
-func withRetryAfter(body []byte, retry int64) []byte {
-	b := make([]byte, 0, len(body)+len(`,"retry_after":}`)+20)
-	b = append(append(b, body...), `,"retry_after":`...)
-	b = strconv.AppendInt(b, retry, 10)
-	return append(b, '}')
+func withRetryAfter(body []byte, retry int64) string {
+	var b strings.Builder
+	b.Grow(len(body) + len(`,"retry_after":}`) + 20)
+	b.Write(body)
+	b.WriteString(`,"retry_after":`)
+	var digits [20]byte
+	b.Write(strconv.AppendInt(digits[:0], retry, 10))
+	b.WriteByte('}')
+	return b.String()
 }
 
 const hexDigits = "0123456789abcdef"

@@ -22,7 +22,7 @@ func TestDenialBody(t *testing.T) {
 			Limit      string `json:"limit"`
 			RetryAfter int64  `json:"retry_after"`
 		}
-		if err := json.Unmarshal(b, &v); err != nil {
+		if err := json.Unmarshal([]byte(b), &v); err != nil {
 			t.Fatalf("limit %q: body %s is not JSON: %v", limit, b, err)
 		}
 		want, _ := json.Marshal(limit) // invalid UTF-8 becomes U+FFFD, as in ours

@@ -87,7 +87,6 @@ package ratelimit
 import (
 	"time"
 
-
 	"github.com/wasmpolicy/policy"
 	"github.com/wasmpolicy/policy/stats"
 )

@@ -12,7 +12,7 @@ import (
 func (c *compiled) denial(r *rule, q quota) policy.Response {
 	retry := seconds(q.retryAfter)
 	resp := c.deny
-	if resp.Body == nil {
+	if resp.Body == "" {
 		resp.Body = withRetryAfter(r.jsonBody, retry)
 	}
 	resp.Headers = append([][2]string{{"retry-after", strconv.FormatInt(retry, 10)}}, c.deny.Headers...)
@@ -22,8 +22,8 @@ func (c *compiled) denial(r *rule, q quota) policy.Response {
 	resp.Reason = "rate limit exceeded: " + r.describe + " (" + r.name + ")"
 	if !q.known {
 		resp.Status = c.onError
-		if c.deny.Body == nil {
-			resp.Body = []byte(`{"error":"rate limit state unavailable"}`)
+		if c.deny.Body == "" {
+			resp.Body = `{"error":"rate limit state unavailable"}`
 		}
 		resp.Reason = "rate limit state unavailable; failing closed (" + r.name + ")"
 	}

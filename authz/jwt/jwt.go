@@ -387,7 +387,7 @@ func (v *Verifier) refuse(err *Error) policy.Result {
 	return policy.Deny(policy.Response{
 		Status:  401,
 		Headers: [][2]string{{"www-authenticate", challenge}, {"content-type", "text/plain; charset=utf-8"}},
-		Body:    []byte(body),
+		Body:    body,
 		Reason:  "token refused: " + err.Error(),
 	})
 }

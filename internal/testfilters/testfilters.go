@@ -126,7 +126,7 @@ func (s *Step) act(x *policy.Exchange, action string) policy.Result {
 	}
 	switch action {
 	case "deny":
-		return policy.Deny(policy.Response{Status: s.status, Body: []byte("denied by " + s.id), Headers: [][2]string{{"x-denied-by", s.id}}, Reason: "configured to deny"})
+		return policy.Deny(policy.Response{Status: s.status, Body: "denied by " + s.id, Headers: [][2]string{{"x-denied-by", s.id}}, Reason: "configured to deny"})
 	case "panic":
 		panic("step " + s.id + " panics as configured")
 	case "pause":
@@ -225,7 +225,7 @@ type gate struct{}
 
 func (gate) OnRequestHeaders(x *policy.Exchange) policy.Result {
 	if _, ok := x.RequestHeader("x-deny"); ok {
-		return policy.Deny(policy.Response{Status: 403, Body: []byte("gate closed\n")})
+		return policy.Deny(policy.Response{Status: 403, Body: "gate closed\n"})
 	}
 	return policy.Continue()
 }

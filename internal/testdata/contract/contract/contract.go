@@ -35,7 +35,7 @@ var TenantKind = tenant.Kind()
 
 // NewTenant builds a Tenant.
 func NewTenant(c TenantConfig, _ *policy.Env) (*Tenant, error) {
-	deny, err := c.Deny.Response(policy.Response{Status: 403, Body: []byte("wrong tenant\n")})
+	deny, err := c.Deny.Response(policy.Response{Status: 403, Body: "wrong tenant\n"})
 	if err != nil {
 		return nil, conf.Within("deny", err)
 	}
