@@ -9,6 +9,7 @@ import (
 
 	"github.com/wasmpolicy/policy/internal/ascii"
 	"github.com/wasmpolicy/policy/internal/bridge"
+	"github.com/wasmpolicy/policy/internal/envoyheaders"
 	"github.com/wasmpolicy/policy/match"
 )
 
@@ -98,21 +99,22 @@ func (x *Exchange) SetRequestHeader(name, value string) {
 // Envoy makes it one more entry of the header, except for the headers it
 // keeps as one entry (its inline headers: x-forwarded-for, via,
 // user-agent, ...), whose value it appends to the present one after a
-// comma; the getters then read what the proxy holds.
+// comma; the getters then read the joined value back from the proxy.
 func (x *Exchange) AddRequestHeader(name, value string) {
 	name = HeaderName(name)
 	x.view.Changed(name)
 	if proxywasm.AddHttpRequestHeader(name, value) == nil && x.reqLoaded {
-		x.reqHeaders, x.reqLoaded = added(x.reqHeaders, name, value)
+		x.reqHeaders, x.reqLoaded = added(x.reqHeaders, envoyheaders.RequestHeaders, name, value)
 	}
 }
 
-// added is the header cache list after the proxy added value to name: the
-// list with one more entry when name was absent, or nothing, to be read
-// back from the proxy, when the proxy may have joined the value to the
-// present one.
-func added(list [][2]string, name, value string) ([][2]string, bool) {
-	if _, present := lookup(list, name); present || name == "host" {
+// added is the header cache list of map m after the proxy added value to
+// name: the list with one more entry, as Envoy adds it, unless Envoy
+// joined the value to the one present (an inline header, package
+// envoyheaders; host, which a request map keeps as :authority); the list
+// is then to be read back from the proxy.
+func added(list [][2]string, m envoyheaders.Map, name, value string) ([][2]string, bool) {
+	if _, present := lookup(list, name); present && envoyheaders.Inline(m, name) || name == "host" {
 		return list, false
 	}
 	return append(list, [2]string{name, value}), true
@@ -176,7 +178,7 @@ func (x *Exchange) AddResponseHeader(name, value string) {
 	name = HeaderName(name)
 	x.respOne.forget()
 	if proxywasm.AddHttpResponseHeader(name, value) == nil && x.respLoaded {
-		x.respHeaders, x.respLoaded = added(x.respHeaders, name, value)
+		x.respHeaders, x.respLoaded = added(x.respHeaders, envoyheaders.ResponseHeaders, name, value)
 	}
 }
 
@@ -346,10 +348,39 @@ func EncodeTime(t time.Time) []byte {
 func (x *Exchange) LocalResponse() *Response { return x.local }
 
 // Scratch returns the calling filter's per-request value (nil at first).
+// State is the typed way to keep one.
 func (x *Exchange) Scratch() any { return x.scratch[x.current] }
 
 // SetScratch sets the calling filter's per-request value.
 func (x *Exchange) SetScratch(v any) { x.scratch[x.current] = v }
+
+// State returns the calling filter's per-request state of type T: a zero T
+// made on the filter's first call of State in each request, the same one
+// on every later call, in every phase of the request. It is the filter's
+// Scratch value, typed: what OnRequestHeaders notes there,
+// OnResponseHeaders reads.
+//
+//	type seen struct{ tenant string }
+//
+//	type tenantFilter struct{}
+//
+//	func (f tenantFilter) OnRequestHeaders(x *policy.Exchange) policy.Result {
+//		policy.State[seen](x).tenant, _ = x.RequestHeader("x-tenant")
+//		return policy.Continue()
+//	}
+//
+//	func (f tenantFilter) OnResponseHeaders(x *policy.Exchange) policy.Result {
+//		x.SetResponseHeader("x-tenant", policy.State[seen](x).tenant)
+//		return policy.Continue()
+//	}
+func State[T any](x *Exchange) *T {
+	if p, ok := x.scratch[x.current].(*T); ok {
+		return p
+	}
+	p := new(T)
+	x.scratch[x.current] = p
+	return p
+}
 
 // value is one entry of the values filters publish.
 type value struct{ key, v any }

@@ -49,7 +49,7 @@ func proxyGetHeaderMapValue(vm *VM, a []uint64) status {
 	if !ok {
 		return statusInvalidMemoryAccess
 	}
-	v, found := m.get(k.canonical(key))
+	v, found := m.get(canonical(k, key))
 	if !found {
 		return statusNotFound
 	}

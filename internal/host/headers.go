@@ -60,8 +60,8 @@ func (m *headerMap) insert(name, value string) {
 // other header gets one more entry, the values already there staying
 // separate entries.
 func (m *headerMap) add(k mapKind, name, value string) {
-	name = k.canonical(name)
-	if k.inline(name) {
+	name = canonical(k, name)
+	if inline(k, name) {
 		for i := range *m {
 			if e := &(*m)[i]; e[0] == name {
 				switch {
@@ -82,7 +82,7 @@ func (m *headerMap) add(k mapKind, name, value string) {
 // adds the entry if there is none. (Current Envoy drops every entry and
 // adds a new one, which puts the header last; the host keeps it in place.)
 func (m *headerMap) replace(k mapKind, name, value string) {
-	name = k.canonical(name)
+	name = canonical(k, name)
 	out, found := (*m)[:0], false
 	for _, h := range *m {
 		if h[0] != name {
@@ -100,7 +100,7 @@ func (m *headerMap) replace(k mapKind, name, value string) {
 
 // remove drops every entry of name, as Envoy does.
 func (m *headerMap) remove(k mapKind, name string) {
-	name = k.canonical(name)
+	name = canonical(k, name)
 	out := (*m)[:0]
 	for _, h := range *m {
 		if h[0] != name {

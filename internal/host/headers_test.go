@@ -76,7 +76,7 @@ func TestHeaderMapAddAsEnvoy(t *testing.T) {
 // removes "host" as :authority, as Envoy's does.
 func TestHeaderMapHostIsAuthority(t *testing.T) {
 	m := headerMap{{":authority", "a.example"}, {"x-a", "1"}}
-	if v, ok := m.get(requestHeaderMap.canonical("Host")); !ok || v != "a.example" {
+	if v, ok := m.get(canonical(requestHeaderMap, "Host")); !ok || v != "a.example" {
 		t.Errorf("host reads %q, %v; want :authority's a.example", v, ok)
 	}
 	m.replace(requestHeaderMap, "host", "b.example")

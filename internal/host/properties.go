@@ -45,7 +45,7 @@ func int64Bytes(v int64) []byte { return binary.LittleEndian.AppendUint64(nil, u
 // attribute returns the Envoy attributes of a stream.
 func (s *stream) attribute(path string) ([]byte, bool) {
 	text := func(v string, ok bool) ([]byte, bool) { return []byte(v), ok && v != "" }
-	header := func(name string) ([]byte, bool) { return text(s.reqHeaders.get(requestHeaderMap.canonical(name))) }
+	header := func(name string) ([]byte, bool) { return text(s.reqHeaders.get(canonical(requestHeaderMap, name))) }
 	switch path {
 	case "source.address":
 		return text(s.req.Source, true)
