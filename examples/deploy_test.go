@@ -38,6 +38,7 @@ var plugins = map[string][]policy.Kind{
 	"metrics":         {metrics.Kind},
 	"ratelimit":       {ratelimit.Kind},
 	"globalratelimit": {ratelimit.Kind},
+	"routes":          {headerauth.Kind, ratelimit.Kind},
 	"chain":           {ratelimit.Kind, headerauth.Kind, headermutate.Kind, authz.Kind, metrics.Kind},
 }
 
@@ -109,16 +110,20 @@ type (
 		} `yaml:"socket_address"`
 	}
 	hcm struct {
-		Type        string `yaml:"@type"`
-		StatPrefix  string `yaml:"stat_prefix"`
-		RouteConfig struct {
+		Type          string `yaml:"@type"`
+		StatPrefix    string `yaml:"stat_prefix"`
+		NormalizePath bool   `yaml:"normalize_path"`
+		MergeSlashes  bool   `yaml:"merge_slashes"`
+		RouteConfig   struct {
 			Name         string `yaml:"name"`
 			VirtualHosts []struct {
 				Name    string   `yaml:"name"`
 				Domains []string `yaml:"domains"`
 				Routes  []struct {
+					Name  string `yaml:"name"`
 					Match struct {
-						Prefix string `yaml:"prefix"`
+						Prefix        string `yaml:"prefix"`
+						CaseSensitive *bool  `yaml:"case_sensitive"`
 					} `yaml:"match"`
 					Route struct {
 						Cluster string `yaml:"cluster"`
@@ -258,7 +263,7 @@ func TestWasmPlugins(t *testing.T) {
 			if wp.Spec.Priority == nil || !slices.Contains([]string{"FAIL_CLOSE", "FAIL_OPEN"}, wp.Spec.FailStrategy) {
 				t.Errorf("priority %v, failStrategy %q", wp.Spec.Priority, wp.Spec.FailStrategy)
 			}
-			if security := ex.name == "headerauth" || ex.name == "authz" || ex.name == "chain"; security && wp.Spec.FailStrategy != "FAIL_CLOSE" {
+			if security := ex.name == "headerauth" || ex.name == "authz" || ex.name == "chain" || ex.name == "routes"; security && wp.Spec.FailStrategy != "FAIL_CLOSE" {
 				t.Errorf("failStrategy %s: an authentication or authorization plugin must fail closed", wp.Spec.FailStrategy)
 			}
 			if got := pluginConfigJSON(t, wp); !sameJSON(t, got, ex.config) {
@@ -327,6 +332,24 @@ func TestEnvoyConfigs(t *testing.T) {
 				}
 			}
 
+			// Every route name the configuration matches is the name of a
+			// route: a match on a route Envoy does not have skips its
+			// filter on every request.
+			routes := map[string]bool{}
+			for _, vh := range b.StaticResources.Listeners[0].FilterChains[0].Filters[0].TypedConfig.RouteConfig.VirtualHosts {
+				for _, r := range vh.Routes {
+					if r.Name != "" && routes[r.Name] {
+						t.Errorf("two routes are called %q", r.Name)
+					}
+					routes[r.Name] = true
+				}
+			}
+			for _, r := range routeNames(t, ex.config) {
+				if r == "" || !routes[r] {
+					t.Errorf("the configuration matches the route %q, which envoy.yaml does not name", r)
+				}
+			}
+
 			// The stats tags turn the library's encoded names into labels.
 			var tags []metrics.StatsTag
 			for _, st := range b.StatsConfig.StatsTags {
@@ -361,6 +384,37 @@ func clusterNames(t *testing.T, doc []byte) []string {
 			for k, e := range v {
 				if s, ok := e.(string); ok && k == "cluster" {
 					out = append(out, s)
+				}
+				walk(e)
+			}
+		case []any:
+			for _, e := range v {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+	return out
+}
+
+// routeNames lists the route names of every "routes" condition in a JSON
+// document: the Envoy routes a configuration's matches name.
+func routeNames(t *testing.T, doc []byte) []string {
+	var v any
+	if err := json.Unmarshal(doc, &v); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, e := range v {
+				if list, ok := e.([]any); ok && k == "routes" {
+					for _, r := range list {
+						s, _ := r.(string)
+						out = append(out, s)
+					}
 				}
 				walk(e)
 			}

@@ -26,6 +26,20 @@
 //
 //	go run github.com/wasmpolicy/policy/cmd/policyrun -check -plugin plugin.wasm -config config.json
 //
+// -config may also be YAML of Istio WasmPlugin manifests for -check, one
+// or several separated by "---" lines: the plugin is started with each
+// WasmPlugin's spec.pluginConfig as the JSON Istio would hand it (none when
+// it has none), a line per WasmPlugin says "WasmPlugin NAMESPACE/NAME: ok"
+// or the refusal, and the exit status is 1 if any was refused. Other kinds
+// are skipped; YAML without a WasmPlugin is an error. The YAML is read as
+// kubectl reads it (YAML 1.1): an unquoted yes, no, on, off, y or n is a
+// boolean, also as a key ("n:" becomes "false"), and 010 is 8; a key given
+// twice is an error. Istio keeps pluginConfig as a google.protobuf.Struct,
+// so every number reaches the plugin as a double: 10 and 10.0 as 10, an
+// integer past 2^53 rounded.
+//
+//	go run github.com/wasmpolicy/policy/cmd/policyrun -check -plugin plugin.wasm -config wasmplugin.yaml
+//
 // -upstream is where allowed requests go: an http:// or https:// URL (its
 // path, if any, is put before the request's), or "builtin", a small backend
 // the command starts itself on a free loopback port, which answers every
@@ -97,6 +111,8 @@ func main() {
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		// -h: the usage is printed.
+	case errors.Is(err, errRefused):
+		os.Exit(1) // -check printed which WasmPlugins were refused
 	case err != nil:
 		fmt.Fprintln(os.Stderr, "policyrun:", err)
 		os.Exit(1)
@@ -131,7 +147,7 @@ func parseBase(raw string) (*url.URL, error) {
 
 const usageHead = `usage: policyrun -plugin FILE.wasm [-config FILE.json] -upstream URL|builtin [flags]
        policyrun -plugin FILE.wasm [-config FILE.json] -demo
-       policyrun -plugin FILE.wasm -config FILE.json -check
+       policyrun -plugin FILE.wasm -config FILE.json|WASMPLUGINS.yaml -check
 
 Serves HTTP on -listen through the compiled proxy-wasm plugin, as Envoy
 would run it, and forwards what the plugin lets through to -upstream.
@@ -151,14 +167,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var o options
 	clusters := clusterFlag{}
 	plugin := fs.String("plugin", "", "the compiled plugin (.wasm), required")
-	config := fs.String("config", "", "a file holding the plugin configuration (Istio's pluginConfig, JSON)")
+	config := fs.String("config", "", "a file holding the plugin configuration (Istio's pluginConfig, JSON); with -check, also YAML of Istio WasmPlugins")
 	upstream := fs.String("upstream", "", `where allowed requests go: an http:// or https:// URL, or "builtin" (a backend that answers 200 itself, and chat completions with their usage)`)
 	listen := fs.String("listen", "127.0.0.1:8080", "the address to listen on")
 	admin := fs.String("admin", "", "serve the plugin's metrics on this address: /stats/prometheus and /stats, as Envoy's admin interface does")
 	fs.BoolVar(&o.accessLog, "v", false, "write an access-log line per request: status, which filter answered, time taken")
 	level := fs.String("log-level", "info", "the lowest plugin log level shown: trace, debug, info, warn, error, critical (-demo: warn)")
 	demo := fs.Bool("demo", false, "replay the rate-limiting tutorial's traffic, print the responses, and exit")
-	check := fs.Bool("check", false, `start the plugin with -config, print "ok" or why it refused, and exit 0 or 1, without serving`)
+	check := fs.Bool("check", false, `start the plugin with -config (each WasmPlugin's pluginConfig for YAML), print "ok" or why it refused, and exit 0 or 1, without serving`)
 	fs.IntVar(&o.workers, "workers", 2, "plugin VMs, as Envoy runs one per worker thread")
 	fs.StringVar(&o.route, "route", "", "the route_name the plugin sees")
 	fs.Var(clusters, "cluster", "NAME=URL: send the plugin's callouts to cluster NAME to URL (repeatable)")
@@ -196,7 +212,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runDemo(ctx, o, stdout)
 	}
 	if *check {
-		return runCheck(ctx, o, stdout)
+		return runCheck(ctx, o, *config, stdout)
 	}
 	switch *upstream {
 	case "":
@@ -280,14 +296,59 @@ func (p *proxy) serve(ctx context.Context, ln net.Listener) error {
 // proxy would, and prints "ok"; a configuration the plugin refuses is
 // returned as the error, which the command prints before it exits 1. It
 // serves nothing, so that a repository's CI can check the configurations it
-// deploys.
-func runCheck(ctx context.Context, o options, stdout io.Writer) error {
-	o.workers, o.log = 1, io.Discard
+// deploys. A -config file of YAML is read for its WasmPlugins, each checked
+// with its pluginConfig, a line printed for each; errRefused is returned
+// when the plugin refused any.
+func runCheck(ctx context.Context, o options, configFile string, stdout io.Writer) error {
+	if isJSONConfig(o.config) {
+		if err := startOnce(ctx, o, o.config); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "ok")
+		return nil
+	}
+	m, err := readWasmPlugins(o.config)
+	if err != nil {
+		return fmt.Errorf("-config %s: %w", configFile, err)
+	}
+	if len(m.plugins) == 0 {
+		return fmt.Errorf("-config %s: no %s (apiVersion %s/%s) among its %d YAML resources; "+
+			"-config takes the plugin configuration as JSON, or WasmPlugin manifests as YAML",
+			configFile, wasmPluginKind, wasmPluginGroup, wasmPluginVersion, m.resources)
+	}
+	refused := false
+	for _, wp := range m.plugins {
+		err := wp.err
+		if err == nil {
+			err = startOnce(ctx, o, wp.config)
+		}
+		var notLoaded *loadError
+		if errors.As(err, &notLoaded) {
+			return err // the same for every WasmPlugin
+		}
+		result := "ok"
+		if err != nil {
+			result, refused = err.Error(), true
+		}
+		fmt.Fprintf(stdout, "%s %s: %s\n", wasmPluginKind, wp.label, result)
+	}
+	if refused {
+		return errRefused
+	}
+	return nil
+}
+
+// errRefused ends -check with exit status 1 once it has printed which
+// WasmPlugins the plugin refused.
+var errRefused = errors.New("the plugin refused a WasmPlugin's configuration")
+
+// startOnce starts the plugin with config in one VM and closes it.
+func startOnce(ctx context.Context, o options, config []byte) error {
+	o.workers, o.log, o.config = 1, io.Discard, config
 	p, err := newProxy(ctx, o)
 	if err != nil {
 		return err
 	}
 	p.close()
-	fmt.Fprintln(stdout, "ok")
 	return nil
 }

@@ -112,7 +112,8 @@ func TestCheck(t *testing.T) {
 	}{
 		{good, 0, "ok\n"},
 		{bad, 1, `config.unit: must be "second", "minute", "hour" or "day", not "week"`},
-		{yaml, 1, "malformed JSON at offset 0 (line 1, column 1): this looks like YAML"},
+		{yaml, 1, "no WasmPlugin (apiVersion extensions.istio.io/v1alpha1) among its 1 YAML resources; -config takes the plugin configuration as JSON"},
+		{writeFile(t, `{"filters": [}`), 1, "malformed JSON at offset 13"},
 	} {
 		out, code := command(t, "-check", "-plugin", wasmtest.ImagePath("ratelimit"), "-config", c.config)
 		if code != c.code || !strings.Contains(out, c.want) {

@@ -77,13 +77,13 @@ func newProxy(ctx context.Context, o options) (*proxy, error) {
 	if o.cacheDir != "" {
 		cache, err := wazero.NewCompilationCacheWithDir(o.cacheDir)
 		if err != nil {
-			return nil, err
+			return nil, &loadError{err}
 		}
 		cfg.Cache = cache
 	}
 	h, err := p.compile(ctx, o, cfg)
 	if err != nil {
-		return nil, err
+		return nil, &loadError{err}
 	}
 	p.host = h
 	if err := p.startVMs(ctx, o.workers); err != nil {
@@ -92,6 +92,13 @@ func newProxy(ctx context.Context, o options) (*proxy, error) {
 	}
 	return p, nil
 }
+
+// loadError is an error loading the plugin, before it sees its
+// configuration.
+type loadError struct{ err error }
+
+func (e *loadError) Error() string { return e.err.Error() }
+func (e *loadError) Unwrap() error { return e.err }
 
 // compile loads the plugin, saying what it does: compiling a large module
 // takes seconds.

@@ -43,6 +43,19 @@ type Example struct {
 	// Clusters are the upstreams the configuration calls out to, which
 	// envoy.yaml must define (the Istio mesh already has them as services).
 	Clusters []Cluster
+	// Routes are the named routes of envoy.yaml, in the order Envoy tries
+	// them, before its catch-all route (then named "default"): the names
+	// the configuration's "routes" conditions match (route_name). In Istio
+	// they are the names of VirtualService http routes.
+	Routes []Route
+}
+
+// Route is a named route of the Envoy configuration: the requests whose
+// path starts with Prefix, compared ignoring case, go to the backend under
+// the route name Name.
+type Route struct {
+	Name   string
+	Prefix string
 }
 
 // Cluster is an upstream for the Envoy configuration, on loopback.
@@ -96,6 +109,11 @@ var Examples = []Example{
 	{
 		Name: "jsonbody", Phase: "AUTHZ", Priority: 10, Namespace: "default", Selector: httpbin,
 		Why: "its rule on the request body is an authorization decision, taken after Istio's authentication; its body rewrite then hands the backend the stamped body, and strips the response before any other filter sees it on the way back",
+	},
+	{
+		Name: "routes", Phase: "AUTHN", Priority: 10, Namespace: "istio-system", Selector: gateway,
+		Why:    "its first filter authenticates API callers, so the plugin runs with authentication; at the ingress gateway, whose routes are the VirtualService http routes the filters' matches name (a sidecar's inbound route is called default whatever the VirtualServices say)",
+		Routes: []Route{{Name: "login", Prefix: "/login"}, {Name: "api", Prefix: "/api"}},
 	},
 	{
 		Name: "chain", Phase: "AUTHN", Priority: 10, Namespace: "default", Selector: httpbin,

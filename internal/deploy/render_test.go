@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -86,5 +87,70 @@ func TestFilesNeedsEveryExampleListed(t *testing.T) {
 func TestEnvoyRejectsInvalidJSON(t *testing.T) {
 	if _, err := Envoy(Examples[0], []byte(`{`)); err == nil {
 		t.Error("invalid JSON accepted")
+	}
+}
+
+// envoyRoutes reads what an envoy.yaml routes with: its routes as "name
+// prefix" (and case_sensitive when set), and whether Envoy normalizes paths
+// before routing.
+func envoyRoutes(t *testing.T, doc []byte) (routes []string, normalized bool) {
+	t.Helper()
+	var b struct {
+		StaticResources struct {
+			Listeners []struct {
+				FilterChains []struct {
+					Filters []struct {
+						TypedConfig struct {
+							NormalizePath bool `yaml:"normalize_path"`
+							MergeSlashes  bool `yaml:"merge_slashes"`
+							RouteConfig   struct {
+								VirtualHosts []struct {
+									Routes []struct {
+										Name  string `yaml:"name"`
+										Match struct {
+											Prefix        string `yaml:"prefix"`
+											CaseSensitive *bool  `yaml:"case_sensitive"`
+										} `yaml:"match"`
+									} `yaml:"routes"`
+								} `yaml:"virtual_hosts"`
+							} `yaml:"route_config"`
+						} `yaml:"typed_config"`
+					} `yaml:"filters"`
+				} `yaml:"filter_chains"`
+			} `yaml:"listeners"`
+		} `yaml:"static_resources"`
+	}
+	if err := yaml.Unmarshal(doc, &b); err != nil {
+		t.Fatalf("%v in\n%s", err, doc)
+	}
+	hcm := b.StaticResources.Listeners[0].FilterChains[0].Filters[0].TypedConfig
+	for _, r := range hcm.RouteConfig.VirtualHosts[0].Routes {
+		s := r.Name + " " + r.Match.Prefix
+		if r.Match.CaseSensitive != nil {
+			s += " case_sensitive=" + strconv.FormatBool(*r.Match.CaseSensitive)
+		}
+		routes = append(routes, s)
+	}
+	return routes, hcm.NormalizePath && hcm.MergeSlashes
+}
+
+// An example with routes gets them in envoy.yaml, named, in order and
+// ignoring case, before a catch-all route called default, with paths
+// normalized before routing; one without keeps its one unnamed route.
+func TestEnvoyRoutes(t *testing.T) {
+	e := Example{Name: "x", Routes: []Route{{Name: "login", Prefix: "/login"}, {Name: "api", Prefix: "/api"}}}
+	out, err := Envoy(e, []byte(`{"filters": []}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	routes, normalized := envoyRoutes(t, out)
+	if want := []string{"login /login case_sensitive=false", "api /api case_sensitive=false", "default /"}; !reflect.DeepEqual(routes, want) || !normalized {
+		t.Errorf("routes %q, normalized %v; want %q, true", routes, normalized, want)
+	}
+	if out, err = Envoy(Example{Name: "x"}, []byte(`{"filters": []}`)); err != nil {
+		t.Fatal(err)
+	}
+	if routes, normalized := envoyRoutes(t, out); !reflect.DeepEqual(routes, []string{" /"}) || normalized {
+		t.Errorf("without routes: routes %q, normalized %v; want one unnamed route, not normalized", routes, normalized)
 	}
 }

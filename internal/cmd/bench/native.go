@@ -81,7 +81,8 @@ func measureNative(ps []plugin) (map[string]native, error) {
 // emulate starts p in a fresh emulator; the caller must call reset.
 func emulate(p plugin) (proxytest.HostEmulator, func(), error) {
 	host, reset := proxytest.NewHostEmulator(proxytest.NewEmulatorOption().
-		WithVMContext(nativePlugin(p)).WithPluginConfiguration(p.config))
+		WithVMContext(nativePlugin(p)).WithPluginConfiguration(p.config).
+		WithProperty([]string{"route_name"}, []byte(benchRoute)))
 	if s := host.StartPlugin(); s != types.OnPluginStartStatusOK {
 		reset()
 		return nil, nil, fmt.Errorf("%s does not start natively: %v", p, host.GetCriticalLogs())

@@ -21,6 +21,10 @@ const (
 	// llmBudgetName is the token budget: its cost's default is 0 in the
 	// benchmark (benchConfig), and the token budgets section runs it.
 	llmBudgetName = "llmbudget"
+	// routesName checks an API key on the route "api", the route of the
+	// benchmark request: the request carries the example's key
+	// (routesRequest).
+	routesName = "routes"
 )
 
 // The tutorial's peers: Istio's Wasm rate-limiting tutorial plugin written
@@ -201,6 +205,11 @@ func loadExamples(root string, tc toolchain) ([]plugin, error) {
 				return nil, err
 			}
 		}
+		if n == routesName {
+			if p.headers, err = routesRequest(p.config); err != nil {
+				return nil, err
+			}
+		}
 		entries := []plugin{p}
 		if n == jwtName {
 			rs, es := p, p
@@ -239,6 +248,23 @@ func benchConfig(name string, config []byte) ([]byte, error) {
 		return nil, fmt.Errorf("examples/%s/config.json has no %s: the benchmark sets it to 0", name, llmBudgetDefault)
 	}
 	return sjson.SetBytes(config, llmBudgetDefault, 0)
+}
+
+// The header and key of the routes example's key check, in its config.json.
+const (
+	routesHeader = "filters.0.config.header"
+	routesKey    = "filters.0.config.keys.reports"
+)
+
+// routesRequest is the benchmark request with the key the routes example
+// asks for on its route "api", which every benchmark request is on: the
+// check runs and admits it, and the limit on the route "login" is skipped.
+func routesRequest(config []byte) ([][2]string, error) {
+	header, key := gjson.GetBytes(config, routesHeader), gjson.GetBytes(config, routesKey)
+	if header.Type != gjson.String || key.Type != gjson.String {
+		return nil, fmt.Errorf("examples/%s/config.json has no %s and %s: the benchmark request sends that key", routesName, routesHeader, routesKey)
+	}
+	return append(append([][2]string{}, requestHeaders...), [2]string{header.Str, key.Str}), nil
 }
 
 // loadPeers reads build/tutorial.wasm and build/tutoriallib.wasm, and

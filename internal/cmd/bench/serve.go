@@ -14,10 +14,11 @@ import (
 // every example's configuration lets through (authz allows GET /status/*,
 // headerauth wants allow: true, globalratelimit checks each x-client with
 // the rate limit service, llmbudget charges nothing for an answer without
-// usage (benchConfig); the jwt example's rows add a token, below), with
-// the headers a proxy typically passes. An entry of a section of its own
-// may have a request and an answer of its own (plugin.headers, body and
-// response).
+// usage (benchConfig); the jwt example's rows add a token, below, and the
+// routes example's its API key, routesRequest), with the headers a proxy
+// typically passes, on the route benchRoute. An entry of a section of its
+// own may have a request and an answer of its own (plugin.headers, body
+// and response).
 var (
 	requestHeaders = [][2]string{
 		{":method", "GET"}, {":path", "/status/ok"}, {":authority", "api.example.com"}, {":scheme", "https"},
@@ -28,6 +29,10 @@ var (
 		{"content-type", "text/plain"}, {"content-length", "3"}, {"server", "upstream"},
 	}, Body: []byte("ok\n"), Details: "via_upstream"}
 )
+
+// benchRoute is the route_name of every benchmark request, compiled and
+// native.
+const benchRoute = "api"
 
 // The tokens of the jwt example's benchmark requests, in an authorization
 // header after requestHeaders: one RS256 (kid "rs") and one ES256 (kid
@@ -151,7 +156,7 @@ func newRunner(ctx context.Context, p plugin, cfg host.Config) (*runner, error) 
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
 	r := &runner{p: p, host: h, vm: vm, req: host.Request{Headers: p.request(), Body: p.body,
-		Source: "10.1.2.3:41234", Destination: "10.4.5.6:8080", Route: "api", Time: t0}}
+		Source: "10.1.2.3:41234", Destination: "10.4.5.6:8080", Route: benchRoute, Time: t0}}
 	r.up = func(context.Context, *host.Request) (*host.Response, error) {
 		r.upAt = time.Now()
 		defer func() { r.upDone = time.Now() }()
