@@ -3,11 +3,13 @@
 // Command wasmimage packages a compiled proxy-wasm plugin, any .wasm, as
 // the OCI image Istio's agent pulls for a WasmPlugin's url: oci://...; it
 // pushes the image to a registry and pulls it back the way the agent does.
-// No Docker engine is needed. From a module of your own:
+// No Docker engine is needed. From a module of your own, with the command
+// as a tool of the module (go mod edit -tool=github.com/wasmpolicy/policy/cmd/wasmimage,
+// then go mod tidy), so that go.sum holds what it needs:
 //
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -trimpath -ldflags='-s -w' -o plugin.wasm .
-//	go run github.com/wasmpolicy/policy/cmd/wasmimage build -out oci -tag v1 plugin.wasm
-//	go run github.com/wasmpolicy/policy/cmd/wasmimage push registry.example.com/team oci/plugin
+//	go tool wasmimage build -out oci -tag v1 plugin.wasm
+//	go tool wasmimage push registry.example.com/team oci/plugin
 //
 // then, in the WasmPlugin, url: oci://registry.example.com/team/plugin:v1
 // (or the digest push prints: oci://registry.example.com/team/plugin@sha256:...).
