@@ -14,7 +14,9 @@ import (
 // Every field is optional; each filter documents its defaults.
 type DenyResponse struct {
 	// Status ("status") is the status code, from 300 to 599; 0 means the
-	// filter's default (403, or 429 for a rate limit).
+	// filter's default, which its Deny field documents (403 for an access
+	// check, 429 for a rate limit, 400 for a header or body it cannot
+	// rewrite).
 	Status uint32
 	// Headers ("headers", an object of strings) are added to the reply.
 	// Names are lower-cased; values must not contain CR, LF or NUL.

@@ -6,20 +6,18 @@ import (
 	"github.com/wasmpolicy/policy/conf"
 )
 
-// Config configures the request telemetry filter. The zero Config is not
-// the default: use DefaultConfig, or ParseConfig of "{}".
+// Config configures the request telemetry filter. The zero Config is the
+// default, what {"name": "metrics"} without a config object gets.
 type Config struct {
-	// ChainTime records the chain_time_microseconds histogram: the time
-	// each request spent in the plugin's filters. It makes the chain read
-	// the clock twice per phase. JSON "chain_time", true when absent.
-	// False is a choice, to turn it off, not "unset": the zero Config
-	// turns it off. DefaultConfig, which decoding starts from, sets it.
-	ChainTime bool
+	// NoChainTime leaves out the chain_time_microseconds histogram (the
+	// time each request spent in the plugin's filters), which makes the
+	// chain read the clock twice per phase. JSON "chain_time": false; the
+	// histogram is recorded by default.
+	NoChainTime bool
 }
 
-// DefaultConfig is the configuration of {"name": "metrics"} with no config
-// object.
-func DefaultConfig() Config { return Config{ChainTime: true} }
+// DefaultConfig is the default configuration, the zero Config.
+func DefaultConfig() Config { return Config{} }
 
 // ParseConfig decodes the filter's JSON configuration:
 //
@@ -29,7 +27,5 @@ func DefaultConfig() Config { return Config{ChainTime: true} }
 func ParseConfig(config gjson.Result) (Config, error) { return definition.Parse(config) }
 
 func decode(o *conf.Object) Config {
-	c := DefaultConfig()
-	c.ChainTime = o.Bool("chain_time", c.ChainTime)
-	return c
+	return Config{NoChainTime: !o.Bool("chain_time", true)}
 }

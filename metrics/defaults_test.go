@@ -11,10 +11,9 @@ import (
 )
 
 // TestDefaultsGoAndJSON builds the filter in Go and from JSON and runs the
-// same request through each: DefaultConfig is what JSON without
+// same request through each: the zero Config is what JSON without
 // "chain_time" (or without a config object) gets, the chain time
-// histogram included. ChainTime's zero value is the choice to turn it off,
-// so the zero Config is JSON's "chain_time": false, not its default.
+// histogram included; NoChainTime is "chain_time": false.
 func TestDefaultsGoAndJSON(t *testing.T) {
 	for _, c := range []struct {
 		name      string
@@ -22,8 +21,8 @@ func TestDefaultsGoAndJSON(t *testing.T) {
 		jsons     []string // the filter's chain entry
 		chainTime bool     // the histogram is defined
 	}{
-		{"DefaultConfig", metrics.DefaultConfig(), []string{`{"name":"metrics"}`, `{"name":"metrics","config":{}}`}, true},
-		{"zero Config", metrics.Config{}, []string{`{"name":"metrics","config":{"chain_time":false}}`}, false},
+		{"zero Config", metrics.Config{}, []string{`{"name":"metrics"}`, `{"name":"metrics","config":{}}`, `{"name":"metrics","config":{"chain_time":true}}`}, true},
+		{"NoChainTime", metrics.Config{NoChainTime: true}, []string{`{"name":"metrics","config":{"chain_time":false}}`}, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			type run struct {

@@ -34,7 +34,7 @@ type Telemetry struct {
 
 // New builds the filter and defines its metrics in env's registry.
 func New(c Config, env *policy.Env) *Telemetry {
-	t := &Telemetry{timed: c.ChainTime}
+	t := &Telemetry{timed: !c.NoChainTime}
 	for m, method := range methods {
 		for k, class := range classes {
 			t.requests[m][k] = env.Counter("requests_total", Tag{Key: KeyMethod, Value: method}, Tag{Key: KeyCodeClass, Value: class})
@@ -43,7 +43,7 @@ func New(c Config, env *policy.Env) *Telemetry {
 	for k, class := range classes {
 		t.local[k] = env.Counter("local_replies_total", Tag{Key: KeyCodeClass, Value: class})
 	}
-	if c.ChainTime {
+	if !c.NoChainTime {
 		env.MeasureChainTime()
 		t.chainTime = env.Histogram("chain_time_microseconds")
 	}
