@@ -8,6 +8,7 @@ import (
 	"github.com/wasmpolicy/policy/conf"
 
 	"github.com/wasmpolicy/policy"
+	"github.com/wasmpolicy/policy/match"
 )
 
 // adminOnly denies every path under /admin unless x-role is admin.
@@ -88,4 +89,47 @@ func Example_configured() {
 	// Output:
 	// 403 policy
 	// 200 policy
+}
+
+// A filter on some requests only: the admin check runs on the host
+// admin.example.com, and on no other. A path spelt another way ("/ADMIN",
+// "/x/../admin") still matches a path condition of an entry, so that no
+// spelling skips a check.
+func ExampleSpec_WithMatch() {
+	plugin := policy.Static(
+		policy.Use("adminonly", adminOnly{role: "admin"}).WithMatch(match.Match{Hosts: []string{"admin.example.com"}}),
+		policy.Use("stamp", stamp{}),
+	)
+	send(plugin, "", [][2]string{{":method", "GET"}, {":path", "/admin/users"}, {":authority", "admin.example.com"}})
+	send(plugin, "", [][2]string{{":method", "GET"}, {":path", "/admin/users"}, {":authority", "www.example.com"}})
+	// Output:
+	// 403 policy
+	// 200 policy
+}
+
+// tenantHeader notes the request's tenant, and returns it on the response.
+type tenantHeader struct{}
+
+type tenantState struct{ tenant string }
+
+func (tenantHeader) OnRequestHeaders(x *policy.Exchange) policy.Result {
+	policy.State[tenantState](x).tenant, _ = x.RequestHeader("x-tenant")
+	x.Log().Debugf("tenant %q", policy.State[tenantState](x).tenant)
+	return policy.Continue()
+}
+
+func (tenantHeader) OnResponseHeaders(x *policy.Exchange) policy.Result {
+	x.SetResponseHeader("x-served-by", "tenant "+policy.State[tenantState](x).tenant)
+	return policy.Continue()
+}
+
+// Per-request state: what a filter notes in one phase of a request, it
+// reads in a later one, typed.
+func ExampleState() {
+	plugin := policy.Static(policy.Use("tenant", tenantHeader{}))
+	send(plugin, "", [][2]string{{":method", "GET"}, {":path", "/"}, {"x-tenant", "acme"}})
+	send(plugin, "", [][2]string{{":method", "GET"}, {":path", "/"}, {"x-tenant", "globex"}})
+	// Output:
+	// 200 tenant acme
+	// 200 tenant globex
 }
