@@ -372,49 +372,44 @@ func TestEnvoyConfigs(t *testing.T) {
 // clusterNames lists the values of every "cluster" key in a JSON document:
 // the upstreams a configuration calls out to.
 func clusterNames(t *testing.T, doc []byte) []string {
-	var v any
-	if err := json.Unmarshal(doc, &v); err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	var walk func(any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case map[string]any:
-			for k, e := range v {
-				if s, ok := e.(string); ok && k == "cluster" {
-					out = append(out, s)
-				}
-				walk(e)
-			}
-		case []any:
-			for _, e := range v {
-				walk(e)
-			}
+	for _, v := range valuesOf(t, doc, "cluster") {
+		if s, ok := v.(string); ok {
+			out = append(out, s)
 		}
 	}
-	walk(v)
 	return out
 }
 
 // routeNames lists the route names of every "routes" condition in a JSON
 // document: the Envoy routes a configuration's matches name.
 func routeNames(t *testing.T, doc []byte) []string {
+	var out []string
+	for _, v := range valuesOf(t, doc, "routes") {
+		list, _ := v.([]any)
+		for _, r := range list {
+			s, _ := r.(string)
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// valuesOf lists the values of every member named key in a JSON
+// document, at any depth.
+func valuesOf(t *testing.T, doc []byte, key string) []any {
 	var v any
 	if err := json.Unmarshal(doc, &v); err != nil {
 		t.Fatal(err)
 	}
-	var out []string
+	var out []any
 	var walk func(any)
 	walk = func(v any) {
 		switch v := v.(type) {
 		case map[string]any:
 			for k, e := range v {
-				if list, ok := e.([]any); ok && k == "routes" {
-					for _, r := range list {
-						s, _ := r.(string)
-						out = append(out, s)
-					}
+				if k == key {
+					out = append(out, e)
 				}
 				walk(e)
 			}
