@@ -6,6 +6,8 @@ import (
 
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
+
+	"github.com/wasmpolicy/policy/internal/bridge"
 )
 
 type phase uint8
@@ -523,7 +525,7 @@ func (s *stream) sendLocal(who string, resp Response) {
 	}
 	proxywasm.LogDebug("policy: " + who + " denied with " + strconv.FormatUint(uint64(resp.Status), 10) + ": " + resp.Reason)
 	s.x.local = &resp
-	if err := proxywasm.SendHttpResponse(resp.Status, resp.Headers, []byte(resp.Body), -1); err != nil {
+	if err := proxywasm.SendHttpResponse(resp.Status, resp.Headers, bridge.ReadOnly(resp.Body), -1); err != nil {
 		proxywasm.LogError("policy: sending local reply for " + who + ": " + err.Error())
 	}
 }

@@ -61,3 +61,8 @@ func decodeMap(data []byte, dst [][2]string) ([][2]string, error) {
 	}
 	return dst, nil
 }
+
+// ReadOnly returns the bytes of s without a copy, for a call that only
+// reads them (the host copies what it is given): they must not be
+// changed.
+func ReadOnly(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
