@@ -22,7 +22,6 @@ type remote struct {
 	failOpen            bool
 	onError             policy.Response // the fail-closed reply
 
-	id                                   string
 	log                                  policy.Logger
 	now                                  func() time.Time
 	logs                                 throttle
@@ -91,7 +90,7 @@ func contains(list []string, s string) bool {
 }
 
 func (r *remote) instrument(env *policy.Env) {
-	r.id, r.now, r.log = env.ID, env.Now, env.Log()
+	r.now, r.log = env.Now, env.Log()
 	r.logs.every = 10 * time.Second
 	check := func(result string) *stats.Counter {
 		return env.Counter("authz_remote_checks_total", stats.Tag{Key: "result", Value: result})

@@ -29,7 +29,6 @@ type Mutator struct {
 	request, response []op
 	deny              [2]*policy.Response // request, response; nil with PassInvalid
 
-	id      string
 	shadow  bool // in shadow mode, where the chain lets a deny through
 	now     func() time.Time
 	invalid [2]*stats.Counter // bodymutate_invalid_bodies_total{side}
@@ -106,7 +105,7 @@ func New(cfg Config, env *policy.Env) (*Mutator, error) {
 		return nil, conf.Errorf("invalid_body", `must be "pass" or "deny", not %q`, string(cfg.InvalidBody))
 	}
 	if env != nil {
-		m.id, m.shadow, m.now, m.logger = env.ID, env.Mode == policy.Shadow, env.Now, env.Log()
+		m.shadow, m.now, m.logger = env.Mode == policy.Shadow, env.Now, env.Log()
 		for i, side := range sideNames {
 			m.invalid[i] = env.Counter("bodymutate_invalid_bodies_total", stats.Tag{Key: "side", Value: side})
 		}

@@ -121,7 +121,6 @@ type Mutator struct {
 	request, response []op
 	deny              *policy.Response // nil with DropInvalid
 
-	id      string
 	shadow  bool
 	now     func() time.Time
 	invalid *stats.Counter // headermutate_invalid_values_total
@@ -167,7 +166,7 @@ func New(cfg Config, env *policy.Env) (*Mutator, error) {
 		return nil, conf.Errorf("invalid_value", `must be "drop" or "deny", not %q`, string(cfg.InvalidValue))
 	}
 	if env != nil {
-		m.id, m.shadow, m.now, m.logger = env.ID, env.Mode == policy.Shadow, env.Now, env.Log()
+		m.shadow, m.now, m.logger = env.Mode == policy.Shadow, env.Now, env.Log()
 		m.invalid = env.Counter("headermutate_invalid_values_total")
 	}
 	return m, nil

@@ -276,7 +276,6 @@ type global struct {
 	droppedCharges *stats.Counter
 	guard          func(func()) bool
 
-	id       string
 	now      func() time.Time
 	logs     errorLog // the service's failures
 	ok, over *stats.Counter
@@ -431,7 +430,7 @@ func compileEntry(e Entry, path string) (entry, error) {
 }
 
 func (g *global) instrument(env *policy.Env) {
-	g.id, g.now, g.enforce = env.ID, env.Now, env.Mode == policy.Enforce
+	g.now, g.enforce = env.Now, env.Mode == policy.Enforce
 	check := func(result string) *stats.Counter {
 		return env.Counter("ratelimit_global_checks_total", stats.Tag{Key: "result", Value: result})
 	}

@@ -28,7 +28,6 @@ func GoAndJSON(t *testing.T, goVM, jsonVM *policy.Plugin, config string, check f
 	}{{"go", "", goVM}, {"json", config, jsonVM}} {
 		t.Run(run.name, func(t *testing.T) {
 			p := policytest.Native(t, run.vm, run.config, opts...)
-			run.vm.Clock = p.Now
 			seen[i] = check(t, p)
 		})
 	}
